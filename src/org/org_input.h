@@ -1,0 +1,143 @@
+/*
+ * org_input.h - what a sync learned about an organization, as plain records.
+ *
+ * The GitHub client fills a struct org_input; org_snapshot_build() turns it
+ * into an immutable, indexed snapshot.  Keeping the raw records apart lets a
+ * snapshot file or a memcached entry hold exactly what GitHub said, so that
+ * a configuration change (repo_pattern, group_name) applies on reload
+ * without asking GitHub again.
+ *
+ * Every string is owned by the struct (ga_malloc'd) and freed by
+ * org_input_free().  Nothing here is interpreted yet: names are as GitHub
+ * spelled them, pyproject text is raw.
+ */
+#ifndef ORG_INPUT_H
+#define ORG_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/ga_err.h"
+
+/* GitHub repository roles, ordered so that a higher value grants more. */
+enum org_level {
+	ORG_LEVEL_NONE = 0,
+	ORG_LEVEL_READ,
+	ORG_LEVEL_TRIAGE,
+	ORG_LEVEL_WRITE,
+	ORG_LEVEL_MAINTAIN,
+	ORG_LEVEL_ADMIN,
+};
+
+struct org_input_member {
+	char *login;
+	long long id;
+	bool is_owner;		/* membersWithRole role ADMIN */
+};
+
+/* A (name, level) pair: a team's repository grant or a direct collaborator. */
+struct org_input_grant {
+	char *name;		/* repository name (team grant) or login (collaborator) */
+	enum org_level level;
+};
+
+struct org_input_team {
+	long long id;
+	char *slug;
+	char *name;
+	char *parent_slug;	/* NULL for a top-level team */
+	char **member_logins;	/* immediate members */
+	size_t member_count;
+	struct org_input_grant *repositories;
+	size_t repository_count;
+};
+
+enum org_pyproject_state {
+	ORG_PYPROJECT_MISSING = 0,	/* no HEAD:pyproject.toml */
+	ORG_PYPROJECT_TEXT,		/* text holds the file */
+	ORG_PYPROJECT_BINARY,		/* a binary blob */
+	ORG_PYPROJECT_TRUNCATED,	/* too large for GitHub to return its text */
+	ORG_PYPROJECT_UNREADABLE,	/* the token may not read the file */
+};
+
+struct org_input_repository {
+	long long id;
+	char *name;
+	bool archived;
+	bool disabled;
+	enum org_pyproject_state pyproject_state;
+	char *pyproject_text;		/* NUL-terminated; NULL unless TEXT */
+	size_t pyproject_length;
+	/* Direct collaborators.  When collaborators_known is false (GitHub
+	 * answered FORBIDDEN) the list is empty and direct grants are unknown:
+	 * nobody gains access through them. */
+	bool collaborators_known;
+	struct org_input_grant *collaborators;
+	size_t collaborator_count;
+};
+
+struct org_input {
+	char *organization;		/* login */
+	bool base_permission_known;	/* false: GitHub did not tell us */
+	enum org_level base_permission;
+	struct org_input_member *members;
+	size_t member_count;
+	struct org_input_team *teams;
+	size_t team_count;
+	struct org_input_repository *repositories;
+	size_t repository_count;
+	long long synced_at;		/* Unix time the data was read from GitHub */
+};
+
+/* A zeroed input (free with org_input_free). */
+struct org_input *org_input_new(void);
+void org_input_free(struct org_input *input);
+
+/* Append records; the returned pointer stays valid until the next append of
+ * the same kind.  Strings passed in are copied. */
+struct org_input_member *org_input_add_member(struct org_input *input, const char *login,
+					      long long id, bool is_owner);
+struct org_input_team *org_input_add_team(struct org_input *input, long long id,
+					  const char *slug, const char *name,
+					  const char *parent_slug);
+void org_input_team_add_member(struct org_input_team *team, const char *login);
+void org_input_team_add_repository(struct org_input_team *team, const char *repository,
+				   enum org_level level);
+struct org_input_repository *org_input_add_repository(struct org_input *input, long long id,
+						      const char *name, bool archived,
+						      bool disabled);
+/* Set the pyproject text (copied; len bytes) and state ORG_PYPROJECT_TEXT. */
+void org_input_repository_set_pyproject(struct org_input_repository *repository,
+					const char *text, size_t len);
+void org_input_repository_add_collaborator(struct org_input_repository *repository,
+					   const char *login, enum org_level level);
+
+/* "READ"/"read"/"pull" ... -> level; false when unknown.  Accepts GraphQL
+ * enum names (READ, TRIAGE, WRITE, MAINTAIN, ADMIN), REST base permission
+ * names (none, read, write, admin) and REST role names (pull, triage, push,
+ * maintain, admin), case-insensitively. */
+bool org_level_parse(const char *text, enum org_level *level);
+
+/* "none", "read", "triage", "write", "maintain", "admin". */
+const char *org_level_name(enum org_level level);
+
+/*
+ * Serialise to / parse from the snapshot file format (JSON, versioned, see
+ * docs/internals/snapshot-format.md).  org_input_from_json validates every
+ * field and returns GA_EPARSE with a message for anything unexpected; it
+ * never trusts sizes in the data.  *out owned by the caller.
+ */
+char *org_input_to_json(const struct org_input *input);
+enum ga_rc org_input_from_json(const char *text, size_t len, struct org_input **out,
+			       struct ga_err *err);
+
+/*
+ * Snapshot files: read one (at most 1 GiB) or write one atomically
+ * (temporary file, fsync, rename, directory fsync).  `sync --out`,
+ * `serve --snapshot` and `explain --snapshot` use these.
+ */
+enum ga_rc org_input_read_file(const char *path, struct org_input **out, struct ga_err *err);
+enum ga_rc org_input_write_file(const struct org_input *input, const char *path,
+				struct ga_err *err);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * org_package.h - which repositories are packages (spec/permissions.md §2).
+ *
+ * Internal to src/org: the snapshot builder calls these for every
+ * repository.  A repository either yields a package key or a reason that
+ * `sync` and `explain` show to the operator.
+ */
+#ifndef ORG_PACKAGE_H
+#define ORG_PACKAGE_H
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "org/org_input.h"
+
+#define ORG_REASON_MAX 160
+
+/* The compiled filter settings of a config. */
+struct org_filters {
+	pcre2_code *pattern;			/* anchored at the start only */
+	pcre2_match_data *match_data;
+	const struct config_list *include;	/* borrowed from the config */
+	const struct config_list *exclude;
+};
+
+/* Compile config->repo_pattern (PCRE2, UTF, anchored).  GA_EINVAL with
+ * PCRE2's message and offset when it does not compile. */
+enum ga_rc org_filters_init(struct org_filters *filters, const struct config *config,
+			    struct ga_err *err);
+void org_filters_free(struct org_filters *filters);
+
+/* true when the repository name passes the filters; else reason is set. */
+bool org_filters_accept(const struct org_filters *filters, const char *name,
+			char reason[ORG_REASON_MAX]);
+
+/*
+ * The declared project name of a pyproject.toml: [project].name, else
+ * [tool.poetry].name; a string that is a valid PEP 508 name.  On success
+ * writes the raw name (ga_malloc'd) to *name and returns true; else sets
+ * reason ("invalid TOML at line 3: ...", "no project name", ...).
+ */
+bool org_pyproject_name(const struct org_input_repository *repository, char **name,
+			char reason[ORG_REASON_MAX]);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * org_snapshot.c - building and reading the immutable snapshot; see
+ * org_snapshot.h.  The rules applied here are spec/permissions.md §2 and §5;
+ * the decision itself is in org_policy.c.
+ */
+#include "org/org_snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "org/org_names.h"
+#include "org/org_package.h"
+#include "org/org_snapshot_internal.h"
+#include "util/ga_log.h"
+#include "util/ga_xalloc.h"
+
+/* A growable array of longs, used while building. */
+struct index_list {
+	long *items;
+	size_t count;
+	size_t capacity;
+};
+
+static void
+index_list_add(struct index_list *list, long value)
+{
+	if (list->count == list->capacity) {
+		list->capacity = list->capacity ? list->capacity * 2 : 4;
+		list->items = ga_reallocarray(list->items, list->capacity, sizeof(long));
+	}
+	list->items[list->count++] = value;
+}
+
+static int
+compare_long(const void *a, const void *b)
+{
+	long x = *(const long *)a;
+	long y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort and remove duplicates; returns the new count. */
+static size_t
+sort_unique(long *items, size_t count)
+{
+	size_t kept = 0;
+
+	if (count == 0)
+		return 0;
+	qsort(items, count, sizeof(long), compare_long);
+	for (size_t i = 1; i < count; i++)
+		if (items[i] != items[kept])
+			items[++kept] = items[i];
+	return kept + 1;
+}
+
+/* ---- members and teams ------------------------------------------------ */
+
+static void
+index_members(struct org_snapshot *snapshot)
+{
+	const struct org_input *input = snapshot->input;
+
+	snapshot->members = ga_calloc(input->member_count, sizeof(*snapshot->members));
+	for (size_t i = 0; i < input->member_count; i++) {
+		const struct org_input_member *record = &input->members[i];
+		struct snapshot_member *member = &snapshot->members[snapshot->member_count];
+
+		if (!ga_map_insert(&snapshot->member_by_login, record->login,
+				   snapshot->member_count)) {
+			ga_log(GA_LOG_WARN, "duplicate member in GitHub data", "login",
+			       record->login, NULL);
+			continue;
+		}
+		member->login = record->login;
+		member->id = record->id;
+		member->is_owner = record->is_owner;
+		snapshot->member_count++;
+	}
+}
+
+/* A team whose parent chain comes back to itself is in a cycle. */
+static bool
+team_in_cycle(const struct snapshot_team *teams, size_t count, long team)
+{
+	long current = teams[team].parent;
+
+	for (size_t steps = 0; current >= 0 && steps <= count; steps++) {
+		if (current == team)
+			return true;
+		current = teams[current].parent;
+	}
+	return false;
+}
+
+static void
+resolve_parents(struct org_snapshot *snapshot, const struct ga_map *team_by_slug)
+{
+	const struct org_input *input = snapshot->input;
+	bool *in_cycle = ga_calloc(snapshot->team_count, sizeof(bool));
+
+	for (size_t t = 0; t < snapshot->team_count; t++) {
+		const char *parent_slug = input->teams[t].parent_slug;
+		size_t parent;
+
+		snapshot->teams[t].parent = -1;
+		if (parent_slug != NULL && ga_map_find(team_by_slug, parent_slug, &parent))
+			snapshot->teams[t].parent = (long)parent;
+	}
+	/* Detect first, then cut: cutting while detecting would hide the
+	 * cycle from the teams examined later. */
+	for (size_t t = 0; t < snapshot->team_count; t++)
+		in_cycle[t] = team_in_cycle(snapshot->teams, snapshot->team_count, (long)t);
+	for (size_t t = 0; t < snapshot->team_count; t++) {
+		if (!in_cycle[t])
+			continue;
+		ga_log(GA_LOG_WARN, "team parent chain is a cycle; parent ignored", "team",
+		       snapshot->teams[t].slug, NULL);
+		snapshot->teams[t].parent = -1;
+	}
+	ga_free(in_cycle);
+}
+
+static void
+index_teams(struct org_snapshot *snapshot, const struct config *config)
+{
+	const struct org_input *input = snapshot->input;
+	struct ga_map team_by_slug;
+
+	/* Teams are kept in input order so that indexes match input->teams. */
+	ga_map_init(&team_by_slug);
+	snapshot->teams = ga_calloc(input->team_count, sizeof(*snapshot->teams));
+	snapshot->team_count = input->team_count;
+	for (size_t t = 0; t < input->team_count; t++) {
+		const struct org_input_team *record = &input->teams[t];
+		struct snapshot_team *team = &snapshot->teams[t];
+
+		team->slug = record->slug;
+		team->key = config->group_name == CONFIG_GROUP_NAME ? record->name : record->slug;
+		ga_map_insert(&team_by_slug, record->slug, t);
+		if (!ga_map_insert(&snapshot->team_by_key, team->key, t))
+			ga_log(GA_LOG_WARN, "two teams share a group name; the first keeps it",
+			       "group", team->key, NULL);
+	}
+	resolve_parents(snapshot, &team_by_slug);
+	ga_map_free(&team_by_slug);
+}
+
+/* Immediate members of each team, and each member's immediate teams. */
+static void
+index_team_members(struct org_snapshot *snapshot, struct index_list *member_teams)
+{
+	const struct org_input *input = snapshot->input;
+
+	for (size_t t = 0; t < snapshot->team_count; t++) {
+		const struct org_input_team *record = &input->teams[t];
+		struct snapshot_team *team = &snapshot->teams[t];
+		struct index_list immediate = {0};
+
+		for (size_t m = 0; m < record->member_count; m++) {
+			size_t member;
+
+			/* A team member who is not an organization member (bad
+			 * data, or a pending invitation) gains nothing. */
+			if (!ga_map_find(&snapshot->member_by_login, record->member_logins[m],
+					 &member))
+				continue;
+			index_list_add(&immediate, (long)member);
+			index_list_add(&member_teams[member], (long)t);
+		}
+		team->immediate_count = sort_unique(immediate.items, immediate.count);
+		team->immediate_members = immediate.items;
+	}
+}
+
+/*
+ * groups(U) = U's teams and all their ancestors; members(G) = members whose
+ * groups contain G.  Building members from groups gives "immediate members
+ * of G and of all its descendants" without walking down the tree.
+ */
+static void
+compute_groups(struct org_snapshot *snapshot)
+{
+	struct index_list *member_teams = ga_calloc(snapshot->member_count + 1,
+						    sizeof(*member_teams));
+	struct index_list *team_members = ga_calloc(snapshot->team_count + 1,
+						    sizeof(*team_members));
+
+	index_team_members(snapshot, member_teams);
+	for (size_t m = 0; m < snapshot->member_count; m++) {
+		struct snapshot_member *member = &snapshot->members[m];
+		struct index_list groups = {0};
+
+		member->team_count = sort_unique(member_teams[m].items, member_teams[m].count);
+		member->teams = member_teams[m].items;
+		for (size_t i = 0; i < member->team_count; i++)
+			for (long t = member->teams[i]; t >= 0; t = snapshot->teams[t].parent)
+				index_list_add(&groups, t);
+		member->group_count = sort_unique(groups.items, groups.count);
+		member->groups = groups.items;
+		for (size_t g = 0; g < member->group_count; g++)
+			index_list_add(&team_members[member->groups[g]], (long)m);
+	}
+	for (size_t t = 0; t < snapshot->team_count; t++) {
+		snapshot->teams[t].members = team_members[t].items;
+		snapshot->teams[t].member_count = team_members[t].count;
+	}
+	ga_free(member_teams);
+	ga_free(team_members);
+}
+
+static int
+compare_owner_login(const void *a, const void *b, void *context)
+{
+	const struct snapshot_member *members = context;
+
+	return strcmp(members[*(const long *)a].login, members[*(const long *)b].login);
+}
+
+static void
+index_owners(struct org_snapshot *snapshot)
+{
+	snapshot->owners = ga_calloc(snapshot->member_count, sizeof(long));
+	for (size_t m = 0; m < snapshot->member_count; m++)
+		if (snapshot->members[m].is_owner)
+			snapshot->owners[snapshot->owner_count++] = (long)m;
+	qsort_r(snapshot->owners, snapshot->owner_count, sizeof(long), compare_owner_login,
+		snapshot->members);
+}
+
+/* ---- repositories and packages ---------------------------------------- */
+
+/* What the builder knows of one repository while deciding. */
+struct candidate {
+	const struct org_input_repository *repository;
+	char *key;		/* normalised declared name, or NULL */
+	char reason[ORG_REASON_MAX];
+};
+
+static void
+add_skip(struct org_snapshot *snapshot, const char *repository, const char *reason)
+{
+	struct snapshot_skip *skip = &snapshot->skipped[snapshot->skipped_count++];
+
+	skip->repository = repository;
+	skip->reason = ga_strdup(reason);
+}
+
+static int
+compare_candidate_id(const void *a, const void *b)
+{
+	long long x = ((const struct candidate *)a)->repository->id;
+	long long y = ((const struct candidate *)b)->repository->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Parse every pyproject (for the claimed-name list), then apply filters. */
+static void
+examine_repository(struct org_snapshot *snapshot, const struct org_filters *filters,
+		   struct candidate *candidate)
+{
+	const struct org_input_repository *repository = candidate->repository;
+	char name_reason[ORG_REASON_MAX];
+	char normalized[ORG_PACKAGE_NAME_MAX];
+	char *name = NULL;
+	bool named = org_pyproject_name(repository, &name, name_reason);
+
+	if (named && org_normalize_package(name, strlen(name), normalized, sizeof(normalized))) {
+		candidate->key = ga_strdup(normalized);
+		snapshot->claimed_names[snapshot->claimed_count++] = ga_strdup(normalized);
+	} else if (named) {
+		named = false;
+		snprintf(name_reason, sizeof(name_reason), "invalid project name");
+	}
+	ga_free(name);
+	if (!org_filters_accept(filters, repository->name, candidate->reason)) {
+		/* reason set by the filter */
+	} else if (repository->disabled) {
+		snprintf(candidate->reason, ORG_REASON_MAX, "repository is disabled");
+	} else if (!named) {
+		memcpy(candidate->reason, name_reason, ORG_REASON_MAX);
+	} else {
+		return;
+	}
+	ga_free(candidate->key);
+	candidate->key = NULL;
+}
+
+static void
+add_package(struct org_snapshot *snapshot, struct candidate *candidate)
+{
+	struct snapshot_package *package = &snapshot->packages[snapshot->package_count];
+
+	package->key = candidate->key;
+	candidate->key = NULL;
+	package->repository = candidate->repository->name;
+	package->archived = candidate->repository->archived;
+	package->collaborators_known = candidate->repository->collaborators_known;
+	ga_map_insert(&snapshot->package_by_key, package->key, snapshot->package_count);
+	snapshot->package_count++;
+}
+
+/*
+ * The older repository (lower id) owns a name: otherwise anyone allowed to
+ * create a repository could take over a package by declaring its name.
+ */
+static void
+select_packages(struct org_snapshot *snapshot, struct candidate *candidates, size_t count)
+{
+	qsort(candidates, count, sizeof(*candidates), compare_candidate_id);
+	for (size_t i = 0; i < count; i++) {
+		struct candidate *candidate = &candidates[i];
+		size_t owner;
+
+		if (candidate->key == NULL) {
+			add_skip(snapshot, candidate->repository->name, candidate->reason);
+		} else if (ga_map_find(&snapshot->package_by_key, candidate->key, &owner)) {
+			char reason[ORG_REASON_MAX];
+
+			snprintf(reason, sizeof(reason),
+				 "conflict: package %s already belongs to %s (older repository)",
+				 candidate->key, snapshot->packages[owner].repository);
+			add_skip(snapshot, candidate->repository->name, reason);
+			ga_free(candidate->key);
+			candidate->key = NULL;
+		} else {
+			add_package(snapshot, candidate);
+		}
+	}
+}
+
+static int
+compare_grant(const void *a, const void *b)
+{
+	long x = ((const struct org_package_grant *)a)->index;
+	long y = ((const struct org_package_grant *)b)->index;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort by index and keep the highest level of duplicates. */
+static size_t
+sort_grants(struct org_package_grant *grants, size_t count)
+{
+	size_t kept = 0;
+
+	if (count == 0)
+		return 0;
+	qsort(grants, count, sizeof(*grants), compare_grant);
+	for (size_t i = 1; i < count; i++) {
+		if (grants[i].index == grants[kept].index) {
+			if (grants[i].level > grants[kept].level)
+				grants[kept].level = grants[i].level;
+		} else {
+			grants[++kept] = grants[i];
+		}
+	}
+	return kept + 1;
+}
+
+static void
+add_grant(struct org_package_grant **grants, size_t *count, long index, enum org_level level)
+{
+	size_t n = *count;
+
+	if ((n & (n - 1)) == 0)
+		*grants = ga_reallocarray(*grants, n ? n * 2 : 1, sizeof(**grants));
+	(*grants)[n].index = index;
+	(*grants)[n].level = level;
+	*count = n + 1;
+}
+
+static void
+index_grants(struct org_snapshot *snapshot)
+{
+	const struct org_input *input = snapshot->input;
+	struct ga_map package_by_repository;
+
+	ga_map_init(&package_by_repository);
+	for (size_t p = 0; p < snapshot->package_count; p++)
+		ga_map_insert(&package_by_repository, snapshot->packages[p].repository, p);
+	for (size_t t = 0; t < input->team_count; t++) {
+		for (size_t g = 0; g < input->teams[t].repository_count; g++) {
+			const struct org_input_grant *grant = &input->teams[t].repositories[g];
+			size_t p;
+
+			if (ga_map_find(&package_by_repository, grant->name, &p))
+				add_grant(&snapshot->packages[p].team_grants,
+					  &snapshot->packages[p].team_grant_count, (long)t,
+					  grant->level);
+		}
+	}
+	for (size_t r = 0; r < input->repository_count; r++) {
+		const struct org_input_repository *repository = &input->repositories[r];
+		size_t p;
+
+		if (!ga_map_find(&package_by_repository, repository->name, &p) ||
+		    snapshot->packages[p].repository != repository->name)
+			continue;
+		for (size_t c = 0; c < repository->collaborator_count; c++) {
+			size_t member;
+
+			/* Outside collaborators cannot log in: not listed. */
+			if (ga_map_find(&snapshot->member_by_login,
+					repository->collaborators[c].name, &member))
+				add_grant(&snapshot->packages[p].member_grants,
+					  &snapshot->packages[p].member_grant_count, (long)member,
+					  repository->collaborators[c].level);
+		}
+	}
+	for (size_t p = 0; p < snapshot->package_count; p++) {
+		struct snapshot_package *package = &snapshot->packages[p];
+
+		package->team_grant_count = sort_grants(package->team_grants,
+							package->team_grant_count);
+		package->member_grant_count = sort_grants(package->member_grants,
+							  package->member_grant_count);
+	}
+	ga_map_free(&package_by_repository);
+}
+
+static int
+compare_skip(const void *a, const void *b)
+{
+	return strcmp(((const struct snapshot_skip *)a)->repository,
+		      ((const struct snapshot_skip *)b)->repository);
+}
+
+static void
+index_repositories(struct org_snapshot *snapshot, const struct org_filters *filters)
+{
+	const struct org_input *input = snapshot->input;
+	size_t count = input->repository_count;
+	struct candidate *candidates = ga_calloc(count, sizeof(*candidates));
+
+	snapshot->packages = ga_calloc(count, sizeof(*snapshot->packages));
+	snapshot->skipped = ga_calloc(count, sizeof(*snapshot->skipped));
+	snapshot->claimed_names = ga_calloc(count, sizeof(char *));
+	for (size_t r = 0; r < count; r++) {
+		candidates[r].repository = &input->repositories[r];
+		examine_repository(snapshot, filters, &candidates[r]);
+	}
+	select_packages(snapshot, candidates, count);
+	ga_free(candidates);
+	for (size_t c = 0; c < snapshot->claimed_count; c++)
+		ga_map_insert(&snapshot->claimed_by_name, snapshot->claimed_names[c], c);
+	qsort(snapshot->skipped, snapshot->skipped_count, sizeof(*snapshot->skipped),
+	      compare_skip);
+	for (size_t s = 0; s < snapshot->skipped_count; s++)
+		ga_map_insert(&snapshot->skip_by_repository, snapshot->skipped[s].repository, s);
+	index_grants(snapshot);
+}
+
+/* ---- build and free --------------------------------------------------- */
+
+static enum org_level
+effective_base_permission(const struct org_input *input, const struct config *config)
+{
+	if (input->base_permission_known)
+		return input->base_permission;
+	if (config->base_permission >= 0)
+		return (enum org_level)config->base_permission;
+	return ORG_LEVEL_NONE;
+}
+
+enum ga_rc
+org_snapshot_build(struct org_input *input, const struct config *config,
+		   struct org_snapshot **out, struct ga_err *err)
+{
+	struct org_filters filters;
+	struct org_snapshot *snapshot;
+	enum ga_rc rc = org_filters_init(&filters, config, err);
+
+	*out = NULL;
+	if (rc != GA_OK) {
+		org_input_free(input);
+		return rc;
+	}
+	snapshot = ga_calloc(1, sizeof(*snapshot));
+	atomic_init(&snapshot->references, 1);
+	snapshot->input = input;
+	snapshot->base_permission = effective_base_permission(input, config);
+	ga_map_init(&snapshot->member_by_login);
+	ga_map_init(&snapshot->team_by_key);
+	ga_map_init(&snapshot->package_by_key);
+	ga_map_init(&snapshot->skip_by_repository);
+	ga_map_init(&snapshot->claimed_by_name);
+	index_members(snapshot);
+	index_teams(snapshot, config);
+	compute_groups(snapshot);
+	index_owners(snapshot);
+	index_repositories(snapshot, &filters);
+	org_filters_free(&filters);
+	*out = snapshot;
+	return GA_OK;
+}
+
+static void
+snapshot_free(struct org_snapshot *snapshot)
+{
+	for (size_t m = 0; m < snapshot->member_count; m++) {
+		ga_free(snapshot->members[m].groups);
+		ga_free(snapshot->members[m].teams);
+	}
+	for (size_t t = 0; t < snapshot->team_count; t++) {
+		ga_free(snapshot->teams[t].immediate_members);
+		ga_free(snapshot->teams[t].members);
+	}
+	for (size_t p = 0; p < snapshot->package_count; p++) {
+		ga_free(snapshot->packages[p].key);
+		ga_free(snapshot->packages[p].team_grants);
+		ga_free(snapshot->packages[p].member_grants);
+	}
+	for (size_t s = 0; s < snapshot->skipped_count; s++)
+		ga_free(snapshot->skipped[s].reason);
+	for (size_t c = 0; c < snapshot->claimed_count; c++)
+		ga_free(snapshot->claimed_names[c]);
+	ga_free(snapshot->members);
+	ga_free(snapshot->teams);
+	ga_free(snapshot->packages);
+	ga_free(snapshot->skipped);
+	ga_free(snapshot->owners);
+	ga_free(snapshot->claimed_names);
+	ga_map_free(&snapshot->member_by_login);
+	ga_map_free(&snapshot->team_by_key);
+	ga_map_free(&snapshot->package_by_key);
+	ga_map_free(&snapshot->skip_by_repository);
+	ga_map_free(&snapshot->claimed_by_name);
+	org_input_free(snapshot->input);
+	ga_free(snapshot);
+}
+
+struct org_snapshot *
+org_snapshot_retain(struct org_snapshot *snapshot)
+{
+	atomic_fetch_add(&snapshot->references, 1);
+	return snapshot;
+}
+
+void
+org_snapshot_release(struct org_snapshot *snapshot)
+{
+	if (snapshot != NULL && atomic_fetch_sub(&snapshot->references, 1) == 1)
+		snapshot_free(snapshot);
+}

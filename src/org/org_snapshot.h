@@ -1,0 +1,116 @@
+/*
+ * org_snapshot.h - an immutable, indexed view of one organization.
+ *
+ * org_snapshot_build() applies the repository filters and the pyproject
+ * rules of spec/permissions.md to a struct org_input and indexes the result:
+ * members by login, packages by PEP 503 key, groups by key, each in O(1);
+ * a member's groups (immediate teams and all their ancestors) and a group's
+ * members (immediate members of it and of all its descendants) are computed
+ * once, at build time.  After that nothing changes: any number of threads
+ * may read a snapshot without locking.
+ *
+ * Lifetime: a snapshot is reference counted.  The builder returns it with
+ * one reference; org_snapshot_retain/release are atomic, and the last
+ * release frees it.  The server keeps the current snapshot in an atomic
+ * pointer (org_current.h) so a sync never blocks a decision.
+ *
+ * Indexes (member, team, package) are small integers valid only for the
+ * snapshot that returned them; -1 means "not found".
+ */
+#ifndef ORG_SNAPSHOT_H
+#define ORG_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "org/org_input.h"
+#include "util/ga_err.h"
+
+struct org_snapshot;
+
+/* A team's grant on a package's repository, or a member's direct grant. */
+struct org_package_grant {
+	long index;		/* team index or member index */
+	enum org_level level;
+};
+
+/*
+ * Build a snapshot from input, which it takes (the snapshot keeps it for
+ * org_snapshot_input() and frees it).  config (borrowed, read during the
+ * call only) gives repo_pattern, the include and exclude lists, group_name
+ * and the base_permission override.  Bad data (a parent cycle, a grant on
+ * an unknown repository) is tolerated and logged, never fatal.  Returns
+ * GA_EINVAL only for an invalid repo_pattern.
+ */
+enum ga_rc org_snapshot_build(struct org_input *input, const struct config *config,
+			      struct org_snapshot **out, struct ga_err *err);
+
+struct org_snapshot *org_snapshot_retain(struct org_snapshot *snapshot);
+void org_snapshot_release(struct org_snapshot *snapshot);
+
+/* The raw records the snapshot was built from (borrowed). */
+const struct org_input *org_snapshot_input(const struct org_snapshot *snapshot);
+const char *org_snapshot_organization(const struct org_snapshot *snapshot);
+long long org_snapshot_synced_at(const struct org_snapshot *snapshot);
+enum org_level org_snapshot_base_permission(const struct org_snapshot *snapshot);
+
+/* Members of the organization (owners included). */
+size_t org_snapshot_member_count(const struct org_snapshot *snapshot);
+long org_snapshot_find_member(const struct org_snapshot *snapshot, const char *login);
+const char *org_snapshot_member_login(const struct org_snapshot *snapshot, long member);
+long long org_snapshot_member_id(const struct org_snapshot *snapshot, long member);
+bool org_snapshot_member_is_owner(const struct org_snapshot *snapshot, long member);
+/* Teams of the member and all their ancestors, sorted by team index. */
+const long *org_snapshot_member_groups(const struct org_snapshot *snapshot, long member,
+				       size_t *count);
+/* Members that are owners, sorted by login. */
+const long *org_snapshot_owners(const struct org_snapshot *snapshot, size_t *count);
+
+/* Teams ("groups"); the key is the slug or the display name (group_name). */
+size_t org_snapshot_team_count(const struct org_snapshot *snapshot);
+long org_snapshot_find_group(const struct org_snapshot *snapshot, const char *key);
+const char *org_snapshot_group_key(const struct org_snapshot *snapshot, long team);
+const char *org_snapshot_team_slug(const struct org_snapshot *snapshot, long team);
+/* The parent team index, or -1 (also for a team whose chain is a cycle). */
+long org_snapshot_team_parent(const struct org_snapshot *snapshot, long team);
+/* Members of the team and of all its descendants, sorted by member index. */
+const long *org_snapshot_group_members(const struct org_snapshot *snapshot, long team,
+				       size_t *count);
+/* Immediate members only, sorted by member index. */
+const long *org_snapshot_team_immediate_members(const struct org_snapshot *snapshot,
+						long team, size_t *count);
+
+/* Packages: repositories that passed every rule. */
+size_t org_snapshot_package_count(const struct org_snapshot *snapshot);
+/* name in any spelling (normalised here); -1 when unknown or too long. */
+long org_snapshot_find_package(const struct org_snapshot *snapshot, const char *name);
+const char *org_snapshot_package_key(const struct org_snapshot *snapshot, long package);
+const char *org_snapshot_package_repository(const struct org_snapshot *snapshot, long package);
+bool org_snapshot_package_archived(const struct org_snapshot *snapshot, long package);
+/* Direct grants of team on the package's repository, sorted by team index. */
+const struct org_package_grant *org_snapshot_package_team_grants(
+	const struct org_snapshot *snapshot, long package, size_t *count);
+/* Direct collaborators who are organization members, sorted by member index. */
+const struct org_package_grant *org_snapshot_package_member_grants(
+	const struct org_snapshot *snapshot, long package, size_t *count);
+/* false when GitHub refused to list the repository's collaborators. */
+bool org_snapshot_package_collaborators_known(const struct org_snapshot *snapshot,
+					      long package);
+
+/*
+ * true when any organization repository claims the name, whatever its
+ * filters say (including skipped duplicates and excluded repositories that
+ * parsed): the built-in index never sends such a name to a fallback index.
+ */
+bool org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *name);
+
+/* Repositories that yield no package, with the reason, sorted by name. */
+size_t org_snapshot_skipped_count(const struct org_snapshot *snapshot);
+const char *org_snapshot_skipped_repository(const struct org_snapshot *snapshot, size_t i);
+const char *org_snapshot_skipped_reason(const struct org_snapshot *snapshot, size_t i);
+/* Reason a repository was skipped, or NULL if it was not (or is unknown). */
+const char *org_snapshot_skip_reason_of(const struct org_snapshot *snapshot,
+					const char *repository);
+
+#endif

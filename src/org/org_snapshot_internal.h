@@ -1,0 +1,74 @@
+/*
+ * org_snapshot_internal.h - the layout of a snapshot, shared by the files of
+ * src/org only (org_snapshot.c builds it, org_policy.c reads it).
+ */
+#ifndef ORG_SNAPSHOT_INTERNAL_H
+#define ORG_SNAPSHOT_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "org/org_snapshot.h"
+#include "util/ga_map.h"
+
+struct snapshot_member {
+	const char *login;		/* borrowed from the input */
+	long long id;
+	bool is_owner;
+	long *groups;			/* teams and their ancestors, sorted */
+	size_t group_count;
+	long *teams;			/* immediate teams, sorted */
+	size_t team_count;
+};
+
+struct snapshot_team {
+	const char *slug;		/* borrowed from the input */
+	const char *key;		/* slug or display name */
+	long parent;			/* -1: none (or broken by a cycle) */
+	long *immediate_members;	/* sorted member indexes */
+	size_t immediate_count;
+	long *members;			/* immediate + descendants', sorted */
+	size_t member_count;
+};
+
+struct snapshot_package {
+	char *key;			/* PEP 503 normalised, owned */
+	const char *repository;		/* borrowed from the input */
+	bool archived;
+	bool collaborators_known;
+	struct org_package_grant *team_grants;	/* sorted by team index */
+	size_t team_grant_count;
+	struct org_package_grant *member_grants;	/* sorted by member index */
+	size_t member_grant_count;
+};
+
+struct snapshot_skip {
+	const char *repository;		/* borrowed from the input */
+	char *reason;			/* owned */
+};
+
+struct org_snapshot {
+	atomic_long references;
+	struct org_input *input;	/* owned */
+	enum org_level base_permission;
+
+	struct snapshot_member *members;
+	size_t member_count;
+	struct snapshot_team *teams;
+	size_t team_count;
+	struct snapshot_package *packages;
+	size_t package_count;
+	struct snapshot_skip *skipped;
+	size_t skipped_count;
+	long *owners;			/* member indexes sorted by login */
+	size_t owner_count;
+	char **claimed_names;		/* normalised names of every repository */
+	size_t claimed_count;
+
+	struct ga_map member_by_login;
+	struct ga_map team_by_key;
+	struct ga_map package_by_key;
+	struct ga_map skip_by_repository;
+	struct ga_map claimed_by_name;
+};
+
+#endif
