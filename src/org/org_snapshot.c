@@ -456,6 +456,13 @@ index_repositories(struct org_snapshot *snapshot, const struct org_filters *filt
 
 /* ---- build and free --------------------------------------------------- */
 
+/* config cannot include org (layers point one way), so its permission enum
+ * repeats org_level's numbers; these keep the two in step. */
+_Static_assert((int)CONFIG_PERMISSION_NONE == (int)ORG_LEVEL_NONE, "config/org levels");
+_Static_assert((int)CONFIG_PERMISSION_READ == (int)ORG_LEVEL_READ, "config/org levels");
+_Static_assert((int)CONFIG_PERMISSION_WRITE == (int)ORG_LEVEL_WRITE, "config/org levels");
+_Static_assert((int)CONFIG_PERMISSION_ADMIN == (int)ORG_LEVEL_ADMIN, "config/org levels");
+
 static enum org_level
 effective_base_permission(const struct org_input *input, const struct config *config)
 {

@@ -1,0 +1,193 @@
+/*
+ * config.h - the configuration of ghaccess, read from one INI file.
+ *
+ * config_load() reads either a ghaccess file ([github], [cache], [server],
+ * [index], [webhook], [log]) or a pypicloud server.ini whose [app:main]
+ * section holds the seed plugin's auth.otc.github.* keys.  It validates
+ * everything up front: unknown keys, bad numbers, an invalid repo_pattern,
+ * a missing organization or credentials are errors that name the file, line
+ * and key.  Secrets (token, backend_password, secret files' contents) are
+ * loaded into the struct and must never be printed: config_print() masks
+ * them.
+ *
+ * A loaded config is immutable and may be shared by threads.  SIGHUP
+ * builds a new one and swaps it.
+ *
+ * Values: empty means unset (the default applies); booleans are
+ * true/false/yes/no/on/off/1/0; integers are decimal and range-checked;
+ * sizes take a K, M or G suffix (1024-based); lists split on commas and/or
+ * white space and may continue on indented lines (the only values that may).
+ * Lines are limited to 199 characters (inih's INI_MAX_LINE).
+ *
+ * Secrets come from the file (token, backend_password), from *_file keys
+ * read with ga_secret_read_file, or, for the GitHub token, from the
+ * environment: GHACCESS_GITHUB_TOKEN, when set and not empty, wins over
+ * token and token_file (token_file is then not read).  A relative *_file
+ * path (token_file, app_private_key_file, backend_password_file, both
+ * secret_file keys) is looked up in $CREDENTIALS_DIRECTORY when that is set,
+ * so that systemd's LoadCredential= works with bare names; otherwise it is
+ * relative to the working directory.
+ *
+ * A pypicloud server.ini is recognised by its [app:main] section: there the
+ * keys auth.otc.github.{organization, token, repo_pattern, repo_include_list,
+ * repo_exclude_list, cache.backend, cache.expiration, cache.memcache.url}
+ * (case-insensitive, as Python's configparser) set the same fields as
+ * [github] and [cache]; every other key and every other section is ignored.
+ * A file may mix both forms, but a setting may be given only once.
+ *
+ * Error messages (GA_EINVAL unless said otherwise; err->line is set for the
+ * first three forms):
+ *   FILE:LINE: [SECTION] KEY: PROBLEM    a bad value, unknown or repeated key,
+ *                                        an unreadable *_file (GA_EIO)
+ *   FILE:LINE: [SECTION]: unknown section (only when there is no [app:main])
+ *   FILE:LINE: PROBLEM                   syntax error, key outside a section
+ *   FILE: [SECTION] KEY: PROBLEM         a required key missing
+ *   FILE: PROBLEM                        unreadable file (GA_EIO), too big...
+ * [SECTION] KEY is spelled as in the file ("[app:main] auth.otc.github.token").
+ * No message ever contains the value of a secret.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/ga_err.h"
+
+enum config_cache_backend {
+	CONFIG_CACHE_MEMORY = 0,
+	CONFIG_CACHE_MEMCACHE,
+};
+
+enum config_group_name {
+	CONFIG_GROUP_SLUG = 0,	/* team slug: stable, no spaces (default) */
+	CONFIG_GROUP_NAME,	/* team display name: the seed's behaviour */
+};
+
+/*
+ * base_permission values.  Each equals the enum org_level of the same name
+ * (src/org/org_input.h: none 0, read 1, triage 2, write 3, maintain 4,
+ * admin 5), so that the org module can cast one to the other; config cannot
+ * include org's header (layers point the other way), so the numbers are
+ * repeated here and must change with it.
+ */
+enum config_permission {
+	CONFIG_PERMISSION_UNSET = -1,
+	CONFIG_PERMISSION_NONE = 0,
+	CONFIG_PERMISSION_READ = 1,
+	CONFIG_PERMISSION_WRITE = 3,
+	CONFIG_PERMISSION_ADMIN = 5,
+};
+
+/* Where the GitHub token came from (check-config shows it). */
+enum config_token_source {
+	CONFIG_TOKEN_NONE = 0,
+	CONFIG_TOKEN_SETTING,		/* token = ... in the file */
+	CONFIG_TOKEN_FILE,		/* token_file */
+	CONFIG_TOKEN_ENVIRONMENT,	/* GHACCESS_GITHUB_TOKEN */
+};
+
+enum config_unclaimed {
+	CONFIG_UNCLAIMED_OWNERS = 0,	/* default */
+	CONFIG_UNCLAIMED_MEMBERS,
+};
+
+/* A list of names from a "a, b c" setting. */
+struct config_list {
+	char **items;
+	size_t count;
+};
+
+struct config {
+	char *path;			/* the file it was read from */
+
+	/* [github] */
+	char *organization;
+	char *token;			/* secret: from token, token_file or GHACCESS_GITHUB_TOKEN */
+	char *token_file;		/* resolved path, or NULL */
+	enum config_token_source token_source;
+	char *api_url;			/* default https://api.github.com, no trailing slash */
+	char *graphql_url;		/* default {api_url}/graphql */
+	char *repo_pattern;		/* default ".*"; Python re.match semantics */
+	struct config_list repo_include_list;
+	struct config_list repo_exclude_list;
+	enum config_group_name group_name;
+	int base_permission;		/* enum config_permission; default unset (-1) */
+	char *app_client_id;		/* GitHub App instead of a token */
+	char *app_private_key_file;	/* resolved path; checked readable, not read */
+	long long app_installation_id;	/* 0: look it up */
+	int http_timeout;		/* seconds, total per GitHub request; default 30 */
+	int connect_timeout;		/* seconds; default 10 */
+
+	/* [cache] */
+	enum config_cache_backend cache_backend;
+	int expiration;			/* seconds; default 300: token cache TTL and refresh period */
+	int negative_ttl;		/* seconds; default 30 */
+	int max_stale;			/* seconds; default 3600, or expiration if longer */
+	int poll_interval;		/* seconds; default 60 */
+	char *memcache_url;		/* default 127.0.0.1:11211 */
+	char *secret_file;		/* resolved path, or NULL */
+	char *secret;			/* secret: content of secret_file */
+	size_t token_cache_entries;	/* default 100000 */
+
+	/* [server] */
+	char *listen;			/* default 127.0.0.1:8081 */
+	char *backend_user;
+	char *backend_password;		/* secret: backend_password or backend_password_file */
+	char *backend_password_file;	/* resolved path, or NULL */
+	int threads;			/* default 0: one per core */
+	char *realm;			/* Basic realm; default "ghaccess" */
+
+	/* [index] (enabled when storage_dir is set) */
+	char *index_storage_dir;
+	enum config_unclaimed index_unclaimed;
+	long long index_max_upload_size;	/* bytes; default 100 MiB */
+	bool index_allow_overwrite;
+	char *index_fallback_url;
+
+	/* [webhook] */
+	char *webhook_secret_file;	/* resolved path, or NULL */
+	char *webhook_secret;		/* secret */
+	long long webhook_max_body;	/* default 25 MiB (GitHub's cap) */
+	int webhook_debounce_ms;	/* default 500 */
+
+	/* [log] */
+	int log_level;			/* enum ga_log_level; default info */
+	int log_format;			/* enum ga_log_format; default logfmt */
+};
+
+/*
+ * Read and validate path into a new config (free with config_free).
+ * Environment: GHACCESS_GITHUB_TOKEN overrides token/token_file;
+ * CREDENTIALS_DIRECTORY resolves relative *_file paths.
+ * Returns GA_OK, GA_EIO (unreadable file or secret file) or GA_EINVAL with
+ * err holding one of the messages above (the first problem by line).
+ * *out is NULL on failure.
+ */
+enum ga_rc config_load(const char *path, struct config **out, struct ga_err *err);
+
+/* Free config and wipe its secrets.  NULL is fine. */
+void config_free(struct config *config);
+
+/* A config with every default and no file (tests); free with config_free. */
+struct config *config_new_defaults(void);
+
+/*
+ * Write the effective configuration as INI: every section and key in the
+ * order of the documentation, defaults included, lists joined with ", ",
+ * secrets shown as "********" (empty when unset).
+ */
+void config_print(const struct config *config, FILE *out);
+
+/* true when list holds name (exact comparison). */
+bool config_list_contains(const struct config_list *list, const char *name);
+
+/*
+ * Split "a, b  c" into a list (commas and/or white space, empty names
+ * dropped).  list is overwritten: free what it held first.
+ */
+void config_list_parse(const char *text, struct config_list *list);
+void config_list_free(struct config_list *list);
+
+#endif

@@ -1,0 +1,607 @@
+/* config_load.c - reading a configuration file with inih and validating it; see config.h. */
+#include "config/config_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "util/ga_buf.h"
+#include "util/ga_log.h"
+#include "util/ga_secret.h"
+#include "util/ga_xalloc.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define SERVER_INI_SECTION "app:main"
+#define SEED_PREFIX "auth.otc.github."
+#define TOKEN_ENVIRONMENT "GHACCESS_GITHUB_TOKEN"
+#define UTF8_BOM "\xEF\xBB\xBF"
+
+/* What the file says about one row of config_keys. */
+struct setting {
+	char *value;	/* as written, continuation lines joined by '\n'; wiped when freed */
+	char *origin;	/* "[section] name" as spelled in the file, for messages */
+	int line;	/* 0: not in the file */
+};
+
+/* The state of one config_load() call. */
+struct load {
+	const char *path;
+	struct config *config;
+	struct setting *settings;	/* one per row of config_keys */
+
+	/* The reader hands inih one line at a time and remembers where it is. */
+	const char *text;
+	size_t text_len;
+	size_t offset;
+	int line;
+	bool line_truncated;
+	bool line_indented;
+	bool after_key;			/* a key since the last [section]: inih's prev_name */
+
+	bool has_server_ini_section;
+	bool has_native_section;
+	bool has_seed_key;
+	int unknown_section_line;
+	char unknown_section[64];
+
+	/* The error with the smallest line wins; errors without a line come last. */
+	enum ga_rc error_code;
+	int error_line;
+	char error[GA_ERR_MESSAGE_MAX];
+};
+
+static bool
+failed(const struct load *load)
+{
+	return load->error_code != GA_OK;
+}
+
+/* Replace the recorded error by "FILE:LINE: ..." or, for line 0, "FILE: ...". */
+static void
+record_error(struct load *load, enum ga_rc code, int line, const char *fmt, va_list ap)
+{
+	int used;
+
+	load->error_code = code;
+	load->error_line = line;
+	if (line > 0)
+		used = snprintf(load->error, sizeof(load->error), "%s:%d: ", load->path, line);
+	else
+		used = snprintf(load->error, sizeof(load->error), "%s: ", load->path);
+	if (used >= 0 && (size_t)used < sizeof(load->error))
+		vsnprintf(load->error + used, sizeof(load->error) - (size_t)used, fmt, ap);
+}
+
+/* Record a problem on line unless one on an earlier line is already known. */
+__attribute__((format(printf, 4, 5)))
+static void
+note_error_at(struct load *load, enum ga_rc code, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failed(load) && (load->error_line == 0 || load->error_line <= line))
+		return;
+	va_start(ap, fmt);
+	record_error(load, code, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Record a problem of the whole file when nothing else is wrong. */
+__attribute__((format(printf, 3, 4)))
+static void
+note_error(struct load *load, enum ga_rc code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failed(load))
+		return;
+	va_start(ap, fmt);
+	record_error(load, code, 0, fmt, ap);
+	va_end(ap);
+}
+
+static struct setting *
+setting_of(struct load *load, const char *section, const char *name)
+{
+	const struct config_key *key = config_key_find(section, name);
+
+	return &load->settings[key - config_keys];
+}
+
+static bool
+is_set(const struct setting *setting)
+{
+	return setting->value != NULL && setting->value[0] != '\0';
+}
+
+/* --- reading the file ---------------------------------------------------- */
+
+static void
+wipe_buf(struct ga_buf *buf)
+{
+	if (buf->data != NULL)
+		explicit_bzero(buf->data, buf->cap);
+	ga_buf_free(buf);
+}
+
+/* The whole file into text (at most CONFIG_FILE_MAX bytes, no NUL). */
+static enum ga_rc
+read_config_file(const char *path, struct ga_buf *text, struct ga_err *err)
+{
+	char chunk[4096];
+	size_t len;
+	bool too_big = false;
+	int read_errno = 0;
+	enum ga_rc rc = GA_OK;
+	FILE *file = fopen(path, "rb");
+
+	ga_buf_init(text, CONFIG_FILE_MAX);
+	if (file == NULL)
+		return ga_err_set(err, GA_EIO, "%s: cannot open: %s", path, strerror(errno));
+	while (!too_big && (len = fread(chunk, 1, sizeof(chunk), file)) > 0)
+		too_big = !ga_buf_append(text, chunk, len);
+	if (ferror(file))
+		read_errno = errno;
+	fclose(file);
+	explicit_bzero(chunk, sizeof(chunk));
+	if (read_errno != 0)
+		rc = ga_err_set(err, GA_EIO, "%s: cannot read: %s", path, strerror(read_errno));
+	else if (too_big)
+		rc = ga_err_set(err, GA_EINVAL, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+	else if (text->len > 0 && memchr(text->data, '\0', text->len) != NULL)
+		rc = ga_err_set(err, GA_EINVAL, "%s: contains a NUL byte", path);
+	if (rc != GA_OK)
+		wipe_buf(text);
+	return rc;
+}
+
+/*
+ * Watch section headers as inih reads them: inih tells the handler nothing
+ * about a section without keys, and whether unknown sections are errors
+ * depends on an [app:main] that may come later.
+ */
+static void
+note_section_header(struct load *load, const char *line)
+{
+	const char *start = line;
+	const char *close;
+	size_t len;
+
+	if (load->line == 1 && strncmp(start, UTF8_BOM, 3) == 0)
+		start += 3;
+	while (isspace((unsigned char)*start))
+		start++;
+	/* inih reads an indented line after a key as a continuation of its value. */
+	if (*start != '[' || (load->line_indented && load->after_key))
+		return;
+	close = strchr(start + 1, ']');
+	if (close == NULL)
+		return;		/* inih reports the syntax error */
+	load->after_key = false;
+	len = (size_t)(close - start - 1);
+	if (len == strlen(SERVER_INI_SECTION) && strncmp(start + 1, SERVER_INI_SECTION, len) == 0) {
+		load->has_server_ini_section = true;
+		return;
+	}
+	for (const char *const *known = config_sections; *known != NULL; known++) {
+		if (len == strlen(*known) && strncmp(start + 1, *known, len) == 0) {
+			load->has_native_section = true;
+			return;
+		}
+	}
+	if (load->unknown_section_line == 0) {
+		load->unknown_section_line = load->line;
+		snprintf(load->unknown_section, sizeof(load->unknown_section), "%.*s", (int)len,
+			 start + 1);
+	}
+}
+
+/* An ini_reader over load->text: one line per call, like fgets. */
+static char *
+read_line(char *buffer, int size, void *stream)
+{
+	struct load *load = stream;
+	const char *start = load->text + load->offset;
+	size_t remaining = load->text_len - load->offset;
+	const char *newline;
+	size_t line_len;
+	size_t content_len;
+	size_t copy_len;
+
+	if (remaining == 0 || size < 2)
+		return NULL;
+	newline = memchr(start, '\n', remaining);
+	line_len = newline != NULL ? (size_t)(newline - start) + 1 : remaining;
+	content_len = newline != NULL ? line_len - 1 : line_len;
+	if (content_len > 0 && start[content_len - 1] == '\r')
+		content_len--;
+	copy_len = content_len < (size_t)size - 1 ? content_len : (size_t)size - 1;
+	memcpy(buffer, start, copy_len);
+	buffer[copy_len] = '\0';
+	load->offset += line_len;
+	load->line++;
+	/* A longer line is cut; the rest is skipped, not read as a line of its own. */
+	load->line_truncated = copy_len < content_len;
+	load->line_indented = copy_len > 0 && isspace((unsigned char)buffer[0]);
+	note_section_header(load, buffer);
+	return buffer;
+}
+
+/* The row for section/name, or NULL for what is ignored (or an error). */
+static const struct config_key *
+find_key(struct load *load, const char *section, const char *name)
+{
+	const struct config_key *key;
+
+	if (section[0] == '\0') {
+		note_error_at(load, GA_EINVAL, load->line, "%s: key before any [section]", name);
+		return NULL;
+	}
+	if (config_section_known(section)) {
+		key = config_key_find(section, name);
+		if (key == NULL)
+			note_error_at(load, GA_EINVAL, load->line, "[%s] %s: unknown key",
+				      section, name);
+		return key;
+	}
+	/* In a server.ini only the seed's keys matter; pyramid's and pypi.* are not ours. */
+	if (strcmp(section, SERVER_INI_SECTION) != 0
+	    || strncasecmp(name, SEED_PREFIX, strlen(SEED_PREFIX)) != 0)
+		return NULL;
+	key = config_key_find_seed(name + strlen(SEED_PREFIX));
+	if (key != NULL)
+		load->has_seed_key = true;
+	return key;
+}
+
+/* A continuation line: the value goes on after a line break, as in configparser. */
+static void
+continue_setting(struct setting *setting, const char *value)
+{
+	char *joined;
+
+	if (setting->value[0] == '\0')
+		joined = ga_strdup(value);
+	else
+		joined = ga_asprintf("%s\n%s", setting->value, value);
+	ga_secret_free(setting->value);
+	setting->value = joined;
+}
+
+/* The ini_handler: remember each key's text and line; values are parsed later. */
+static int
+handle_setting(void *user, const char *section, const char *name, const char *value)
+{
+	struct load *load = user;
+	bool continuation = load->line_indented && load->after_key;
+	const struct config_key *key = find_key(load, section, name);
+	struct setting *setting;
+
+	load->after_key = true;
+	if (key == NULL)
+		return 1;
+	setting = &load->settings[key - config_keys];
+	if (load->line_truncated)
+		note_error_at(load, GA_EINVAL, load->line,
+			      "[%s] %s: line longer than %d characters"
+			      " (a list may continue on indented lines)",
+			      section, name, CONFIG_LINE_MAX);
+	if (continuation && setting->line != 0) {
+		continue_setting(setting, value);
+		return 1;
+	}
+	if (setting->line != 0) {
+		note_error_at(load, GA_EINVAL, load->line, "[%s] %s: already set on line %d",
+			      section, name, setting->line);
+		return 1;
+	}
+	setting->value = ga_strdup(value);
+	setting->origin = ga_asprintf("[%s] %s", section, name);
+	setting->line = load->line;
+	return 1;
+}
+
+static void
+parse_text(struct load *load)
+{
+	/* The handler never stops inih, so a positive result is a syntax error. */
+	int syntax_error_line = ini_parse_stream(read_line, load, handle_setting, load);
+
+	if (syntax_error_line > 0)
+		note_error_at(load, GA_EINVAL, syntax_error_line,
+			      "syntax error: expected [section], key = value or a comment");
+	else if (syntax_error_line < 0)
+		note_error(load, GA_ENOMEM, "inih failed (%d)", syntax_error_line);
+	if (load->unknown_section_line != 0 && !load->has_server_ini_section)
+		note_error_at(load, GA_EINVAL, load->unknown_section_line,
+			      "[%s]: unknown section", load->unknown_section);
+	if (!load->has_native_section && !load->has_seed_key)
+		note_error(load, GA_EINVAL,
+			   "no ghaccess settings: expected a [github] section or, in a pypicloud"
+			   " server.ini, auth.otc.github.* keys in [app:main]");
+}
+
+/* --- values and their combinations -------------------------------------- */
+
+static void
+apply_settings(struct load *load)
+{
+	char problem[CONFIG_PROBLEM_MAX];
+
+	for (size_t i = 0; i < config_key_count; i++) {
+		const struct setting *setting = &load->settings[i];
+
+		if (!is_set(setting))
+			continue;
+		if (!config_key_apply(load->config, &config_keys[i], setting->value, problem,
+				      sizeof(problem)))
+			note_error_at(load, GA_EINVAL, setting->line, "%s: %s", setting->origin,
+				      problem);
+	}
+}
+
+/* Two keys that say the same thing in two ways: only one may be set. */
+static void
+check_exclusive(struct load *load, const char *section, const char *first_name,
+		const char *second_name)
+{
+	const struct setting *first = setting_of(load, section, first_name);
+	const struct setting *second = setting_of(load, section, second_name);
+	const struct setting *later;
+
+	if (!is_set(first) || !is_set(second))
+		return;
+	later = first->line > second->line ? first : second;
+	note_error_at(load, GA_EINVAL, later->line, "%s: conflicts with %s on line %d (set one)",
+		      later->origin, later == first ? second->origin : first->origin,
+		      later == first ? second->line : first->line);
+}
+
+/* A key that is useless without another: complain on its line. */
+static void
+check_needs(struct load *load, const char *section, const char *name, bool satisfied,
+	    const char *what)
+{
+	const struct setting *setting = setting_of(load, section, name);
+
+	if (is_set(setting) && !satisfied)
+		note_error_at(load, GA_EINVAL, setting->line, "%s: needs %s", setting->origin,
+			      what);
+}
+
+static void
+check_cache_times(struct load *load)
+{
+	struct config *config = load->config;
+	const struct setting *max_stale = setting_of(load, "cache", "max_stale");
+
+	if (config->max_stale >= config->expiration)
+		return;
+	/* Only an explicit max_stale is wrong; the default grows with the expiration. */
+	if (max_stale->line == 0)
+		config->max_stale = config->expiration;
+	else
+		note_error_at(load, GA_EINVAL, max_stale->line,
+			      "%s: must be at least the expiration (%d)", max_stale->origin,
+			      config->expiration);
+}
+
+static void
+check_combinations(struct load *load)
+{
+	const struct config *config = load->config;
+	bool has_password = config->backend_password != NULL
+		|| config->backend_password_file != NULL;
+
+	check_exclusive(load, "github", "token", "token_file");
+	check_exclusive(load, "server", "backend_password", "backend_password_file");
+	check_needs(load, "github", "app_client_id", config->app_private_key_file != NULL,
+		    "app_private_key_file");
+	check_needs(load, "github", "app_private_key_file", config->app_client_id != NULL,
+		    "app_client_id");
+	check_needs(load, "github", "app_installation_id", config->app_client_id != NULL,
+		    "app_client_id");
+	check_needs(load, "server", "backend_user", has_password,
+		    "backend_password or backend_password_file");
+	check_needs(load, "server", "backend_password", config->backend_user != NULL,
+		    "backend_user");
+	check_needs(load, "server", "backend_password_file", config->backend_user != NULL,
+		    "backend_user");
+	check_cache_times(load);
+}
+
+static const char *
+token_from_environment(void)
+{
+	const char *token = getenv(TOKEN_ENVIRONMENT);
+
+	return token != NULL && token[0] != '\0' ? token : NULL;
+}
+
+static void
+check_required(struct load *load)
+{
+	const struct config *config = load->config;
+
+	if (config->organization == NULL)
+		note_error(load, GA_EINVAL, "[github] organization: required");
+	if (config->token == NULL && config->token_file == NULL
+	    && token_from_environment() == NULL && config->app_client_id == NULL)
+		note_error(load, GA_EINVAL,
+			   "[github] token: required (or token_file, $" TOKEN_ENVIRONMENT
+			   ", or app_client_id with app_private_key_file)");
+	if (config->cache_backend == CONFIG_CACHE_MEMCACHE && config->secret_file == NULL)
+		note_error(load, GA_EINVAL,
+			   "[cache] secret_file: required with backend = memcache"
+			   " (the key that protects the shared entries)");
+}
+
+/* GitHub Enterprise serves GraphQL at /api/graphql beside REST's /api/v3. */
+static void
+derive_graphql_url(struct load *load)
+{
+	struct config *config = load->config;
+	const char *rest_suffix = "/api/v3";
+	size_t len = strlen(config->api_url);
+	size_t suffix_len = strlen(rest_suffix);
+
+	if (is_set(setting_of(load, "github", "graphql_url")))
+		return;
+	ga_free(config->graphql_url);
+	if (len >= suffix_len && strcmp(config->api_url + len - suffix_len, rest_suffix) == 0)
+		config->graphql_url = ga_asprintf("%.*s/api/graphql", (int)(len - suffix_len),
+						  config->api_url);
+	else
+		config->graphql_url = ga_asprintf("%s/graphql", config->api_url);
+}
+
+/* --- secrets -------------------------------------------------------------- */
+
+/* Read the secret file of [section] name into *secret; an error names the key's line. */
+static void
+read_secret(struct load *load, const char *section, const char *name, const char *path,
+	    char **secret)
+{
+	const struct setting *setting = setting_of(load, section, name);
+	struct ga_err secret_err;
+	enum ga_rc rc;
+
+	if (path == NULL)
+		return;
+	ga_err_clear(&secret_err);
+	rc = ga_secret_read_file(path, secret, &secret_err);
+	if (rc != GA_OK)
+		note_error_at(load, rc == GA_EIO ? GA_EIO : GA_EINVAL, setting->line, "%s: %s",
+			      setting->origin, secret_err.message);
+}
+
+static void
+load_token(struct load *load)
+{
+	struct config *config = load->config;
+	const char *environment = token_from_environment();
+
+	if (environment != NULL) {
+		ga_secret_free(config->token);
+		config->token = ga_strdup(environment);
+		config->token_source = CONFIG_TOKEN_ENVIRONMENT;
+	} else if (config->token_file != NULL) {
+		read_secret(load, "github", "token_file", config->token_file, &config->token);
+		config->token_source = CONFIG_TOKEN_FILE;
+	} else if (config->token != NULL) {
+		config->token_source = CONFIG_TOKEN_SETTING;
+	}
+}
+
+static void
+load_secrets(struct load *load)
+{
+	struct config *config = load->config;
+	const struct setting *key_file = setting_of(load, "github", "app_private_key_file");
+
+	load_token(load);
+	read_secret(load, "server", "backend_password_file", config->backend_password_file,
+		    &config->backend_password);
+	read_secret(load, "cache", "secret_file", config->secret_file, &config->secret);
+	read_secret(load, "webhook", "secret_file", config->webhook_secret_file,
+		    &config->webhook_secret);
+	/* The GitHub client reads the key; say now, not at the first request, if it cannot. */
+	if (config->app_private_key_file != NULL && access(config->app_private_key_file, R_OK) != 0)
+		note_error_at(load, GA_EIO, key_file->line, "%s: %s: cannot read: %s",
+			      key_file->origin, config->app_private_key_file, strerror(errno));
+}
+
+/* --- the API -------------------------------------------------------------- */
+
+static void
+load_free(struct load *load)
+{
+	for (size_t i = 0; i < config_key_count; i++) {
+		ga_secret_free(load->settings[i].value);
+		ga_free(load->settings[i].origin);
+	}
+	ga_free(load->settings);
+	config_free(load->config);
+}
+
+enum ga_rc
+config_load(const char *path, struct config **out, struct ga_err *err)
+{
+	struct ga_buf text;
+	struct load load = { .path = path };
+	enum ga_rc rc;
+
+	*out = NULL;
+	ga_err_clear(err);
+	rc = read_config_file(path, &text, err);
+	if (rc != GA_OK)
+		return rc;
+	load.text = ga_buf_cstr(&text);
+	load.text_len = text.len;
+	load.settings = ga_calloc(config_key_count, sizeof(*load.settings));
+	load.config = config_new_defaults();
+	load.config->path = ga_strdup(path);
+
+	parse_text(&load);
+	apply_settings(&load);
+	if (!failed(&load))
+		check_combinations(&load);
+	if (!failed(&load))
+		check_required(&load);
+	if (!failed(&load)) {
+		derive_graphql_url(&load);
+		load_secrets(&load);
+	}
+	wipe_buf(&text);
+	rc = load.error_code;
+	if (rc == GA_OK) {
+		*out = load.config;
+		load.config = NULL;
+	} else {
+		ga_err_set_at(err, rc, load.error_line, 0, "%s", load.error);
+	}
+	load_free(&load);
+	return rc;
+}
+
+struct config *
+config_new_defaults(void)
+{
+	struct config *config = ga_calloc(1, sizeof(*config));
+	char problem[CONFIG_PROBLEM_MAX];
+
+	config->base_permission = CONFIG_PERMISSION_UNSET;
+	for (size_t i = 0; i < config_key_count; i++) {
+		const struct config_key *key = &config_keys[i];
+
+		if (key->default_text == NULL)
+			continue;
+		if (!config_key_apply(config, key, key->default_text, problem, sizeof(problem))) {
+			/* A wrong default in the table is a bug, not a user's mistake. */
+			ga_logf(GA_LOG_ERROR, "config: bad default for [%s] %s: %s", key->section,
+				key->name, problem);
+			abort();
+		}
+	}
+	return config;
+}
+
+void
+config_free(struct config *config)
+{
+	if (config == NULL)
+		return;
+	for (size_t i = 0; i < config_key_count; i++)
+		config_key_clear(config, &config_keys[i]);
+	ga_free(config->path);
+	ga_secret_free(config->secret);
+	ga_secret_free(config->webhook_secret);
+	ga_free(config);
+}
