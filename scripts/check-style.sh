@@ -5,7 +5,8 @@
 #  - dependencies point one way: util <- toml, config <- github, org <- cache,
 #    service <- http, cli (a lower layer never includes a higher one);
 #  - no unsafe string functions (sprintf, strcpy, strcat, gets, atoi);
-#  - cppcheck reports nothing.
+#  - cppcheck reports nothing (varFuncNullUB is off: glibc defines NULL as
+#    a pointer, and ga_log's sentinel attribute checks the terminator).
 set -eu
 cd "$(dirname "$0")/.."
 status=0
@@ -43,7 +44,7 @@ done
 
 if command -v cppcheck >/dev/null 2>&1; then
 	if ! cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-		--inline-suppr --suppress=missingIncludeSystem -Isrc -Ibuild/check/generated \
+		--inline-suppr --suppress=missingIncludeSystem --suppress=varFuncNullUB -Isrc -Ibuild/check/generated \
 		--std=c11 -D__GNUC__ src 2>&1; then
 		echo "check-style: cppcheck reported problems"; status=1
 	fi

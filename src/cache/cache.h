@@ -1,0 +1,139 @@
+/*
+ * cache.h - the token verification cache and the shared (memcached) state.
+ *
+ * Token cache.  /verify must not ask GitHub for every pip request, and
+ * must never store a token.  Entries are keyed by HMAC-SHA256 over the
+ * length-prefixed (username, token) pair (ga_hmac_fields) under a key that
+ * is random per process (memory backend) or read from [cache] secret_file
+ * (memcache backend, so that every instance computes the same keys).
+ * A positive answer is kept for [cache] expiration seconds, a definite "no"
+ * for negative_ttl seconds, and "could not tell" is never kept.  The memory
+ * store is bounded in entries (token_cache_entries) and bytes, evicting the
+ * least recently used, so a flood of random tokens cannot exhaust memory.
+ * Concurrent first requests for one (username, token) make exactly one call
+ * to the verifier (single flight): the others wait for its answer.
+ *
+ * Shared state.  With backend = memcache, verified-token entries and the
+ * published snapshot live in memcached, so that N instances sync GitHub
+ * once.  Every value is authenticated with HMAC-SHA256 under the shared
+ * secret and carries its key and expiry inside the MAC; a forged, stale or
+ * corrupted value is ignored and logged.  When memcached is unreachable
+ * each instance falls back to its own memory and cache_status() says so.
+ *
+ * Thread-safety: every function may be called from any thread.
+ */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "util/ga_err.h"
+
+struct cache;
+
+enum cache_verdict {
+	CACHE_TOKEN_VALID = 0,		/* GitHub said: this token is this user's */
+	CACHE_TOKEN_INVALID,		/* definite no: 401 or another login */
+	CACHE_TOKEN_UNKNOWN,		/* could not tell: timeout, 5xx, rate limit */
+};
+
+/*
+ * Ask GitHub whether token belongs to username.  Called without any cache
+ * lock held; *user_id set on CACHE_TOKEN_VALID.  Must return one of the
+ * three verdicts (anything else is taken as CACHE_TOKEN_UNKNOWN).
+ */
+typedef enum cache_verdict (*cache_verify_fn)(void *context, const char *username,
+					     const char *token, long long *user_id);
+
+/*
+ * Counters since cache_create.  Every cache_verify_token call is either a
+ * hit (answered from memory or, with memcache, from memcached) or a miss
+ * (it called the verifier or waited for the caller that did).
+ */
+struct cache_stats {
+	unsigned long long hits;
+	unsigned long long misses;
+	unsigned long long shared_hits;		/* the hits that came from memcached */
+	unsigned long long verifier_calls;
+	unsigned long long evictions;
+	unsigned long long rejected_values;	/* forged or corrupted shared values */
+	size_t entries;				/* in this process's memory */
+	size_t bytes;				/* entries x entry size */
+	bool shared_available;			/* memcached reachable right now */
+};
+
+/* Create from config (borrowed during the call).  GA_EINVAL/GA_EIO on a bad
+ * secret; a memcached that is down is not an error (fallback).
+ * backend = memcache needs config->secret of at least 16 bytes and a valid
+ * memcache_url ("host:port", several separated by commas, "[v6]:port" or a
+ * "/unix/socket" path); GA_EINVAL otherwise.  The memory store holds at
+ * most token_cache_entries entries (0: 100000).  A caller waits for another
+ * caller's verification of the same (username, token) at most http_timeout
+ * + 1 seconds, then gets CACHE_TOKEN_UNKNOWN.  Free with cache_destroy
+ * once no other thread uses the cache. */
+enum ga_rc cache_create(const struct config *config, struct cache **out, struct ga_err *err);
+void cache_destroy(struct cache *cache);
+
+/*
+ * The verdict for (username, token): from the cache when present and fresh,
+ * else from verify (single flight), then stored as described above.
+ * username and token are borrowed NUL-terminated strings; the caller checks
+ * their syntax first (permissions.md section 3).  *user_id (user_id may be
+ * NULL) is the GitHub id on CACHE_TOKEN_VALID, 0 otherwise.  Neither string
+ * is stored or logged: only their HMAC is kept.
+ */
+enum cache_verdict cache_verify_token(struct cache *cache, const char *username,
+				      const char *token, cache_verify_fn verify,
+				      void *context, long long *user_id);
+
+/* Drop every token entry of this process (webhook revocation, SIGHUP).
+ * With memcache, this process also ignores from now on the memcached token
+ * entries written before the call; other instances keep theirs until they
+ * expire (at most [cache] expiration seconds). */
+void cache_forget_tokens(struct cache *cache);
+
+void cache_get_stats(struct cache *cache, struct cache_stats *stats);
+
+/* "memory", "memcache", or "memcache (unreachable: using memory)". */
+const char *cache_status(struct cache *cache);
+
+/*
+ * Shared snapshot (memcache backend only; with memory, publish and fetch
+ * return GA_ENOTFOUND).
+ *
+ * cache_sync_lock_take: true when this instance won the right to sync for
+ * the next ttl seconds (memcached `add` of a lock key), false when another
+ * instance holds it.  The holder taking it again gets true and a fresh ttl.
+ * A lock value that fails authentication is no lock (it is replaced).
+ * Always true with the memory backend or when memcached is down (each
+ * instance then syncs for itself).  cache_sync_lock_release deletes the
+ * lock if this instance still holds it.
+ *
+ * cache_snapshot_publish stores the serialised snapshot (org_input_to_json
+ * text, any size up to 512 MiB) in chunks under 1 MB, each authenticated,
+ * under a new generation, then points the "current" key at it; GA_EUPSTREAM
+ * when memcached is unreachable, GA_ELIMIT when too large.
+ *
+ * cache_snapshot_fetch returns the newest published text (caller frees with
+ * ga_free; NUL-terminated, *len excludes the NUL) and its publication time;
+ * GA_ENOTFOUND when none, GA_EPARSE when a value failed authentication, a
+ * chunk is missing or the whole text fails its SHA-256 (logged, ignored:
+ * the caller keeps its own snapshot), GA_EUPSTREAM when unreachable.
+ */
+bool cache_sync_lock_take(struct cache *cache, int ttl_seconds);
+void cache_sync_lock_release(struct cache *cache);
+enum ga_rc cache_snapshot_publish(struct cache *cache, const char *text, size_t len,
+				  long long synced_at, struct ga_err *err);
+enum ga_rc cache_snapshot_fetch(struct cache *cache, char **text, size_t *len,
+				long long *synced_at, struct ga_err *err);
+
+/*
+ * For tests only: replace the monotonic clock (milliseconds) that decides
+ * when memory entries expire; NULL restores the real one.  Call before any
+ * other thread uses the cache.  Values in memcached keep using real time.
+ */
+void cache_set_clock_for_tests(struct cache *cache, long long (*now_ms)(void));
+
+#endif

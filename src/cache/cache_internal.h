@@ -1,0 +1,183 @@
+/*
+ * cache_internal.h - the parts of src/cache/ that talk to each other.
+ *
+ * cache_core.c (the public API of cache.h) is built from four pieces:
+ *
+ *   cache_key.c       HMAC-SHA256 with a fixed key, fast and thread-safe
+ *                     (the cache key of a (username, token) pair)
+ *   cache_tokens.c    the bounded in-memory store with single flight
+ *   cache_seal.c      the authenticated value format of memcached values
+ *   cache_memcache.c  memcached: token entries, sync lock, snapshot chunks
+ *
+ * None of them is meant for use outside src/cache/.  docs/internals/cache.md
+ * describes the formats.
+ */
+#ifndef CACHE_INTERNAL_H
+#define CACHE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+#include "util/ga_secret.h"
+
+/* ---- cache_key.c --------------------------------------------------- */
+
+/*
+ * An HMAC-SHA256 keyed once.  cache_keyer_fields computes exactly what
+ * ga_hmac_fields computes with the same key (each field preceded by its
+ * length as 8 big-endian bytes), but without fetching the algorithm and
+ * re-keying on every call: /verify computes one per request.
+ * Thread-safe; the key is copied.
+ */
+struct cache_keyer;
+
+struct cache_keyer *cache_keyer_create(const void *key, size_t key_len);
+void cache_keyer_destroy(struct cache_keyer *keyer);
+void cache_keyer_fields(struct cache_keyer *keyer, const char *const *fields,
+			const size_t *lengths, size_t count, uint8_t out[GA_HMAC_SIZE]);
+
+/* Derive a 32-byte sub-key HMAC-SHA256(secret, label), so that one secret
+ * file serves several purposes without reusing a key across them. */
+void cache_derive_key(const char *secret, const char *label, uint8_t out[GA_HMAC_SIZE]);
+
+/* ---- cache_tokens.c ------------------------------------------------ */
+
+struct cache_token_answer {
+	enum cache_verdict verdict;
+	long long user_id;
+};
+
+/* Outcome of cache_tokens_claim. */
+enum cache_claim {
+	CACHE_CLAIM_HIT,	/* fresh entry: *answer filled */
+	CACHE_CLAIM_WAITED,	/* another caller verified (or the wait timed out:
+				 * UNKNOWN); *answer filled */
+	CACHE_CLAIM_LEADER,	/* nothing known, nobody asking: the caller must
+				 * find the answer and call cache_tokens_finish */
+};
+
+struct cache_tokens;
+struct cache_flight;
+
+/*
+ * A store of at most max_entries answers (at least 1), in stripes of their
+ * own lock chosen by the key's first bytes.  wait_timeout_ms bounds how long
+ * a caller waits for another caller's verification.
+ */
+struct cache_tokens *cache_tokens_create(size_t max_entries, long long wait_timeout_ms);
+void cache_tokens_destroy(struct cache_tokens *tokens);
+
+/* Replace the monotonic millisecond clock (tests); NULL restores it. */
+void cache_tokens_set_clock(struct cache_tokens *tokens, long long (*now_ms)(void));
+
+/*
+ * Look key up.  On CACHE_CLAIM_LEADER *flight is set and the caller owns
+ * the obligation to call cache_tokens_finish exactly once, without which
+ * the other callers of the same key wait until their timeout.
+ */
+enum cache_claim cache_tokens_claim(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
+				    struct cache_token_answer *answer,
+				    struct cache_flight **flight);
+
+/*
+ * Hand the answer to the waiters of flight and, when ttl_ms > 0 and the
+ * verdict is not UNKNOWN, store it for ttl_ms.  An answer whose flight
+ * began before cache_tokens_forget is handed over but not stored.
+ */
+void cache_tokens_finish(struct cache_tokens *tokens, struct cache_flight *flight,
+			 const struct cache_token_answer *answer, long long ttl_ms);
+
+void cache_tokens_forget(struct cache_tokens *tokens);
+
+struct cache_tokens_stats {
+	unsigned long long hits;
+	unsigned long long misses;
+	unsigned long long evictions;
+	size_t entries;
+	size_t bytes;
+};
+
+void cache_tokens_get_stats(struct cache_tokens *tokens, struct cache_tokens_stats *stats);
+
+/* Memory one stored entry accounts for (the byte bound is this times the
+ * entry limit, plus the fixed bucket arrays). */
+size_t cache_tokens_entry_size(void);
+
+/* ---- cache_seal.c -------------------------------------------------- */
+
+#define CACHE_SEAL_VERSION 1
+/* version (1) + expires_at (8) before the payload, the MAC (32) after it. */
+#define CACHE_SEAL_HEADER 9
+#define CACHE_SEAL_OVERHEAD (CACHE_SEAL_HEADER + GA_HMAC_SIZE)
+
+enum cache_open_result {
+	CACHE_OPEN_OK = 0,
+	CACHE_OPEN_MALFORMED,	/* too short or an unknown version */
+	CACHE_OPEN_BAD_MAC,	/* forged, corrupted, or moved from another key */
+	CACHE_OPEN_EXPIRED,	/* genuine but past its expiry */
+};
+
+/*
+ * Write version | expires_at | payload | MAC into out, which must hold
+ * payload_len + CACHE_SEAL_OVERHEAD bytes.  The MAC is HMAC-SHA256 under
+ * mac_key over the length-prefixed fields (key, version | expires_at,
+ * payload): a value is only valid under the memcached key it was written to.
+ */
+void cache_seal(const uint8_t mac_key[GA_HMAC_SIZE], const char *key, long long expires_at,
+		const void *payload, size_t payload_len, uint8_t *out);
+
+/*
+ * Check a value read from key at unix time now.  On CACHE_OPEN_OK, and on
+ * CACHE_OPEN_EXPIRED, *payload points into value and *expires_at is set.
+ */
+enum cache_open_result cache_open(const uint8_t mac_key[GA_HMAC_SIZE], const char *key,
+				  const uint8_t *value, size_t value_len, long long now,
+				  const uint8_t **payload, size_t *payload_len,
+				  long long *expires_at);
+
+/* Big-endian 64-bit integers in values. */
+void cache_put_u64(uint8_t *out, uint64_t value);
+uint64_t cache_get_u64(const uint8_t *in);
+
+/* ---- cache_memcache.c ---------------------------------------------- */
+
+struct cache_shared;
+
+/* A token entry found in memcached. */
+struct cache_shared_token {
+	struct cache_token_answer answer;
+	long long expires_at;		/* unix seconds */
+	long long stored_at_ms;		/* unix milliseconds */
+};
+
+/*
+ * Connect lazily to config->memcache_url with the sub-keys derived from
+ * config->secret.  GA_EINVAL on a bad URL.  A server that is down is fine.
+ */
+enum ga_rc cache_shared_create(const struct config *config, const uint8_t mac_key[GA_HMAC_SIZE],
+			       struct cache_shared **out, struct ga_err *err);
+void cache_shared_destroy(struct cache_shared *shared);
+
+bool cache_shared_available(struct cache_shared *shared);
+unsigned long long cache_shared_rejected(struct cache_shared *shared);
+
+/* true and *token filled when a genuine, unexpired entry exists. */
+bool cache_shared_token_get(struct cache_shared *shared, const uint8_t key[GA_HMAC_SIZE],
+			    struct cache_shared_token *token);
+void cache_shared_token_put(struct cache_shared *shared, const uint8_t key[GA_HMAC_SIZE],
+			    const struct cache_token_answer *answer, int ttl_seconds);
+
+bool cache_shared_lock_take(struct cache_shared *shared, int ttl_seconds);
+void cache_shared_lock_release(struct cache_shared *shared);
+enum ga_rc cache_shared_snapshot_publish(struct cache_shared *shared, const char *text, size_t len,
+					 long long synced_at, struct ga_err *err);
+enum ga_rc cache_shared_snapshot_fetch(struct cache_shared *shared, char **text, size_t *len,
+				       long long *synced_at, struct ga_err *err);
+
+/* The largest payload of one snapshot chunk, so that a sealed chunk stays
+ * under 1,000,000 bytes (memcached's default item limit is 1 MiB). */
+#define CACHE_CHUNK_PAYLOAD_MAX (1000000 - 1 - CACHE_SEAL_OVERHEAD)
+
+#endif
