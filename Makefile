@@ -39,7 +39,7 @@ TEST_HELPERS := $(filter-out $(TEST_SOURCES),$(shell find tests/unit -name '*.c'
 TEST_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SOURCES))
 HELPER_OBJS  := $(TEST_HELPERS:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all check deps test unit e2e demo bench fuzz install clean lint
+.PHONY: all check deps test unit e2e demo bench bench-programs fuzz install clean lint
 all: $(BUILD)/ghaccess $(BUILD)/toml-decode
 
 $(BUILD)/obj/%.o: %.c
@@ -71,6 +71,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJS) $(BUILD)/libghacces
 
 unit: $(TEST_BINS)
 
+BENCH_SOURCES := $(wildcard bench/*.c)
+BENCH_BINS    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SOURCES))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libghaccess.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-programs: $(BENCH_BINS)
+
 # The test entry point of the README and of CI.
 check:
 	scripts/install-deps.sh
@@ -88,8 +95,8 @@ lint:
 demo: all
 	scripts/demo.sh
 
-bench: all
-	bench/run.sh
+bench: all bench-programs
+	BUILD=$(BUILD) bench/run.sh
 
 FUZZ_SECONDS ?= 60
 fuzz:

@@ -1,0 +1,36 @@
+/*
+ * fuzz_snapshot.c - snapshot files and memcached values are outside data:
+ * parse them, build a snapshot from whatever parsed, and decide for every
+ * member and package.  Nothing may crash, leak or loop.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "org/org_policy.h"
+#include "util/ga_log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct config *config;
+	struct org_input *input;
+	struct org_snapshot *snapshot;
+	struct ga_err err;
+
+	if (config == NULL) {
+		config = config_new_defaults();
+		ga_log_setup(GA_LOG_SILENT, GA_LOG_LOGFMT);
+	}
+	if (org_input_from_json((const char *)data, size, &input, &err) != GA_OK)
+		return 0;
+	if (org_snapshot_build(input, config, &snapshot, &err) != GA_OK)
+		return 0;
+	for (size_t m = 0; m < org_snapshot_member_count(snapshot) && m < 64; m++)
+		for (size_t p = 0; p < org_snapshot_package_count(snapshot) && p < 64; p++)
+			(void)org_decide(snapshot, (long)m, (long)p);
+	org_snapshot_release(snapshot);
+	return 0;
+}
