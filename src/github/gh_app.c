@@ -1,0 +1,702 @@
+/* gh_app.c - GitHub App authentication: RS256 JWT and installation tokens; see gh_app.h. */
+#include "github/gh_app.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include "github/github.h"
+#include "util/ga_buf.h"
+#include "util/ga_log.h"
+#include "util/ga_secret.h"
+#include "util/ga_xalloc.h"
+
+#ifndef GHACCESS_VERSION
+#define GHACCESS_VERSION "0.0.0"
+#endif
+
+#define DEFAULT_API_URL "https://api.github.com"
+/* GitHub's answers here are a few kilobytes; anything far larger is wrong. */
+#define APP_REPLY_MAX ((size_t)1 << 20)
+#define APP_ATTEMPTS 3
+
+struct gh_app {
+	const struct config *config;	/* borrowed */
+	EVP_PKEY *key;
+	char *api_url;			/* no trailing slash */
+	json_t *issuer;			/* the iss claim: integer App ID or client ID string */
+	pthread_mutex_t lock;		/* token, expires_at, have_token; held while minting */
+	char token[GH_APP_TOKEN_MAX];
+	long long expires_at;
+	bool have_token;
+	_Atomic long long installation_id;
+	atomic_ulong minted;
+};
+
+/* ---- the key ------------------------------------------------------- */
+
+/* An encrypted key would make OpenSSL prompt on the terminal: refuse it. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *context)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)context;
+	return -1;
+}
+
+static enum ga_rc
+load_key(const char *path, EVP_PKEY **out, struct ga_err *err)
+{
+	FILE *file = fopen(path, "r");
+	EVP_PKEY *key;
+	int type;
+
+	*out = NULL;
+	if (file == NULL)
+		return ga_err_set(err, GA_EIO, "[github] app_private_key_file %s: cannot open: %s",
+				  path, strerror(errno));
+	key = PEM_read_PrivateKey(file, NULL, no_passphrase, NULL);
+	fclose(file);
+	ERR_clear_error();
+	if (key == NULL)
+		return ga_err_set(err, GA_EINVAL,
+				  "[github] app_private_key_file %s: not an unencrypted PEM private "
+				  "key (download it from the App's settings page)", path);
+	type = EVP_PKEY_get_base_id(key);
+	if (type != EVP_PKEY_RSA) {
+		const char *name = OBJ_nid2sn(type);
+
+		EVP_PKEY_free(key);
+		return ga_err_set(err, GA_EINVAL,
+				  "[github] app_private_key_file %s: a %s key; GitHub Apps sign "
+				  "their JWT with RS256 and need the App's RSA private key",
+				  path, name != NULL ? name : "non-RSA");
+	}
+	*out = key;
+	return GA_OK;
+}
+
+/* A numeric App ID goes into iss as a number, a client ID as a string:
+ * GitHub accepts both forms. */
+static json_t *
+issuer_of(const char *client_id)
+{
+	size_t len = strlen(client_id);
+	bool digits = len > 0 && len <= 15;
+
+	for (size_t i = 0; digits && i < len; i++)
+		digits = client_id[i] >= '0' && client_id[i] <= '9';
+	if (digits)
+		return json_integer(strtoll(client_id, NULL, 10));
+	return json_string(client_id);
+}
+
+enum ga_rc
+gh_app_create(const struct config *config, struct gh_app **out, struct ga_err *err)
+{
+	struct gh_app *app;
+	EVP_PKEY *key;
+	enum ga_rc rc;
+	const char *api_url = config->api_url != NULL ? config->api_url : DEFAULT_API_URL;
+	size_t api_len = strlen(api_url);
+
+	*out = NULL;
+	if (config->app_client_id == NULL || *config->app_client_id == '\0')
+		return ga_err_set(err, GA_EINVAL, "[github] app_client_id: required for a GitHub App");
+	if (config->app_private_key_file == NULL || *config->app_private_key_file == '\0')
+		return ga_err_set(err, GA_EINVAL,
+				  "[github] app_private_key_file: required for a GitHub App");
+	rc = load_key(config->app_private_key_file, &key, err);
+	if (rc != GA_OK)
+		return rc;
+	gh_global_init();
+	app = ga_calloc(1, sizeof(*app));
+	app->config = config;
+	app->key = key;
+	while (api_len > 0 && api_url[api_len - 1] == '/')
+		api_len--;
+	app->api_url = ga_strndup(api_url, api_len);
+	app->issuer = issuer_of(config->app_client_id);
+	pthread_mutex_init(&app->lock, NULL);
+	atomic_init(&app->installation_id,
+		    config->app_installation_id > 0 ? config->app_installation_id : 0);
+	atomic_init(&app->minted, 0);
+	*out = app;
+	return GA_OK;
+}
+
+void
+gh_app_destroy(struct gh_app *app)
+{
+	if (app == NULL)
+		return;
+	OPENSSL_cleanse(app->token, sizeof(app->token));
+	EVP_PKEY_free(app->key);
+	json_decref(app->issuer);
+	pthread_mutex_destroy(&app->lock);
+	ga_free(app->api_url);
+	ga_free(app);
+}
+
+/* ---- the JWT ------------------------------------------------------- */
+
+/* RFC 4648 section 5 without padding, as JWS wants it. */
+static void
+base64url_append(struct ga_buf *out, const unsigned char *data, size_t len)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i = 0;
+
+	for (; i + 3 <= len; i += 3) {
+		unsigned long triple = (unsigned long)data[i] << 16 |
+				       (unsigned long)data[i + 1] << 8 | data[i + 2];
+
+		ga_buf_append_char(out, alphabet[(triple >> 18) & 63]);
+		ga_buf_append_char(out, alphabet[(triple >> 12) & 63]);
+		ga_buf_append_char(out, alphabet[(triple >> 6) & 63]);
+		ga_buf_append_char(out, alphabet[triple & 63]);
+	}
+	if (len - i == 1) {
+		ga_buf_append_char(out, alphabet[data[i] >> 2]);
+		ga_buf_append_char(out, alphabet[(data[i] & 3) << 4]);
+	} else if (len - i == 2) {
+		ga_buf_append_char(out, alphabet[data[i] >> 2]);
+		ga_buf_append_char(out, alphabet[((data[i] & 3) << 4) | (data[i + 1] >> 4)]);
+		ga_buf_append_char(out, alphabet[(data[i + 1] & 15) << 2]);
+	}
+}
+
+static void
+append_claims(const struct gh_app *app, long long now, struct ga_buf *out)
+{
+	json_t *claims = json_object();
+	char *text;
+
+	json_object_set_new(claims, "iat", json_integer(now - 60));
+	json_object_set_new(claims, "exp", json_integer(now + GH_APP_JWT_LIFETIME));
+	json_object_set(claims, "iss", app->issuer);
+	text = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(claims);
+	if (text == NULL) {
+		ga_logf(GA_LOG_ERROR, "jansson: out of memory");
+		abort();
+	}
+	base64url_append(out, (const unsigned char *)text, strlen(text));
+	free(text);	/* style-ok: jansson's allocation */
+}
+
+/* RSASSA-PKCS1-v1_5 with SHA-256 over the signing input. */
+static bool
+sign_rs256(EVP_PKEY *key, const char *input, size_t len, unsigned char **signature,
+	   size_t *signature_len)
+{
+	EVP_MD_CTX *context = EVP_MD_CTX_new();
+	bool ok = false;
+
+	*signature = NULL;
+	if (context == NULL)
+		return false;
+	if (EVP_DigestSignInit(context, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(context, NULL, signature_len, (const unsigned char *)input, len) != 1)
+		goto done;
+	*signature = ga_malloc(*signature_len);
+	ok = EVP_DigestSign(context, *signature, signature_len, (const unsigned char *)input,
+			    len) == 1;
+done:
+	EVP_MD_CTX_free(context);
+	ERR_clear_error();
+	if (!ok) {
+		ga_free(*signature);
+		*signature = NULL;
+	}
+	return ok;
+}
+
+enum ga_rc
+gh_app_jwt(const struct gh_app *app, long long now, char **out, struct ga_err *err)
+{
+	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+	struct ga_buf jwt;
+	unsigned char *signature;
+	size_t signature_len;
+
+	*out = NULL;
+	ga_buf_init(&jwt, 0);
+	base64url_append(&jwt, (const unsigned char *)header, sizeof(header) - 1);
+	ga_buf_append_char(&jwt, '.');
+	append_claims(app, now, &jwt);
+	if (!sign_rs256(app->key, jwt.data, jwt.len, &signature, &signature_len)) {
+		ga_buf_free(&jwt);
+		return ga_err_set(err, GA_EINVAL, "OpenSSL could not sign the GitHub App JWT");
+	}
+	ga_buf_append_char(&jwt, '.');
+	base64url_append(&jwt, signature, signature_len);
+	ga_free(signature);
+	*out = ga_buf_steal(&jwt);
+	return GA_OK;
+}
+
+/* ---- one exchange with GitHub ---------------------------------------- */
+
+struct app_reply {
+	long status;			/* 0: no answer */
+	struct ga_buf body;
+	CURLcode transport;
+	char transport_error[CURL_ERROR_SIZE];
+};
+
+static size_t
+on_body(char *data, size_t size, size_t count, void *context)
+{
+	struct app_reply *reply = context;
+
+	if (!ga_buf_append(&reply->body, data, size * count))
+		return 0;	/* too large: libcurl stops with a write error */
+	return size * count;
+}
+
+static struct curl_slist *
+append_header(struct curl_slist *headers, const char *line)
+{
+	struct curl_slist *appended = curl_slist_append(headers, line);
+
+	if (appended == NULL) {
+		ga_logf(GA_LOG_ERROR, "libcurl: out of memory");
+		abort();
+	}
+	return appended;
+}
+
+/* The header list holds the JWT: wipe it before giving it back. */
+static void
+free_headers_wiped(struct curl_slist *headers)
+{
+	for (struct curl_slist *item = headers; item != NULL; item = item->next)
+		OPENSSL_cleanse(item->data, strlen(item->data));
+	curl_slist_free_all(headers);
+}
+
+static struct curl_slist *
+request_headers(const char *jwt)
+{
+	struct curl_slist *headers = NULL;
+	struct ga_buf line;
+
+	headers = append_header(headers, "Accept: application/vnd.github+json");
+	headers = append_header(headers, "X-GitHub-Api-Version: 2022-11-28");
+	headers = append_header(headers, "User-Agent: ghaccess/" GHACCESS_VERSION);
+	ga_buf_init(&line, 0);
+	ga_buf_printf(&line, "Authorization: Bearer %s", jwt);
+	headers = append_header(headers, ga_buf_cstr(&line));
+	OPENSSL_cleanse(line.data, line.len);
+	ga_buf_free(&line);
+	return headers;
+}
+
+static void
+perform_once(const struct gh_app *app, CURL *handle, bool post, const char *url,
+	     struct curl_slist *headers, struct app_reply *reply)
+{
+	const struct config *config = app->config;
+	long timeout = config->http_timeout > 0 ? config->http_timeout : 30;
+	long connect_timeout = config->connect_timeout > 0 ? config->connect_timeout : 10;
+
+	ga_buf_reset(&reply->body);
+	reply->status = 0;
+	reply->transport_error[0] = '\0';
+	curl_easy_reset(handle);
+	curl_easy_setopt(handle, CURLOPT_URL, url);
+	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(handle, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, connect_timeout);
+	curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(handle, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, reply->transport_error);
+	if (post) {
+		curl_easy_setopt(handle, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	reply->transport = curl_easy_perform(handle);
+	curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply->status);
+	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, NULL);
+}
+
+static bool
+worth_retrying(const struct app_reply *reply)
+{
+	return reply->transport != CURLE_OK || reply->status >= 500;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec wait = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&wait, &wait) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * One call with a fresh JWT, tried again after a network error or 5xx
+ * (250 ms, then 1 s later).  Fills reply; GA_EINVAL only when no JWT could
+ * be made.
+ */
+static enum ga_rc
+app_exchange(const struct gh_app *app, bool post, const char *url, struct app_reply *reply,
+	     struct ga_err *err)
+{
+	static const long waits_ms[APP_ATTEMPTS - 1] = {250, 1000};
+	CURL *handle = curl_easy_init();
+	enum ga_rc rc = GA_OK;
+
+	if (handle == NULL) {
+		ga_logf(GA_LOG_ERROR, "libcurl: cannot create a handle");
+		abort();
+	}
+	for (int attempt = 0; attempt < APP_ATTEMPTS; attempt++) {
+		struct curl_slist *headers;
+		char *jwt;
+
+		if (attempt > 0)
+			sleep_ms(waits_ms[attempt - 1]);
+		rc = gh_app_jwt(app, (long long)time(NULL), &jwt, err);
+		if (rc != GA_OK)
+			break;
+		headers = request_headers(jwt);
+		ga_secret_free(jwt);
+		perform_once(app, handle, post, url, headers, reply);
+		free_headers_wiped(headers);
+		if (!worth_retrying(reply))
+			break;
+	}
+	curl_easy_cleanup(handle);
+	return rc;
+}
+
+/* GitHub's error bodies are {"message": "..."}. */
+static void
+describe_reply(const struct app_reply *reply, char *buf, size_t size)
+{
+	json_t *root;
+	json_t *message;
+
+	if (reply->transport != CURLE_OK) {
+		snprintf(buf, size, "%s%s%.160s%s", curl_easy_strerror(reply->transport),
+			 reply->transport_error[0] ? " (" : "", reply->transport_error,
+			 reply->transport_error[0] ? ")" : "");
+		return;
+	}
+	root = json_loadb(ga_buf_cstr(&reply->body), reply->body.len, 0, NULL);
+	message = json_object_get(root, "message");
+	if (json_is_string(message))
+		snprintf(buf, size, "HTTP %ld: %.200s", reply->status, json_string_value(message));
+	else
+		snprintf(buf, size, "HTTP %ld", reply->status);
+	json_decref(root);
+}
+
+/* The error for an answer other than the one expected. */
+static enum ga_rc
+reply_error(const struct gh_app *app, const struct app_reply *reply, const char *what,
+	    struct ga_err *err)
+{
+	char problem[GA_ERR_MESSAGE_MAX / 2];
+
+	describe_reply(reply, problem, sizeof(problem));
+	if (reply->transport != CURLE_OK || reply->status >= 500)
+		return ga_err_set(err, GA_EUPSTREAM, "GitHub App %s: %s (after %d tries)", what,
+				  problem, APP_ATTEMPTS);
+	if (reply->status == 401)
+		return ga_err_set(err, GA_EDENIED,
+				  "GitHub App %s: GitHub refused the App's JWT (%s); check that "
+				  "[github] app_client_id is the App's client ID or App ID and that "
+				  "app_private_key_file is one of its current private keys", what,
+				  problem);
+	if (reply->status == 404)
+		return ga_err_set(err, GA_ENOTFOUND,
+				  "GitHub App %s: %s; is the App installed on organization %s%s?",
+				  what, problem, app->config->organization,
+				  app->config->app_installation_id > 0 ?
+				  " with that [github] app_installation_id" : "");
+	return ga_err_set(err, GA_EUPSTREAM, "GitHub App %s: %s", what, problem);
+}
+
+static enum ga_rc
+parse_object(const struct app_reply *reply, const char *what, json_t **out, struct ga_err *err)
+{
+	*out = json_loadb(ga_buf_cstr(&reply->body), reply->body.len, JSON_REJECT_DUPLICATES,
+			  NULL);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return ga_err_set(err, GA_EUPSTREAM, "GitHub App %s: the answer is not a JSON object",
+				  what);
+	}
+	return GA_OK;
+}
+
+/* ---- installation and token ----------------------------------------- */
+
+static enum ga_rc
+lookup_installation(struct gh_app *app, struct ga_err *err)
+{
+	static const char what[] = "installation lookup (GET /orgs/{org}/installation)";
+	struct app_reply reply = {0};
+	const char *organization = app->config->organization ? app->config->organization : "";
+	char *escaped = curl_easy_escape(NULL, organization, 0);
+	char *url = ga_asprintf("%s/orgs/%s/installation", app->api_url, escaped ? escaped : "");
+	json_t *root = NULL;
+	json_t *id;
+	enum ga_rc rc;
+
+	curl_free(escaped);
+	ga_buf_init(&reply.body, APP_REPLY_MAX);
+	rc = app_exchange(app, false, url, &reply, err);
+	if (rc != GA_OK)
+		goto done;
+	if (reply.transport != CURLE_OK || reply.status != 200) {
+		rc = reply_error(app, &reply, what, err);
+		goto done;
+	}
+	rc = parse_object(&reply, what, &root, err);
+	if (rc != GA_OK)
+		goto done;
+	id = json_object_get(root, "id");
+	if (!json_is_integer(id) || json_integer_value(id) <= 0) {
+		rc = ga_err_set(err, GA_EUPSTREAM, "GitHub App %s: no installation id in the answer",
+				what);
+		goto done;
+	}
+	atomic_store(&app->installation_id, (long long)json_integer_value(id));
+	ga_logf(GA_LOG_INFO, "GitHub App installation %lld found for organization %s",
+		(long long)json_integer_value(id), organization);
+done:
+	json_decref(root);
+	ga_buf_free(&reply.body);
+	ga_free(url);
+	return rc;
+}
+
+/* A token must be printable ASCII without spaces to go into a header. */
+static bool
+token_is_sendable(const char *token, size_t max)
+{
+	size_t len = strlen(token);
+
+	if (len == 0 || len >= max)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Take token and expires_at from the answer (lock held). */
+static enum ga_rc
+take_token(struct gh_app *app, const struct app_reply *reply, const char *what,
+	   struct ga_err *err)
+{
+	json_t *root;
+	const char *token;
+	long long expires_at;
+	enum ga_rc rc = parse_object(reply, what, &root, err);
+
+	if (rc != GA_OK)
+		return rc;
+	token = json_string_value(json_object_get(root, "token"));
+	expires_at = gh_app_parse_time(json_string_value(json_object_get(root, "expires_at")));
+	if (token == NULL || !token_is_sendable(token, sizeof(app->token)) || expires_at < 0) {
+		rc = ga_err_set(err, GA_EUPSTREAM,
+				"GitHub App %s: the answer has no usable token or expires_at", what);
+	} else {
+		snprintf(app->token, sizeof(app->token), "%s", token);
+		app->expires_at = expires_at;
+		app->have_token = true;
+	}
+	/* jansson's copy of the token is wiped before it is freed. */
+	if (token != NULL)
+		OPENSSL_cleanse((char *)token, strlen(token));
+	json_decref(root);
+	return rc;
+}
+
+static enum ga_rc
+mint_token(struct gh_app *app, struct ga_err *err)
+{
+	static const char what[] =
+		"installation token (POST /app/installations/{id}/access_tokens)";
+	struct app_reply reply = {0};
+	char *url;
+	enum ga_rc rc;
+	char seconds[32];
+
+	url = ga_asprintf("%s/app/installations/%lld/access_tokens", app->api_url,
+			  atomic_load(&app->installation_id));
+	ga_buf_init(&reply.body, APP_REPLY_MAX);
+	rc = app_exchange(app, true, url, &reply, err);
+	if (rc == GA_OK && (reply.transport != CURLE_OK || reply.status != 201))
+		rc = reply_error(app, &reply, what, err);
+	else if (rc == GA_OK)
+		rc = take_token(app, &reply, what, err);
+	if (reply.body.data != NULL)
+		OPENSSL_cleanse(reply.body.data, reply.body.len);
+	ga_buf_free(&reply.body);
+	ga_free(url);
+	if (rc != GA_OK)
+		return rc;
+	atomic_fetch_add(&app->minted, 1);
+	snprintf(seconds, sizeof(seconds), "%lld", app->expires_at - (long long)time(NULL));
+	ga_log(GA_LOG_INFO, "GitHub App installation token minted", "expires_in_s", seconds,
+	       (char *)NULL);
+	return GA_OK;
+}
+
+enum ga_rc
+gh_app_token(struct gh_app *app, char *token, size_t size, long long *expires_at,
+	     struct ga_err *err)
+{
+	enum ga_rc rc = GA_OK;
+
+	if (size < GH_APP_TOKEN_MAX)
+		return ga_err_set(err, GA_EINVAL, "gh_app_token: buffer too small");
+	token[0] = '\0';
+	pthread_mutex_lock(&app->lock);
+	if (!app->have_token || app->expires_at - (long long)time(NULL) <= GH_APP_REFRESH_MARGIN) {
+		app->have_token = false;
+		OPENSSL_cleanse(app->token, sizeof(app->token));
+		if (atomic_load(&app->installation_id) == 0)
+			rc = lookup_installation(app, err);
+		if (rc == GA_OK)
+			rc = mint_token(app, err);
+	}
+	if (rc == GA_OK) {
+		memcpy(token, app->token, sizeof(app->token));
+		if (expires_at != NULL)
+			*expires_at = app->expires_at;
+	}
+	pthread_mutex_unlock(&app->lock);
+	return rc;
+}
+
+void
+gh_app_invalidate(struct gh_app *app)
+{
+	pthread_mutex_lock(&app->lock);
+	app->have_token = false;
+	OPENSSL_cleanse(app->token, sizeof(app->token));
+	pthread_mutex_unlock(&app->lock);
+}
+
+long long
+gh_app_installation_id(struct gh_app *app)
+{
+	return atomic_load(&app->installation_id);
+}
+
+unsigned long
+gh_app_tokens_minted(struct gh_app *app)
+{
+	return atomic_load(&app->minted);
+}
+
+/* ---- time ---------------------------------------------------------- */
+
+static bool
+take_digits(const char **text, int count, int *value)
+{
+	*value = 0;
+	for (int i = 0; i < count; i++) {
+		char c = (*text)[i];
+
+		if (c < '0' || c > '9')
+			return false;
+		*value = *value * 10 + (c - '0');
+	}
+	*text += count;
+	return true;
+}
+
+static bool
+take_char(const char **text, char expected)
+{
+	if (**text != expected)
+		return false;
+	(*text)++;
+	return true;
+}
+
+/* "Z", "+HH:MM" or "-HH:MM" -> seconds east of UTC. */
+static bool
+take_offset(const char **text, long *offset)
+{
+	int hours;
+	int minutes;
+	char sign = **text;
+
+	if (take_char(text, 'Z')) {
+		*offset = 0;
+		return true;
+	}
+	if (sign != '+' && sign != '-')
+		return false;
+	(*text)++;
+	if (!take_digits(text, 2, &hours) || !take_char(text, ':') ||
+	    !take_digits(text, 2, &minutes) || hours > 23 || minutes > 59)
+		return false;
+	*offset = (sign == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);
+	return true;
+}
+
+long long
+gh_app_parse_time(const char *text)
+{
+	struct tm parts = {0};
+	int year, month, day, hour, minute, second;
+	long offset;
+
+	if (text == NULL)
+		return -1;
+	if (!take_digits(&text, 4, &year) || !take_char(&text, '-') ||
+	    !take_digits(&text, 2, &month) || !take_char(&text, '-') ||
+	    !take_digits(&text, 2, &day) || !take_char(&text, 'T') ||
+	    !take_digits(&text, 2, &hour) || !take_char(&text, ':') ||
+	    !take_digits(&text, 2, &minute) || !take_char(&text, ':') ||
+	    !take_digits(&text, 2, &second))
+		return -1;
+	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+	    second > 60)
+		return -1;
+	if (take_char(&text, '.')) {
+		if (*text < '0' || *text > '9')
+			return -1;
+		while (*text >= '0' && *text <= '9')
+			text++;
+	}
+	if (!take_offset(&text, &offset) || *text != '\0')
+		return -1;
+	parts.tm_year = year - 1900;
+	parts.tm_mon = month - 1;
+	parts.tm_mday = day;
+	parts.tm_hour = hour;
+	parts.tm_min = minute;
+	parts.tm_sec = second;
+	return (long long)timegm(&parts) - offset;
+}

@@ -1,0 +1,356 @@
+/*
+ * gh_internal.h - the GitHub client's internals, shared by its files and
+ * its unit tests (which feed the reply parsers canned pages without HTTP).
+ *
+ * Layers, bottom up:
+ *   gh_client.c   client lifetime, options, pooled curl handles, waits
+ *   gh_http.c     one HTTP exchange, classification, retry decisions
+ *   gh_json.c     type-checked access to jansson values
+ *   gh_graphql.c  a GraphQL request with retries; reply envelope parsing
+ *   gh_parse.c    page parsers: GraphQL data -> struct org_input records
+ *   gh_sync.c     the sync plan (pagination, follow-ups, base permission)
+ *   gh_user.c     the token check
+ * Nothing here is part of the module's contract with the rest of ghaccess.
+ */
+#ifndef GH_INTERNAL_H
+#define GH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "github/github.h"
+#include "util/ga_buf.h"
+#include "util/ga_map.h"
+
+/* The queries, embedded from the src/github/queries .graphql files at build time. */
+extern const char gh_query_org_members[];
+extern const char gh_query_org_teams[];
+extern const char gh_query_org_repositories[];
+extern const char gh_query_team_members[];
+extern const char gh_query_team_repositories[];
+extern const char gh_query_repository_collaborators[];
+
+/* The largest page GitHub serves, and the smallest we shrink to after 502s. */
+#define GH_PAGE_SIZE 100
+#define GH_MIN_PAGE_SIZE 10
+/* The longest token gh_check_token() will send (spec/permissions.md). */
+#define GH_TOKEN_MAX 255
+/* Idle curl handles kept for reuse (keep-alive connections). */
+#define GH_IDLE_HANDLES 16
+
+/* ---- gh_client.c ---------------------------------------------------- */
+
+struct gh_client {
+	const struct config *config;		/* borrowed */
+	struct gh_client_options options;
+	char *user_agent;			/* "User-Agent: ghaccess/<version>" */
+	char *graphql_url;
+	CURLSH *share;				/* DNS cache and TLS sessions */
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t lock;			/* idle handles, waits */
+	pthread_cond_t wake;			/* signalled by gh_client_cancel */
+	CURL *idle[GH_IDLE_HANDLES];
+	size_t idle_count;
+	atomic_bool cancelled;
+	atomic_bool base_permission_warned;	/* log the hidden base permission once */
+};
+
+/* A curl handle for one thread's use (reset, keep-alive connections kept);
+ * give it back with gh_handle_release.  Never NULL (aborts). */
+CURL *gh_handle_acquire(struct gh_client *client);
+void gh_handle_release(struct gh_client *client, CURL *handle);
+
+/* Sleep ms milliseconds scaled by options.time_scale.  Returns false at
+ * once when the client is (or gets) cancelled. */
+bool gh_client_wait(struct gh_client *client, long long ms);
+bool gh_client_is_cancelled(struct gh_client *client);
+
+/* Milliseconds of a monotonic clock. */
+long long gh_now_ms(void);
+
+/*
+ * Append "Authorization: Bearer <credential>" for the client's own
+ * requests to headers.  The one place that knows which credential the
+ * server uses (a GitHub App installation token will replace the personal
+ * token here).  GA_EINVAL when there is no usable credential.
+ */
+enum ga_rc gh_auth_header(struct gh_client *client, struct curl_slist **headers,
+			  struct ga_err *err);
+
+/* curl_slist_append that aborts when out of memory. */
+struct curl_slist *gh_append_header(struct curl_slist *headers, const char *line);
+
+/* Append "Authorization: Bearer <token>"; token must be sendable.  The
+ * temporary copy is wiped. */
+void gh_append_bearer(struct curl_slist **headers, const char *token);
+
+/* true when token can go into a header: 1..GH_TOKEN_MAX printable,
+ * non-space ASCII characters. */
+bool gh_token_is_sendable(const char *token);
+
+/* ---- gh_http.c ------------------------------------------------------ */
+
+struct gh_request {
+	const char *method;		/* "GET" or "POST" */
+	const char *url;
+	const char *body;		/* POST body (JSON), NUL-terminated; NULL for GET */
+	const char *token;		/* a user's token (token check); NULL: the client's credential */
+	long timeout_ms;		/* total; 0: config http_timeout */
+};
+
+struct gh_response {
+	long status;			/* HTTP status; 0 when no answer came */
+	struct ga_buf body;		/* capped at options.max_reply_bytes */
+	long long retry_after_s;	/* retry-after header; -1 absent */
+	long long ratelimit_remaining;	/* x-ratelimit-remaining; -1 absent */
+	long long ratelimit_reset;	/* x-ratelimit-reset (Unix time); -1 absent */
+	CURLcode transport;		/* CURLE_OK when an answer came */
+	bool too_large;			/* the body passed the cap */
+	char transport_error[CURL_ERROR_SIZE];
+};
+
+enum gh_outcome {
+	GH_OUTCOME_OK = 0,		/* 2xx */
+	GH_OUTCOME_FAILED,		/* an answer that retrying will not change (4xx) */
+	GH_OUTCOME_TRANSIENT,		/* network error, timeout, 5xx: retry with backoff */
+	GH_OUTCOME_RATE_LIMITED,	/* 403/429 rate limit: wait, then retry */
+};
+
+void gh_response_init(struct gh_response *response, size_t max_body);
+void gh_response_reset(struct gh_response *response);
+void gh_response_free(struct gh_response *response);
+
+/*
+ * Perform one exchange on handle (from gh_handle_acquire).  Fills response
+ * (a transport failure is response->transport, not an error).  Returns
+ * GA_EINVAL only when the request could not be built (no credential).
+ */
+enum ga_rc gh_http_once(struct gh_client *client, CURL *handle, const struct gh_request *request,
+			struct gh_response *response, struct ga_err *err);
+
+/* What the answer means for a retry loop. */
+enum gh_outcome gh_http_classify(const struct gh_response *response);
+
+/* A one-line description of a failed answer for messages, e.g.
+ * "HTTP 502" or "timeout (Timeout was reached)".  Static or into buf. */
+const char *gh_http_describe(const struct gh_response *response, char *buf, size_t size);
+
+/* Retry bookkeeping of one logical request. */
+struct gh_retry {
+	int attempts;			/* failed tries so far (5xx, network) */
+	int rate_limit_waits;
+	long long fallback_wait_ms;	/* grows when a limit names no reset time */
+};
+
+void gh_retry_init(struct gh_retry *retry);
+
+/*
+ * After a failed try: decide whether to try again and wait accordingly.
+ * Returns GA_OK after waiting (try again), or an error with err naming
+ * what (e.g. "GraphQL OrgTeams") and the last answer:
+ *   GA_EUPSTREAM  attempts exhausted, cancelled
+ *   GA_ELIMIT     the rate-limit wait would exceed the cap
+ *   GA_EDENIED    401
+ * stats (may be NULL) counts retries and rate-limit waits.
+ */
+enum ga_rc gh_retry_after(struct gh_client *client, struct gh_retry *retry,
+			  enum gh_outcome outcome, const struct gh_response *response,
+			  const char *what, struct gh_sync_stats *stats, struct ga_err *err);
+
+/* The wait, in ms, that a rate-limited answer asks for (before scaling):
+ * retry-after, else until x-ratelimit-reset, else the growing fallback. */
+long long gh_rate_limit_wait_ms(const struct gh_response *response, long long now_unix,
+				long long fallback_ms);
+
+/* Full-jitter backoff for the attempt-th failure (1-based). */
+long long gh_backoff_ms(const struct gh_client_options *options, int attempt);
+
+/* ---- gh_json.c ------------------------------------------------------ */
+
+/*
+ * Type-checked members of a JSON object.  where names the object in error
+ * messages ("organization.teams.nodes[3]").  A missing member or a member
+ * of another type is GA_EUPSTREAM; nullable accepts JSON null (out set to
+ * NULL / the default).  Strings with an embedded NUL are rejected.
+ */
+enum ga_rc gh_json_object(const json_t *parent, const char *key, bool nullable, json_t **out,
+			  const char *where, struct ga_err *err);
+enum ga_rc gh_json_array(const json_t *parent, const char *key, json_t **out,
+			 const char *where, struct ga_err *err);
+enum ga_rc gh_json_string(const json_t *parent, const char *key, bool nullable,
+			  const char **out, const char *where, struct ga_err *err);
+enum ga_rc gh_json_bool(const json_t *parent, const char *key, bool *out, const char *where,
+			struct ga_err *err);
+enum ga_rc gh_json_integer(const json_t *parent, const char *key, bool nullable,
+			   long long *out, const char *where, struct ga_err *err);
+
+/* Parse len bytes of JSON (NUL bytes inside strings allowed, duplicate
+ * keys rejected).  GA_EUPSTREAM with the position on a syntax error. */
+enum ga_rc gh_json_parse(const char *text, size_t len, json_t **out, const char *what,
+			 struct ga_err *err);
+
+/* Serialise compactly into a new string (ga_free). */
+char *gh_json_dump(const json_t *value);
+
+/* ---- gh_graphql.c --------------------------------------------------- */
+
+struct gh_graphql_error {
+	char *type;		/* "FORBIDDEN", ...; "" when absent */
+	char *path;		/* "organization.repositories.nodes[3].collaborators"; "" when absent */
+	char *message;		/* "" when absent */
+};
+
+/* One GraphQL reply: the envelope of spec/github-api.md. */
+struct gh_graphql_reply {
+	json_t *root;			/* owned */
+	json_t *data;			/* borrowed from root; NULL when absent or null */
+	struct gh_graphql_error *errors;
+	size_t error_count;
+	long long cost;			/* rateLimit.cost; -1 absent */
+	long long remaining;		/* rateLimit.remaining; -1 absent */
+	long long reset_at;		/* rateLimit.resetAt as Unix time; -1 absent */
+};
+
+void gh_graphql_reply_init(struct gh_graphql_reply *reply);
+void gh_graphql_reply_free(struct gh_graphql_reply *reply);
+
+/*
+ * Parse a reply body: a JSON object with "data" (object or null) and/or
+ * "errors" (array of objects with message, type, path).  Partial data is
+ * kept.  GA_EUPSTREAM for malformed JSON, a non-object, wrong types, or
+ * neither data nor errors.  Errors in the reply are not an error here:
+ * the page parsers decide which ones they can live with.
+ */
+enum ga_rc gh_graphql_parse_reply(const char *text, size_t len, struct gh_graphql_reply *reply,
+				  const char *what, struct ga_err *err);
+
+/* true when an error of the reply says the rate limit is exhausted. */
+bool gh_graphql_reply_rate_limited(const struct gh_graphql_reply *reply);
+
+/* "TYPE at PATH: message" of the first error into buf. */
+const char *gh_graphql_describe_error(const struct gh_graphql_error *error, char *buf,
+				      size_t size);
+
+/* A connection to GitHub for a sequence of GraphQL requests (one sync). */
+struct gh_session {
+	struct gh_client *client;
+	CURL *handle;
+	struct gh_sync_stats *stats;
+	long long last_remaining;	/* rateLimit.remaining of the last reply; -1 unknown */
+	long long last_cost;
+	long long last_reset_at;
+};
+
+void gh_session_init(struct gh_session *session, struct gh_client *client,
+		     struct gh_sync_stats *stats);
+void gh_session_free(struct gh_session *session);
+
+/*
+ * POST query with variables (borrowed; "first" is set to *page_size) and
+ * parse the reply into reply.  Retries network errors and 5xx with
+ * backoff; on 502/504 (GitHub's answer to a query that ran too long)
+ * halves *page_size down to GH_MIN_PAGE_SIZE, so the caller continues with
+ * the smaller pages.  Waits out rate limits (HTTP or a RATE_LIMITED error)
+ * and, before sending, a budget that the previous reply said is spent.
+ * name ("OrgTeams") is used in messages.  On GA_OK the caller owns reply
+ * (gh_graphql_reply_free); GraphQL errors in it are the caller's to judge.
+ */
+enum ga_rc gh_graphql_query(struct gh_session *session, const char *name, const char *query,
+			    json_t *variables, int *page_size, struct gh_graphql_reply *reply,
+			    struct ga_err *err);
+
+/* ---- gh_parse.c ----------------------------------------------------- */
+
+enum gh_followup_kind {
+	GH_FOLLOW_TEAM_MEMBERS = 0,
+	GH_FOLLOW_TEAM_REPOSITORIES,
+	GH_FOLLOW_COLLABORATORS,
+};
+
+/* A nested list that has more pages: what, whose (index in the input), from where. */
+struct gh_followup {
+	enum gh_followup_kind kind;
+	size_t index;
+	char *cursor;		/* owned */
+};
+
+/*
+ * The records of a sync being collected.  The maps find a member, team or
+ * repository by name in O(1) (keys borrowed from the input's strings,
+ * which never move), to drop the duplicates that a list changing under
+ * pagination can produce.
+ */
+struct gh_collect {
+	struct org_input *input;	/* borrowed */
+	struct gh_sync_stats *stats;	/* borrowed; warnings are added here */
+	struct ga_map members;
+	struct ga_map teams;
+	struct ga_map repositories;
+	struct gh_followup *followups;
+	size_t followup_count;
+	size_t followup_cap;
+};
+
+void gh_collect_init(struct gh_collect *collect, struct org_input *input,
+		     struct gh_sync_stats *stats);
+void gh_collect_free(struct gh_collect *collect);
+
+/* Add a formatted warning to stats (and log it at warn level). */
+void gh_stats_warn(struct gh_sync_stats *stats, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Where the next page of a connection starts. */
+struct gh_page {
+	bool has_next;
+	char *end_cursor;	/* owned; NULL when there is no next page */
+};
+
+void gh_page_clear(struct gh_page *page);
+
+/*
+ * Page parsers: take the records of one reply into collect->input, note
+ * follow-ups for nested lists with more pages, and set page to the outer
+ * connection's next page.  GA_EUPSTREAM for a malformed page or a GraphQL
+ * error they cannot live with; a page that fails adds nothing reliable, so
+ * the sync must fail too.
+ */
+enum ga_rc gh_parse_members_page(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+				 struct gh_page *page, struct ga_err *err);
+enum ga_rc gh_parse_teams_page(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+			       struct gh_page *page, struct ga_err *err);
+enum ga_rc gh_parse_repositories_page(struct gh_collect *collect,
+				      const struct gh_graphql_reply *reply, struct gh_page *page,
+				      struct ga_err *err);
+/* Follow-up pages for the team or repository at index. */
+enum ga_rc gh_parse_team_members_page(struct gh_collect *collect, size_t team,
+				      const struct gh_graphql_reply *reply, struct gh_page *page,
+				      struct ga_err *err);
+enum ga_rc gh_parse_team_repositories_page(struct gh_collect *collect, size_t team,
+					   const struct gh_graphql_reply *reply,
+					   struct gh_page *page, struct ga_err *err);
+enum ga_rc gh_parse_collaborators_page(struct gh_collect *collect, size_t repository,
+				       const struct gh_graphql_reply *reply, struct gh_page *page,
+				       struct ga_err *err);
+
+/*
+ * GET /orgs/{org} reply body -> the base permission.  Sets *known false
+ * when default_repository_permission is absent or null (token without
+ * admin:org).  GA_EUPSTREAM for a malformed body or an unknown value.
+ */
+enum ga_rc gh_parse_org_rest(const char *body, size_t len, bool *known, enum org_level *level,
+			     struct ga_err *err);
+
+/*
+ * GET /user reply body -> login (pointer into a new string, ga_free) and
+ * id.  GA_EUPSTREAM for anything but an object with a string login and an
+ * integer id.
+ */
+enum ga_rc gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
+			      struct ga_err *err);
+
+#endif

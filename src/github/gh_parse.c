@@ -1,0 +1,831 @@
+/* gh_parse.c - GraphQL and REST replies -> struct org_input records. */
+#include "github/gh_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/ga_log.h"
+#include "util/ga_xalloc.h"
+
+/* Warnings kept per sync; a token without the repo scope would otherwise
+ * produce one per repository. */
+#define MAX_WARNINGS 100
+#define WHERE_MAX 160
+
+/* Which partial errors of a repositories page hit which node. */
+#define NODE_COLLABORATORS_FORBIDDEN 1u
+#define NODE_PYPROJECT_FORBIDDEN 2u
+
+/* A path for messages; long names are cut, which only shortens a message. */
+static void __attribute__((format(printf, 2, 3)))
+where_printf(char where[WHERE_MAX], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(where, WHERE_MAX, fmt, ap);
+	va_end(ap);
+}
+
+void
+gh_collect_init(struct gh_collect *collect, struct org_input *input,
+		struct gh_sync_stats *stats)
+{
+	memset(collect, 0, sizeof(*collect));
+	collect->input = input;
+	collect->stats = stats;
+	ga_map_init(&collect->members);
+	ga_map_init(&collect->teams);
+	ga_map_init(&collect->repositories);
+}
+
+void
+gh_collect_free(struct gh_collect *collect)
+{
+	ga_map_free(&collect->members);
+	ga_map_free(&collect->teams);
+	ga_map_free(&collect->repositories);
+	for (size_t i = 0; i < collect->followup_count; i++)
+		ga_free(collect->followups[i].cursor);
+	ga_free(collect->followups);
+	collect->followups = NULL;
+	collect->followup_count = 0;
+	collect->followup_cap = 0;
+}
+
+void
+gh_stats_warn(struct gh_sync_stats *stats, const char *fmt, ...)
+{
+	struct ga_buf text;
+	va_list ap;
+
+	if (stats->warning_count >= MAX_WARNINGS) {
+		stats->warnings_omitted++;
+		return;
+	}
+	ga_buf_init(&text, 1024);
+	va_start(ap, fmt);
+	ga_buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	ga_log(GA_LOG_WARN, "GitHub sync warning", "detail", ga_buf_cstr(&text), (char *)NULL);
+	stats->warnings = ga_reallocarray(stats->warnings, stats->warning_count + 1,
+					  sizeof(*stats->warnings));
+	stats->warnings[stats->warning_count++] = ga_buf_steal(&text);
+}
+
+void
+gh_page_clear(struct gh_page *page)
+{
+	ga_free(page->end_cursor);
+	page->end_cursor = NULL;
+	page->has_next = false;
+}
+
+static void
+add_followup(struct gh_collect *collect, enum gh_followup_kind kind, size_t index,
+	     const char *cursor)
+{
+	if (collect->followup_count == collect->followup_cap) {
+		collect->followup_cap = collect->followup_cap ? collect->followup_cap * 2 : 16;
+		collect->followups = ga_reallocarray(collect->followups, collect->followup_cap,
+						     sizeof(*collect->followups));
+	}
+	collect->followups[collect->followup_count++] = (struct gh_followup){
+		.kind = kind,
+		.index = index,
+		.cursor = ga_strdup(cursor),
+	};
+}
+
+/* ---- shapes shared by every page ------------------------------------ */
+
+/* A connection: pageInfo plus the list of edges or nodes. */
+struct connection {
+	json_t *items;
+	bool has_next;
+	const char *end_cursor;		/* borrowed from the reply */
+};
+
+static enum ga_rc
+parse_connection(const json_t *connection, const char *items_key, const char *where,
+		 struct connection *out, struct ga_err *err)
+{
+	json_t *page_info;
+	char inner[WHERE_MAX];
+	enum ga_rc rc;
+
+	where_printf(inner, "%s.pageInfo", where);
+	rc = gh_json_object(connection, "pageInfo", false, &page_info, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_bool(page_info, "hasNextPage", &out->has_next, inner, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(page_info, "endCursor", true, &out->end_cursor, inner, err);
+	if (rc == GA_OK && out->has_next && out->end_cursor == NULL)
+		rc = ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s has a next page but no cursor",
+				where);
+	if (rc == GA_OK)
+		rc = gh_json_array(connection, items_key, &out->items, where, err);
+	return rc;
+}
+
+/* parent.key as a connection (not null). */
+static enum ga_rc
+connection_member(const json_t *parent, const char *key, const char *items_key,
+		  const char *where, struct connection *out, struct ga_err *err)
+{
+	json_t *connection;
+	char inner[WHERE_MAX];
+	enum ga_rc rc = gh_json_object(parent, key, false, &connection, where, err);
+
+	if (rc != GA_OK)
+		return rc;
+	where_printf(inner, "%s.%s", where, key);
+	return parse_connection(connection, items_key, inner, out, err);
+}
+
+static void
+set_page(struct gh_page *page, const struct connection *connection)
+{
+	gh_page_clear(page);
+	page->has_next = connection->has_next;
+	if (connection->has_next)
+		page->end_cursor = ga_strdup(connection->end_cursor);
+}
+
+/* The i-th item of a list, which must be an object. */
+static enum ga_rc
+item_object(const json_t *items, size_t i, const char *where, json_t **out,
+	    struct ga_err *err)
+{
+	*out = json_array_get(items, i);
+	if (!json_is_object(*out))
+		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s[%zu] is not an object",
+				  where, i);
+	return GA_OK;
+}
+
+/* A permission enum value (READ ... ADMIN) of an edge. */
+static enum ga_rc
+edge_level(const json_t *edge, const char *where, enum org_level *level, struct ga_err *err)
+{
+	const char *permission;
+	enum ga_rc rc = gh_json_string(edge, "permission", false, &permission, where, err);
+
+	if (rc != GA_OK)
+		return rc;
+	if (!org_level_parse(permission, level))
+		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s.permission: unknown value %.40s",
+				  where, permission);
+	return GA_OK;
+}
+
+/* edge.node.<key> as a non-null string. */
+static enum ga_rc
+edge_node_string(const json_t *edge, const char *key, const char *where, const char **out,
+		 struct ga_err *err)
+{
+	json_t *node;
+	char inner[WHERE_MAX];
+	enum ga_rc rc = gh_json_object(edge, "node", false, &node, where, err);
+
+	if (rc != GA_OK)
+		return rc;
+	where_printf(inner, "%s.node", where);
+	return gh_json_string(node, key, false, out, inner, err);
+}
+
+/* Any GraphQL error on a page that tolerates none fails it. */
+static enum ga_rc
+refuse_errors(const struct gh_graphql_reply *reply, const char *what, struct ga_err *err)
+{
+	char description[GA_ERR_MESSAGE_MAX / 2];
+
+	if (reply->error_count == 0)
+		return GA_OK;
+	return ga_err_set(err, GA_EUPSTREAM, "%s: GitHub answered with an error: %s", what,
+			  gh_graphql_describe_error(&reply->errors[0], description,
+						    sizeof(description)));
+}
+
+/* data.<key> as an object; null (an unknown organization) fails. */
+static enum ga_rc
+data_object(const struct gh_graphql_reply *reply, const char *key, const char *what,
+	    json_t **out, struct ga_err *err)
+{
+	char description[GA_ERR_MESSAGE_MAX / 2];
+	enum ga_rc rc;
+
+	*out = NULL;
+	if (reply->data == NULL && reply->error_count > 0)
+		return refuse_errors(reply, what, err);
+	if (reply->data == NULL)
+		return ga_err_set(err, GA_EUPSTREAM, "%s: reply has no data", what);
+	rc = gh_json_object(reply->data, key, true, out, "data", err);
+	if (rc != GA_OK || *out != NULL)
+		return rc;
+	if (reply->error_count > 0)
+		return ga_err_set(err, GA_EUPSTREAM, "%s: %s", what,
+				  gh_graphql_describe_error(&reply->errors[0], description,
+							    sizeof(description)));
+	return ga_err_set(err, GA_EUPSTREAM, "%s: %s not found or not visible to the token", what,
+			  key);
+}
+
+/* ---- members -------------------------------------------------------- */
+
+static enum ga_rc
+take_member(struct gh_collect *collect, const json_t *edge, const char *where,
+	    struct ga_err *err)
+{
+	const char *role;
+	const char *login = NULL;
+	long long id;
+	json_t *node;
+	char inner[WHERE_MAX];
+	struct org_input_member *member;
+	enum ga_rc rc = gh_json_string(edge, "role", false, &role, where, err);
+
+	if (rc == GA_OK)
+		rc = gh_json_object(edge, "node", false, &node, where, err);
+	if (rc != GA_OK)
+		return rc;
+	where_printf(inner, "%s.node", where);
+	rc = gh_json_string(node, "login", false, &login, inner, err);
+	if (rc == GA_OK)
+		rc = gh_json_integer(node, "databaseId", true, &id, inner, err);
+	if (rc != GA_OK)
+		return rc;
+	if (strcmp(role, "ADMIN") != 0 && strcmp(role, "MEMBER") != 0)
+		gh_stats_warn(collect->stats, "member %s has the unknown role %.40s: not an owner",
+			      login, role);
+	if (ga_map_find(&collect->members, login, NULL))
+		return GA_OK;
+	member = org_input_add_member(collect->input, login, id, strcmp(role, "ADMIN") == 0);
+	ga_map_insert(&collect->members, member->login, collect->input->member_count - 1);
+	return GA_OK;
+}
+
+enum ga_rc
+gh_parse_members_page(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+		      struct gh_page *page, struct ga_err *err)
+{
+	const char *what = "OrgMembers";
+	struct connection members = {.items = NULL};
+	json_t *organization;
+	char where[WHERE_MAX];
+	enum ga_rc rc = refuse_errors(reply, what, err);
+
+	if (rc == GA_OK)
+		rc = data_object(reply, "organization", what, &organization, err);
+	if (rc == GA_OK)
+		rc = connection_member(organization, "membersWithRole", "edges",
+				       "organization", &members, err);
+	for (size_t i = 0; rc == GA_OK && i < json_array_size(members.items); i++) {
+		json_t *edge;
+
+		where_printf(where, "organization.membersWithRole.edges[%zu]", i);
+		rc = item_object(members.items, i, "organization.membersWithRole.edges", &edge, err);
+		if (rc == GA_OK)
+			rc = take_member(collect, edge, where, err);
+	}
+	if (rc == GA_OK)
+		set_page(page, &members);
+	return rc;
+}
+
+/* ---- teams ---------------------------------------------------------- */
+
+static enum ga_rc
+take_team_members(struct gh_collect *collect, size_t team, const struct connection *members,
+		  const char *where, struct ga_err *err)
+{
+	char inner[WHERE_MAX];
+
+	for (size_t i = 0; i < json_array_size(members->items); i++) {
+		json_t *edge;
+		const char *login;
+		enum ga_rc rc;
+
+		where_printf(inner, "%s[%zu]", where, i);
+		rc = item_object(members->items, i, where, &edge, err);
+		if (rc == GA_OK)
+			rc = edge_node_string(edge, "login", inner, &login, err);
+		if (rc != GA_OK)
+			return rc;
+		org_input_team_add_member(&collect->input->teams[team], login);
+	}
+	return GA_OK;
+}
+
+static enum ga_rc
+take_team_repositories(struct gh_collect *collect, size_t team,
+		       const struct connection *repositories, const char *where,
+		       struct ga_err *err)
+{
+	char inner[WHERE_MAX];
+
+	for (size_t i = 0; i < json_array_size(repositories->items); i++) {
+		json_t *edge;
+		const char *name;
+		enum org_level level;
+		enum ga_rc rc;
+
+		where_printf(inner, "%s[%zu]", where, i);
+		rc = item_object(repositories->items, i, where, &edge, err);
+		if (rc == GA_OK)
+			rc = edge_level(edge, inner, &level, err);
+		if (rc == GA_OK)
+			rc = edge_node_string(edge, "name", inner, &name, err);
+		if (rc != GA_OK)
+			return rc;
+		org_input_team_add_repository(&collect->input->teams[team], name, level);
+	}
+	return GA_OK;
+}
+
+/* The team's own fields; *index is where it went, or -1 for a duplicate. */
+static enum ga_rc
+take_team_fields(struct gh_collect *collect, const json_t *node, const char *where,
+		 long *index, struct ga_err *err)
+{
+	long long id;
+	const char *slug = NULL;
+	const char *name = NULL;
+	const char *parent_slug = NULL;
+	json_t *parent = NULL;
+	char inner[WHERE_MAX];
+	struct org_input_team *team;
+	enum ga_rc rc = gh_json_integer(node, "databaseId", true, &id, where, err);
+
+	if (rc == GA_OK)
+		rc = gh_json_string(node, "slug", false, &slug, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(node, "name", false, &name, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(node, "parentTeam", true, &parent, where, err);
+	where_printf(inner, "%s.parentTeam", where);
+	if (rc == GA_OK && parent != NULL)
+		rc = gh_json_string(parent, "slug", false, &parent_slug, inner, err);
+	*index = -1;
+	if (rc != GA_OK || ga_map_find(&collect->teams, slug, NULL))
+		return rc;
+	team = org_input_add_team(collect->input, id, slug, name, parent_slug);
+	*index = (long)collect->input->team_count - 1;
+	ga_map_insert(&collect->teams, team->slug, (size_t)*index);
+	return GA_OK;
+}
+
+static enum ga_rc
+take_team(struct gh_collect *collect, const json_t *node, const char *where,
+	  struct ga_err *err)
+{
+	struct connection members = {.items = NULL};
+	struct connection repositories = {.items = NULL};
+	char inner[WHERE_MAX];
+	long index;
+	enum ga_rc rc = take_team_fields(collect, node, where, &index, err);
+
+	if (rc == GA_OK)
+		rc = connection_member(node, "members", "edges", where, &members, err);
+	if (rc == GA_OK)
+		rc = connection_member(node, "repositories", "edges", where, &repositories, err);
+	if (rc != GA_OK || index < 0)
+		return rc;
+	where_printf(inner, "%s.members.edges", where);
+	rc = take_team_members(collect, (size_t)index, &members, inner, err);
+	where_printf(inner, "%s.repositories.edges", where);
+	if (rc == GA_OK)
+		rc = take_team_repositories(collect, (size_t)index, &repositories, inner, err);
+	if (rc != GA_OK)
+		return rc;
+	if (members.has_next)
+		add_followup(collect, GH_FOLLOW_TEAM_MEMBERS, (size_t)index, members.end_cursor);
+	if (repositories.has_next)
+		add_followup(collect, GH_FOLLOW_TEAM_REPOSITORIES, (size_t)index,
+			     repositories.end_cursor);
+	return GA_OK;
+}
+
+enum ga_rc
+gh_parse_teams_page(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+		    struct gh_page *page, struct ga_err *err)
+{
+	const char *what = "OrgTeams";
+	struct connection teams = {.items = NULL};
+	json_t *organization;
+	char where[WHERE_MAX];
+	enum ga_rc rc = refuse_errors(reply, what, err);
+
+	if (rc == GA_OK)
+		rc = data_object(reply, "organization", what, &organization, err);
+	if (rc == GA_OK)
+		rc = connection_member(organization, "teams", "nodes", "organization", &teams, err);
+	for (size_t i = 0; rc == GA_OK && i < json_array_size(teams.items); i++) {
+		json_t *node;
+
+		where_printf(where, "organization.teams.nodes[%zu]", i);
+		rc = item_object(teams.items, i, "organization.teams.nodes", &node, err);
+		if (rc == GA_OK)
+			rc = take_team(collect, node, where, err);
+	}
+	if (rc == GA_OK)
+		set_page(page, &teams);
+	return rc;
+}
+
+/* ---- repositories --------------------------------------------------- */
+
+/*
+ * "organization.repositories.nodes[12].collaborators" with prefix
+ * "organization.repositories.nodes" and field "collaborators" -> 12.
+ */
+static bool
+match_node_path(const char *path, const char *prefix, const char *field, size_t *index)
+{
+	size_t prefix_len = strlen(prefix);
+	const char *p = path + prefix_len;
+	char *end;
+	unsigned long long value;
+
+	if (strncmp(path, prefix, prefix_len) != 0 || p[0] != '[' || p[1] < '0' || p[1] > '9')
+		return false;
+	value = strtoull(p + 1, &end, 10);
+	if (end[0] != ']' || end[1] != '.' || strcmp(end + 2, field) != 0)
+		return false;
+	*index = (size_t)value;
+	return true;
+}
+
+/*
+ * The partial errors a repositories page may carry: FORBIDDEN on one
+ * repository's collaborators or on its pyproject.toml.  Each marks its
+ * node in flags; any other error fails the page.
+ */
+static enum ga_rc
+absorb_repository_errors(const struct gh_graphql_reply *reply, unsigned char *flags,
+			 size_t node_count, struct ga_err *err)
+{
+	const char *prefix = "organization.repositories.nodes";
+
+	for (size_t i = 0; i < reply->error_count; i++) {
+		const struct gh_graphql_error *error = &reply->errors[i];
+		char description[GA_ERR_MESSAGE_MAX / 2];
+		size_t node;
+
+		if (strcmp(error->type, "FORBIDDEN") == 0 &&
+		    match_node_path(error->path, prefix, "collaborators", &node) &&
+		    node < node_count) {
+			flags[node] |= NODE_COLLABORATORS_FORBIDDEN;
+			continue;
+		}
+		if (strcmp(error->type, "FORBIDDEN") == 0 &&
+		    match_node_path(error->path, prefix, "pyproject", &node) && node < node_count) {
+			flags[node] |= NODE_PYPROJECT_FORBIDDEN;
+			continue;
+		}
+		return ga_err_set(err, GA_EUPSTREAM, "OrgRepos: GitHub answered with an error: %s",
+				  gh_graphql_describe_error(error, description,
+							    sizeof(description)));
+	}
+	return GA_OK;
+}
+
+/* The "pyproject" alias: null (no such path), {} (not a file), or a Blob. */
+static enum ga_rc
+take_pyproject(struct org_input_repository *repository, const json_t *node,
+	       bool forbidden, const char *where, struct ga_err *err)
+{
+	json_t *blob;
+	json_t *text;
+	bool binary;
+	bool truncated;
+	char inner[WHERE_MAX];
+	enum ga_rc rc = gh_json_object(node, "pyproject", true, &blob, where, err);
+
+	repository->pyproject_state = ORG_PYPROJECT_MISSING;
+	if (rc != GA_OK)
+		return rc;
+	if (blob == NULL) {
+		if (forbidden)
+			repository->pyproject_state = ORG_PYPROJECT_UNREADABLE;
+		return GA_OK;
+	}
+	if (json_object_size(blob) == 0)
+		return GA_OK;	/* a directory named pyproject.toml */
+	where_printf(inner, "%s.pyproject", where);
+	rc = gh_json_bool(blob, "isBinary", &binary, inner, err);
+	if (rc == GA_OK)
+		rc = gh_json_bool(blob, "isTruncated", &truncated, inner, err);
+	if (rc != GA_OK)
+		return rc;
+	text = json_object_get(blob, "text");
+	if (text == NULL || (!json_is_null(text) && !json_is_string(text)))
+		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s.text is not a string or null",
+				  inner);
+	if (binary || (json_is_null(text) && !truncated))
+		repository->pyproject_state = ORG_PYPROJECT_BINARY;
+	else if (truncated)
+		repository->pyproject_state = ORG_PYPROJECT_TRUNCATED;
+	else	/* the text may hold NUL bytes: the length is passed on */
+		org_input_repository_set_pyproject(repository, json_string_value(text),
+						   json_string_length(text));
+	return GA_OK;
+}
+
+static void
+clear_collaborators(struct org_input_repository *repository)
+{
+	for (size_t i = 0; i < repository->collaborator_count; i++)
+		ga_free(repository->collaborators[i].name);
+	ga_free(repository->collaborators);
+	repository->collaborators = NULL;
+	repository->collaborator_count = 0;
+	repository->collaborators_known = false;
+}
+
+static void
+collaborators_unknown(struct gh_collect *collect, size_t index, const char *why)
+{
+	struct org_input_repository *repository = &collect->input->repositories[index];
+
+	clear_collaborators(repository);
+	gh_stats_warn(collect->stats,
+		      "repository %s: direct collaborators unknown (%s); only team grants and "
+		      "the base permission apply",
+		      repository->name, why);
+}
+
+static enum ga_rc
+take_collaborators(struct gh_collect *collect, size_t index, const struct connection *edges,
+		   const char *where, struct ga_err *err)
+{
+	char inner[WHERE_MAX];
+
+	for (size_t i = 0; i < json_array_size(edges->items); i++) {
+		json_t *edge;
+		const char *login;
+		enum org_level level;
+		enum ga_rc rc;
+
+		where_printf(inner, "%s[%zu]", where, i);
+		rc = item_object(edges->items, i, where, &edge, err);
+		if (rc == GA_OK)
+			rc = edge_level(edge, inner, &level, err);
+		if (rc == GA_OK)
+			rc = edge_node_string(edge, "login", inner, &login, err);
+		if (rc != GA_OK)
+			return rc;
+		org_input_repository_add_collaborator(&collect->input->repositories[index], login,
+						      level);
+	}
+	return GA_OK;
+}
+
+/* The collaborators connection of a node (null when forbidden). */
+static enum ga_rc
+take_repository_collaborators(struct gh_collect *collect, size_t index, const json_t *node,
+			      bool forbidden, const char *where, struct ga_err *err)
+{
+	json_t *collaborators;
+	struct connection edges = {.items = NULL};
+	char inner[WHERE_MAX];
+	enum ga_rc rc = gh_json_object(node, "collaborators", true, &collaborators, where, err);
+
+	if (rc != GA_OK)
+		return rc;
+	if (collaborators == NULL) {
+		collaborators_unknown(collect, index,
+				      forbidden ? "FORBIDDEN: the token may not list them"
+						: "GitHub returned none");
+		return GA_OK;
+	}
+	where_printf(inner, "%s.collaborators", where);
+	rc = parse_connection(collaborators, "edges", inner, &edges, err);
+	where_printf(inner, "%s.collaborators.edges", where);
+	if (rc == GA_OK)
+		rc = take_collaborators(collect, index, &edges, inner, err);
+	if (rc == GA_OK && edges.has_next)
+		add_followup(collect, GH_FOLLOW_COLLABORATORS, index, edges.end_cursor);
+	return rc;
+}
+
+static enum ga_rc
+take_repository(struct gh_collect *collect, const json_t *node, unsigned flags,
+		const char *where, struct ga_err *err)
+{
+	long long id;
+	const char *name = NULL;
+	bool archived;
+	bool disabled;
+	struct org_input_repository *repository;
+	size_t index;
+	enum ga_rc rc = gh_json_integer(node, "databaseId", true, &id, where, err);
+
+	if (rc == GA_OK)
+		rc = gh_json_string(node, "name", false, &name, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_bool(node, "isArchived", &archived, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_bool(node, "isDisabled", &disabled, where, err);
+	if (rc != GA_OK || ga_map_find(&collect->repositories, name, NULL))
+		return rc;
+	repository = org_input_add_repository(collect->input, id, name, archived, disabled);
+	repository->collaborators_known = true;
+	index = collect->input->repository_count - 1;
+	ga_map_insert(&collect->repositories, repository->name, index);
+	rc = take_pyproject(repository, node, flags & NODE_PYPROJECT_FORBIDDEN, where, err);
+	if (rc == GA_OK && repository->pyproject_state == ORG_PYPROJECT_UNREADABLE)
+		gh_stats_warn(collect->stats, "repository %s: pyproject.toml not readable by the token",
+			      repository->name);
+	if (rc == GA_OK)
+		rc = take_repository_collaborators(collect, index, node,
+						   flags & NODE_COLLABORATORS_FORBIDDEN, where, err);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_repositories_page(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+			   struct gh_page *page, struct ga_err *err)
+{
+	const char *what = "OrgRepos";
+	struct connection repositories = {.items = NULL};
+	json_t *organization;
+	unsigned char *flags = NULL;
+	size_t count = 0;
+	char where[WHERE_MAX];
+	enum ga_rc rc = data_object(reply, "organization", what, &organization, err);
+
+	if (rc == GA_OK)
+		rc = connection_member(organization, "repositories", "nodes", "organization",
+				       &repositories, err);
+	if (rc == GA_OK) {
+		count = json_array_size(repositories.items);
+		flags = ga_calloc(count ? count : 1, 1);
+		rc = absorb_repository_errors(reply, flags, count, err);
+	}
+	for (size_t i = 0; rc == GA_OK && i < count; i++) {
+		json_t *node;
+
+		where_printf(where, "organization.repositories.nodes[%zu]", i);
+		rc = item_object(repositories.items, i, "organization.repositories.nodes", &node,
+				 err);
+		if (rc == GA_OK)
+			rc = take_repository(collect, node, flags[i], where, err);
+	}
+	ga_free(flags);
+	if (rc == GA_OK)
+		set_page(page, &repositories);
+	return rc;
+}
+
+/* ---- follow-up pages ------------------------------------------------ */
+
+/* data.organization.team, which must exist. */
+static enum ga_rc
+followup_team(const struct gh_graphql_reply *reply, const char *what, json_t **team,
+	      struct ga_err *err)
+{
+	json_t *organization;
+	enum ga_rc rc = refuse_errors(reply, what, err);
+
+	if (rc == GA_OK)
+		rc = data_object(reply, "organization", what, &organization, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(organization, "team", true, team, "data.organization", err);
+	if (rc == GA_OK && *team == NULL)
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: the team disappeared during the sync", what);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_team_members_page(struct gh_collect *collect, size_t team,
+			   const struct gh_graphql_reply *reply, struct gh_page *page,
+			   struct ga_err *err)
+{
+	json_t *node;
+	struct connection members = {.items = NULL};
+	enum ga_rc rc = followup_team(reply, "TeamMembers", &node, err);
+
+	if (rc == GA_OK)
+		rc = connection_member(node, "members", "edges", "organization.team", &members,
+				       err);
+	if (rc == GA_OK)
+		rc = take_team_members(collect, team, &members, "organization.team.members.edges",
+				       err);
+	if (rc == GA_OK)
+		set_page(page, &members);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_team_repositories_page(struct gh_collect *collect, size_t team,
+				const struct gh_graphql_reply *reply, struct gh_page *page,
+				struct ga_err *err)
+{
+	json_t *node;
+	struct connection repositories = {.items = NULL};
+	enum ga_rc rc = followup_team(reply, "TeamRepositories", &node, err);
+
+	if (rc == GA_OK)
+		rc = connection_member(node, "repositories", "edges", "organization.team",
+				       &repositories, err);
+	if (rc == GA_OK)
+		rc = take_team_repositories(collect, team, &repositories,
+					    "organization.team.repositories.edges", err);
+	if (rc == GA_OK)
+		set_page(page, &repositories);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_collaborators_page(struct gh_collect *collect, size_t repository,
+			    const struct gh_graphql_reply *reply, struct gh_page *page,
+			    struct ga_err *err)
+{
+	const char *what = "RepositoryCollaborators";
+	json_t *node;
+	json_t *collaborators;
+	struct connection edges = {.items = NULL};
+	bool forbidden = reply->error_count == 1 &&
+			 strcmp(reply->errors[0].type, "FORBIDDEN") == 0 &&
+			 strcmp(reply->errors[0].path, "repository.collaborators") == 0;
+	enum ga_rc rc = forbidden ? GA_OK : refuse_errors(reply, what, err);
+
+	gh_page_clear(page);
+	if (rc == GA_OK)
+		rc = data_object(reply, "repository", what, &node, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(node, "collaborators", true, &collaborators, "repository", err);
+	if (rc != GA_OK)
+		return rc;
+	if (collaborators == NULL) {
+		collaborators_unknown(collect, repository,
+				      forbidden ? "FORBIDDEN on a later page" : "GitHub returned none");
+		return GA_OK;
+	}
+	rc = parse_connection(collaborators, "edges", "repository.collaborators", &edges, err);
+	if (rc == GA_OK)
+		rc = take_collaborators(collect, repository, &edges,
+					"repository.collaborators.edges", err);
+	if (rc == GA_OK)
+		set_page(page, &edges);
+	return rc;
+}
+
+/* ---- REST ----------------------------------------------------------- */
+
+enum ga_rc
+gh_parse_org_rest(const char *body, size_t len, bool *known, enum org_level *level,
+		  struct ga_err *err)
+{
+	json_t *root;
+	json_t *permission;
+	enum ga_rc rc = gh_json_parse(body, len, &root, "GET /orgs", err);
+
+	*known = false;
+	*level = ORG_LEVEL_NONE;
+	if (rc != GA_OK)
+		return rc;
+	permission = json_object_get(root, "default_repository_permission");
+	if (!json_is_object(root))
+		rc = ga_err_set(err, GA_EUPSTREAM, "GET /orgs: reply is not a JSON object");
+	else if (permission != NULL && !json_is_null(permission) &&
+		 (!json_is_string(permission) ||
+		  !org_level_parse(json_string_value(permission), level) ||
+		  *level == ORG_LEVEL_TRIAGE || *level == ORG_LEVEL_MAINTAIN))
+		rc = ga_err_set(err, GA_EUPSTREAM,
+				"GET /orgs: default_repository_permission is not none, read, "
+				"write or admin");
+	else
+		*known = permission != NULL && !json_is_null(permission);
+	if (!*known)
+		*level = ORG_LEVEL_NONE;
+	json_decref(root);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
+		   struct ga_err *err)
+{
+	json_t *root;
+	const char *text;
+	enum ga_rc rc = gh_json_parse(body, len, &root, "GET /user", err);
+
+	*login = NULL;
+	*id = 0;
+	if (rc != GA_OK)
+		return rc;
+	if (!json_is_object(root))
+		rc = ga_err_set(err, GA_EUPSTREAM, "GET /user: reply is not a JSON object");
+	if (rc == GA_OK)
+		rc = gh_json_string(root, "login", false, &text, "GET /user", err);
+	if (rc == GA_OK)
+		rc = gh_json_integer(root, "id", false, id, "GET /user", err);
+	if (rc == GA_OK)
+		*login = ga_strdup(text);
+	json_decref(root);
+	return rc;
+}

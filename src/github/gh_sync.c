@@ -1,0 +1,379 @@
+/* gh_sync.c - the sync plan: one organization read through GitHub's API. */
+#include "github/gh_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/ga_log.h"
+#include "util/ga_xalloc.h"
+
+#define DEFAULT_API_URL "https://api.github.com"
+
+/* One paginated connection: a top-level list or a follow-up of a nested one. */
+struct pager {
+	const char *name;		/* operation name, for messages */
+	const char *phase;		/* for progress reports */
+	const char *query;
+	json_t *variables;		/* owned; "after" is updated page by page */
+	size_t index;			/* team or repository of a follow-up */
+	enum ga_rc (*parse)(struct gh_collect *collect, size_t index,
+			    const struct gh_graphql_reply *reply, struct gh_page *page,
+			    struct ga_err *err);
+	bool followup;
+};
+
+struct sync_run {
+	struct gh_client *client;
+	struct gh_session session;
+	struct gh_collect collect;
+	struct gh_sync_stats *stats;
+	const char *organization;
+};
+
+void
+gh_sync_stats_free(struct gh_sync_stats *stats)
+{
+	if (stats == NULL)
+		return;
+	for (size_t i = 0; i < stats->warning_count; i++)
+		ga_free(stats->warnings[i]);
+	ga_free(stats->warnings);
+	memset(stats, 0, sizeof(*stats));
+	stats->rate_limit_remaining = -1;
+}
+
+/* ---- the base permission (REST) ------------------------------------- */
+
+static enum ga_rc
+rest_get(struct sync_run *run, const char *url, const char *what,
+	 struct gh_response *response, struct ga_err *err)
+{
+	struct gh_request request = {.method = "GET", .url = url};
+	struct gh_retry retry;
+	enum ga_rc rc;
+
+	gh_retry_init(&retry);
+	for (;;) {
+		enum gh_outcome outcome;
+
+		rc = gh_http_once(run->client, run->session.handle, &request, response, err);
+		if (rc != GA_OK)
+			return rc;
+		run->stats->rest_requests++;
+		outcome = gh_http_classify(response);
+		if (outcome == GH_OUTCOME_OK)
+			return GA_OK;
+		if (response->status == 404)
+			return ga_err_set(err, GA_EUPSTREAM,
+					  "%s: organization %s not found or not visible to the token",
+					  what, run->organization);
+		rc = gh_retry_after(run->client, &retry, outcome, response, what, run->stats, err);
+		if (rc != GA_OK)
+			return rc;
+	}
+}
+
+/* config_permission skips triage and maintain: map it by name, not by value. */
+static enum org_level
+configured_level(int permission)
+{
+	switch (permission) {
+	case CONFIG_PERMISSION_READ:
+		return ORG_LEVEL_READ;
+	case CONFIG_PERMISSION_WRITE:
+		return ORG_LEVEL_WRITE;
+	case CONFIG_PERMISSION_ADMIN:
+		return ORG_LEVEL_ADMIN;
+	default:
+		return ORG_LEVEL_NONE;
+	}
+}
+
+static void
+apply_hidden_base_permission(struct sync_run *run, struct org_input *input)
+{
+	int configured = run->client->config->base_permission;
+	bool is_configured = configured != CONFIG_PERMISSION_UNSET;
+	const char *fallback = org_level_name(configured_level(configured));
+
+	input->base_permission_known = false;
+	input->base_permission = configured_level(configured);
+	if (!atomic_exchange(&run->client->base_permission_warned, true))
+		ga_log(GA_LOG_WARN,
+		       "GitHub does not show the base permission to this token (it needs admin:org); "
+		       "using the configured base_permission or none",
+		       "organization", run->organization, "base_permission", fallback, (char *)NULL);
+	gh_stats_warn(run->stats,
+		      "base permission hidden from the token (needs admin:org); using %s%s", fallback,
+		      is_configured ? " (configured)" : "");
+}
+
+static enum ga_rc
+fetch_base_permission(struct sync_run *run, struct org_input *input, struct ga_err *err)
+{
+	const struct config *config = run->client->config;
+	const char *api_url = config->api_url ? config->api_url : DEFAULT_API_URL;
+	char *escaped = curl_easy_escape(run->session.handle, run->organization, 0);
+	char *url = ga_asprintf("%s/orgs/%s", api_url, escaped ? escaped : "");
+	struct gh_response response;
+	enum org_level level;
+	bool known;
+	enum ga_rc rc;
+
+	curl_free(escaped);
+	gh_response_init(&response, run->client->options.max_reply_bytes);
+	rc = rest_get(run, url, "GET /orgs/{org}", &response, err);
+	if (rc == GA_OK)
+		rc = gh_parse_org_rest(response.body.data, response.body.len, &known, &level, err);
+	if (rc == GA_OK && known) {
+		input->base_permission_known = true;
+		input->base_permission = level;
+	} else if (rc == GA_OK) {
+		apply_hidden_base_permission(run, input);
+	}
+	gh_response_free(&response);
+	ga_free(url);
+	return rc;
+}
+
+/* ---- pagination ----------------------------------------------------- */
+
+static void
+report_progress(struct sync_run *run, const char *phase)
+{
+	const struct gh_client_options *options = &run->client->options;
+	struct gh_sync_progress progress = {
+		.pages = run->stats->pages,
+		.points = run->stats->graphql_points,
+		.phase = phase,
+	};
+
+	if (options->progress != NULL)
+		options->progress(options->progress_context, &progress);
+}
+
+/* A cursor that does not move would page forever. */
+static enum ga_rc
+advance(struct pager *pager, const struct gh_page *page, struct ga_err *err)
+{
+	const char *previous = json_string_value(json_object_get(pager->variables, "after"));
+
+	if (!page->has_next)
+		return GA_OK;
+	if (previous != NULL && strcmp(previous, page->end_cursor) == 0)
+		return ga_err_set(err, GA_EUPSTREAM, "GraphQL %s: the page cursor did not advance",
+				  pager->name);
+	json_object_set_new(pager->variables, "after", json_string(page->end_cursor));
+	return GA_OK;
+}
+
+static enum ga_rc
+fetch_page(struct sync_run *run, struct pager *pager, int *page_size, struct gh_page *page,
+	   struct ga_err *err)
+{
+	struct gh_graphql_reply reply;
+	enum ga_rc rc;
+
+	if (gh_client_is_cancelled(run->client))
+		return ga_err_set(err, GA_EUPSTREAM, "GraphQL %s: cancelled", pager->name);
+	rc = gh_graphql_query(&run->session, pager->name, pager->query, pager->variables,
+			      page_size, &reply, err);
+	if (rc != GA_OK)
+		return rc;
+	rc = pager->parse(&run->collect, pager->index, &reply, page, err);
+	gh_graphql_reply_free(&reply);
+	if (rc != GA_OK)
+		return rc;
+	run->stats->pages++;
+	if (pager->followup)
+		run->stats->followup_pages++;
+	report_progress(run, pager->phase);
+	return GA_OK;
+}
+
+/* Fetch every page of the pager's connection; takes pager->variables. */
+static enum ga_rc
+paginate(struct sync_run *run, struct pager *pager, struct ga_err *err)
+{
+	struct gh_page page = {.has_next = false, .end_cursor = NULL};
+	int page_size = GH_PAGE_SIZE;
+	enum ga_rc rc;
+
+	do {
+		rc = fetch_page(run, pager, &page_size, &page, err);
+		if (rc == GA_OK)
+			rc = advance(pager, &page, err);
+	} while (rc == GA_OK && page.has_next);
+	gh_page_clear(&page);
+	json_decref(pager->variables);
+	pager->variables = NULL;
+	return rc;
+}
+
+static enum ga_rc
+parse_members(struct gh_collect *collect, size_t index, const struct gh_graphql_reply *reply,
+	      struct gh_page *page, struct ga_err *err)
+{
+	(void)index;
+	return gh_parse_members_page(collect, reply, page, err);
+}
+
+static enum ga_rc
+parse_teams(struct gh_collect *collect, size_t index, const struct gh_graphql_reply *reply,
+	    struct gh_page *page, struct ga_err *err)
+{
+	(void)index;
+	return gh_parse_teams_page(collect, reply, page, err);
+}
+
+static enum ga_rc
+parse_repositories(struct gh_collect *collect, size_t index,
+		   const struct gh_graphql_reply *reply, struct gh_page *page,
+		   struct ga_err *err)
+{
+	(void)index;
+	return gh_parse_repositories_page(collect, reply, page, err);
+}
+
+static enum ga_rc
+sync_top_level(struct sync_run *run, struct ga_err *err)
+{
+	static const struct pager lists[] = {
+		{.name = "OrgMembers", .phase = "members", .query = gh_query_org_members,
+		 .parse = parse_members},
+		{.name = "OrgTeams", .phase = "teams", .query = gh_query_org_teams,
+		 .parse = parse_teams},
+		{.name = "OrgRepos", .phase = "repositories", .query = gh_query_org_repositories,
+		 .parse = parse_repositories},
+	};
+	enum ga_rc rc = GA_OK;
+
+	for (size_t i = 0; rc == GA_OK && i < sizeof(lists) / sizeof(lists[0]); i++) {
+		struct pager pager = lists[i];
+
+		pager.variables = json_pack("{s:s}", "org", run->organization);
+		rc = paginate(run, &pager, err);
+	}
+	return rc;
+}
+
+/* A follow-up starts after the cursor of the nested list's first page. */
+static void
+followup_pager(struct sync_run *run, const struct gh_followup *followup, struct pager *pager)
+{
+	const struct org_input *input = run->collect.input;
+
+	memset(pager, 0, sizeof(*pager));
+	pager->phase = "follow-up";
+	pager->index = followup->index;
+	pager->followup = true;
+	switch (followup->kind) {
+	case GH_FOLLOW_TEAM_MEMBERS:
+		pager->name = "TeamMembers";
+		pager->query = gh_query_team_members;
+		pager->parse = gh_parse_team_members_page;
+		pager->variables = json_pack("{s:s, s:s}", "org", run->organization, "slug",
+					     input->teams[followup->index].slug);
+		break;
+	case GH_FOLLOW_TEAM_REPOSITORIES:
+		pager->name = "TeamRepositories";
+		pager->query = gh_query_team_repositories;
+		pager->parse = gh_parse_team_repositories_page;
+		pager->variables = json_pack("{s:s, s:s}", "org", run->organization, "slug",
+					     input->teams[followup->index].slug);
+		break;
+	case GH_FOLLOW_COLLABORATORS:
+		pager->name = "RepositoryCollaborators";
+		pager->query = gh_query_repository_collaborators;
+		pager->parse = gh_parse_collaborators_page;
+		pager->variables = json_pack("{s:s, s:s}", "org", run->organization, "name",
+					     input->repositories[followup->index].name);
+		break;
+	}
+	json_object_set_new(pager->variables, "after", json_string(followup->cursor));
+}
+
+static enum ga_rc
+sync_followups(struct sync_run *run, struct ga_err *err)
+{
+	enum ga_rc rc = GA_OK;
+
+	for (size_t i = 0; rc == GA_OK && i < run->collect.followup_count; i++) {
+		struct pager pager;
+
+		followup_pager(run, &run->collect.followups[i], &pager);
+		rc = paginate(run, &pager, err);
+	}
+	return rc;
+}
+
+/* ---- the whole sync ------------------------------------------------- */
+
+static void
+log_summary(const struct gh_sync_stats *stats)
+{
+	char members[24], teams[24], repositories[24], points[24], requests[24], duration[24];
+
+	snprintf(members, sizeof(members), "%zu", stats->members);
+	snprintf(teams, sizeof(teams), "%zu", stats->teams);
+	snprintf(repositories, sizeof(repositories), "%zu", stats->repositories);
+	snprintf(points, sizeof(points), "%lld", stats->graphql_points);
+	snprintf(requests, sizeof(requests), "%u", stats->graphql_requests);
+	snprintf(duration, sizeof(duration), "%lld", stats->duration_ms);
+	ga_log(GA_LOG_INFO, "GitHub sync done", "members", members, "teams", teams,
+	       "repositories", repositories, "graphql_requests", requests, "points", points,
+	       "duration_ms", duration, (char *)NULL);
+}
+
+static enum ga_rc
+run_plan(struct sync_run *run, struct org_input *input, struct ga_err *err)
+{
+	enum ga_rc rc = fetch_base_permission(run, input, err);
+
+	if (rc == GA_OK)
+		rc = sync_top_level(run, err);
+	if (rc == GA_OK)
+		rc = sync_followups(run, err);
+	return rc;
+}
+
+enum ga_rc
+gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
+	struct ga_err *err)
+{
+	struct gh_sync_stats scratch = {.warnings = NULL};
+	struct sync_run run = {.client = client, .stats = stats ? stats : &scratch};
+	const char *organization = client->config->organization;
+	long long started = gh_now_ms();
+	struct org_input *input;
+	enum ga_rc rc;
+
+	*out = NULL;
+	memset(run.stats, 0, sizeof(*run.stats));
+	run.stats->rate_limit_remaining = -1;
+	if (organization == NULL || *organization == '\0')
+		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
+	run.organization = organization;
+	input = org_input_new();
+	input->organization = ga_strdup(organization);
+	input->synced_at = (long long)time(NULL);
+	gh_session_init(&run.session, client, run.stats);
+	gh_collect_init(&run.collect, input, run.stats);
+	rc = run_plan(&run, input, err);
+	gh_collect_free(&run.collect);
+	gh_session_free(&run.session);
+	run.stats->members = input->member_count;
+	run.stats->teams = input->team_count;
+	run.stats->repositories = input->repository_count;
+	run.stats->duration_ms = gh_now_ms() - started;
+	if (rc == GA_OK) {
+		log_summary(run.stats);
+		*out = input;
+	} else {
+		org_input_free(input);
+	}
+	if (stats == NULL)
+		gh_sync_stats_free(&scratch);
+	return rc;
+}

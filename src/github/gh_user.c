@@ -1,0 +1,123 @@
+/* gh_user.c - who owns a token: GET /user, fast and bounded. */
+#include "github/gh_internal.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "util/ga_log.h"
+#include "util/ga_xalloc.h"
+
+#define DEFAULT_API_URL "https://api.github.com"
+/* The one quick retry waits this long, and only when this much time is left. */
+#define QUICK_RETRY_MS 100
+#define MIN_TRY_MS 250
+
+const char *
+gh_token_result_name(enum gh_token_result result)
+{
+	switch (result) {
+	case GH_TOKEN_VALID:
+		return "valid";
+	case GH_TOKEN_INVALID:
+		return "invalid";
+	case GH_TOKEN_UNKNOWN:
+		return "unknown";
+	}
+	return "unknown";
+}
+
+/*
+ * One request, and a second one only after a network error or 5xx that
+ * left time: a login waits for this, so no backoff, no rate-limit wait.
+ */
+static void
+ask_github(struct gh_client *client, const char *url, const char *token,
+	   struct gh_response *response)
+{
+	int timeout_s = client->config->http_timeout > 0 ? client->config->http_timeout : 30;
+	long long deadline = gh_now_ms() + timeout_s * 1000LL;
+	CURL *handle = gh_handle_acquire(client);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct gh_request request = {.method = "GET", .url = url, .token = token};
+		long long left = deadline - gh_now_ms();
+
+		if (attempt > 0 && (left < QUICK_RETRY_MS + MIN_TRY_MS ||
+				    !gh_client_wait(client, QUICK_RETRY_MS)))
+			break;
+		request.timeout_ms = (long)(deadline - gh_now_ms());
+		gh_http_once(client, handle, &request, response, NULL);
+		if (gh_http_classify(response) != GH_OUTCOME_TRANSIENT)
+			break;
+	}
+	gh_handle_release(client, handle);
+}
+
+static enum gh_token_result
+judge_login(const char *username, const struct gh_response *response, long long *user_id,
+	    struct ga_err *err)
+{
+	char *login;
+	long long id;
+	enum gh_token_result result;
+
+	if (gh_parse_user_rest(response->body.data, response->body.len, &login, &id, err) != GA_OK)
+		return GH_TOKEN_UNKNOWN;
+	if (strcmp(login, username) == 0) {
+		result = GH_TOKEN_VALID;
+		if (user_id != NULL)
+			*user_id = id;
+	} else if (strcasecmp(login, username) == 0) {
+		/* pypicloud builds user:<login> from the name as typed: accepting
+		 * another spelling would make per-user grants miss. */
+		ga_log(GA_LOG_WARN, "token refused: the login differs only in case", "username",
+		       username, "login", login, (char *)NULL);
+		result = GH_TOKEN_INVALID;
+		ga_err_set(err, GA_EDENIED, "the token belongs to %s, not %s (case differs)", login,
+			   username);
+	} else {
+		result = GH_TOKEN_INVALID;
+		ga_err_set(err, GA_EDENIED, "the token belongs to another login");
+	}
+	ga_free(login);
+	return result;
+}
+
+enum gh_token_result
+gh_check_token(struct gh_client *client, const char *username, const char *token,
+	       long long *user_id, struct ga_err *err)
+{
+	const char *api_url = client->config->api_url ? client->config->api_url : DEFAULT_API_URL;
+	struct gh_response response;
+	enum gh_token_result result;
+	char problem[GA_ERR_MESSAGE_MAX / 2];
+	char *url;
+
+	if (user_id != NULL)
+		*user_id = 0;
+	if (username == NULL || *username == '\0') {
+		ga_err_set(err, GA_EDENIED, "empty username");
+		return GH_TOKEN_INVALID;
+	}
+	if (!gh_token_is_sendable(token)) {
+		ga_err_set(err, GA_EDENIED, "the password cannot be a GitHub token");
+		return GH_TOKEN_INVALID;
+	}
+	url = ga_asprintf("%s/user", api_url);
+	gh_response_init(&response, client->options.max_reply_bytes);
+	ask_github(client, url, token, &response);
+	if (gh_http_classify(&response) == GH_OUTCOME_OK) {
+		result = judge_login(username, &response, user_id, err);
+	} else if (response.transport == CURLE_OK && response.status == 401) {
+		result = GH_TOKEN_INVALID;
+		ga_err_set(err, GA_EDENIED, "GitHub does not know the token (HTTP 401)");
+	} else {
+		/* Timeouts, 5xx, rate limits and other 4xx say nothing definite. */
+		result = GH_TOKEN_UNKNOWN;
+		ga_err_set(err, GA_EUPSTREAM, "GET /user: %s",
+			   gh_http_describe(&response, problem, sizeof(problem)));
+	}
+	gh_response_free(&response);
+	ga_free(url);
+	return result;
+}

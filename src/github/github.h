@@ -1,0 +1,187 @@
+/*
+ * github.h - the GitHub client: organization sync and token checks.
+ *
+ * gh_sync() reads one organization through GitHub's GraphQL API (the sync
+ * plan of docs/internals/github-client.md: members, teams and repositories
+ * in pages of 100, follow-up pages only for the nested lists that are
+ * longer) plus one REST call for the base permission, and hands back plain
+ * records (struct org_input).  gh_check_token() asks GET /user who owns a
+ * token.  Transport is libcurl, replies are parsed with jansson and every
+ * field is type-checked: a malformed reply is an error, never a crash.
+ *
+ * Waiting: network errors and 5xx answers are retried with exponential
+ * backoff and full jitter; a rate-limit answer is waited out (retry-after,
+ * x-ratelimit-reset) unless the wait is longer than a cap, which fails the
+ * sync instead of blocking for an hour.  Every wait can be interrupted with
+ * gh_client_cancel() and scaled down for tests.
+ *
+ * Secrets: the token is only ever written into the Authorization header of
+ * a request; it is never logged and never put into an error message.
+ */
+#ifndef GITHUB_H
+#define GITHUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "org/org_input.h"
+#include "util/ga_err.h"
+
+struct gh_client;
+
+/*
+ * Initialise libcurl once for the process.  gh_client_create() calls it
+ * too (through pthread_once), so calling it is only needed when another
+ * module uses libcurl before the first client exists.  Thread-safe.
+ */
+void gh_global_init(void);
+
+/* Progress of a running sync, for the CLI (see gh_client_options). */
+struct gh_sync_progress {
+	unsigned pages;			/* GraphQL pages fetched so far */
+	long long points;		/* sum of rateLimit.cost so far */
+	const char *phase;		/* "members", "teams", "repositories", "follow-up" */
+};
+
+/*
+ * Tunables of a client.  gh_client_options_default() fills the defaults;
+ * tests shorten the waits.  Every field is copied by gh_client_create().
+ */
+struct gh_client_options {
+	/* Multiplies every wait (backoff and rate limit) before sleeping.
+	 * Default 1.0, or the value of the environment variable
+	 * GHACCESS_TEST_TIME_SCALE when it is a number in (0, 1]. */
+	double time_scale;
+	/* Tries per request on network errors and 5xx answers; default 4. */
+	int max_attempts;
+	/* Backoff window: try n waits a random time in
+	 * [0, min(cap, base * 2^(n-1))].  Defaults 500 ms and 30 s. */
+	long backoff_base_ms;
+	long backoff_cap_ms;
+	/* Wait the top of each backoff window instead of a random point in
+	 * it (deterministic tests).  Default false. */
+	bool backoff_without_jitter;
+	/* A rate-limit wait longer than this fails the request with
+	 * GA_ELIMIT instead of sleeping; default 15 minutes.  Compared with
+	 * the unscaled wait. */
+	long max_rate_limit_wait_ms;
+	/* Rate-limit waits allowed per request; default 5. */
+	int max_rate_limit_waits;
+	/* Largest reply body accepted; default 64 MiB. */
+	size_t max_reply_bytes;
+	/* Called after every GraphQL page of gh_sync(), on the syncing
+	 * thread.  NULL: no progress reports. */
+	void (*progress)(void *context, const struct gh_sync_progress *progress);
+	void *progress_context;
+};
+
+/* Fill options with the defaults described above. */
+void gh_client_options_default(struct gh_client_options *options);
+
+/*
+ * A client for the organization of config.  config is borrowed: it must
+ * stay alive and unchanged until gh_client_destroy() (a reloaded
+ * configuration gets a new client).  options may be NULL for the
+ * defaults.  Never fails (allocation failure aborts).  Free with
+ * gh_client_destroy().
+ */
+struct gh_client *gh_client_create(const struct config *config,
+				   const struct gh_client_options *options);
+
+/* Free the client.  No call may be running on it.  NULL is fine. */
+void gh_client_destroy(struct gh_client *client);
+
+/*
+ * Interrupt every wait of the client, now and later: a sync in a backoff
+ * or rate-limit wait fails at once with GA_EUPSTREAM ("cancelled").  A
+ * cancelled client stays cancelled: later syncs fail before their first
+ * page and token checks get no retry; destroy it.  For shutdown and
+ * configuration reloads.  Thread-safe; not async-signal-safe (call it from
+ * a normal thread).
+ */
+void gh_client_cancel(struct gh_client *client);
+
+/*
+ * Numbers of one sync.  gh_sync() fills it whether the sync succeeds or
+ * fails (a failed sync reports what it spent).  warnings are owned by the
+ * struct: free them with gh_sync_stats_free().
+ */
+struct gh_sync_stats {
+	unsigned graphql_requests;	/* HTTP requests to the GraphQL endpoint, retries included */
+	long long graphql_points;	/* sum of rateLimit.cost of the answered pages */
+	long long rate_limit_remaining;	/* last rateLimit.remaining seen; -1 unknown */
+	unsigned rest_requests;		/* HTTP requests to the REST API, retries included */
+	unsigned pages;			/* GraphQL pages parsed (follow-up pages included) */
+	unsigned followup_pages;	/* of which follow-up pages */
+	unsigned retries;		/* requests repeated after a 5xx or network error */
+	unsigned rate_limit_waits;	/* waits for a rate limit */
+	long long duration_ms;		/* wall-clock time of the sync */
+	size_t members;
+	size_t teams;
+	size_t repositories;
+	/* Things the operator should know: a repository whose collaborators
+	 * the token may not list, a hidden base permission, a smaller page
+	 * size after a 502.  Never contains a secret. */
+	char **warnings;
+	size_t warning_count;
+	size_t warnings_omitted;	/* warnings past the first 100, not kept */
+};
+
+/* Free the warnings and zero the struct.  NULL is fine. */
+void gh_sync_stats_free(struct gh_sync_stats *stats);
+
+/*
+ * Read the whole organization.  On GA_OK *out is a new org_input (free
+ * with org_input_free, or hand it to org_snapshot_build) with synced_at
+ * set to the start of the sync.  stats (may be NULL) is zeroed and filled
+ * either way; free it with gh_sync_stats_free().
+ *
+ * A repository whose direct collaborators GitHub refuses to list
+ * (FORBIDDEN) keeps collaborators_known = false and a warning; a base
+ * permission the token may not see is base_permission_known = false with
+ * the configured base_permission (or none).  Everything else that goes
+ * wrong fails the whole sync, so that a partial organization never
+ * replaces a complete one:
+ *   GA_EUPSTREAM  network error, 5xx after the retries, malformed reply,
+ *                 a GraphQL error, organization not found, cancelled
+ *   GA_EDENIED    the server token was refused (401)
+ *   GA_ELIMIT     a rate limit that would take longer than the cap
+ *   GA_EINVAL     no usable token in the configuration
+ * err gets a message naming the call that failed.
+ *
+ * Thread-safety: several syncs and token checks may run at once on one
+ * client; each sync uses its own connection.
+ */
+enum ga_rc gh_sync(struct gh_client *client, struct org_input **out,
+		   struct gh_sync_stats *stats, struct ga_err *err);
+
+/* Answer of gh_check_token(). */
+enum gh_token_result {
+	GH_TOKEN_VALID = 0,	/* GitHub says the token is username's */
+	GH_TOKEN_INVALID,	/* definite no: 401, or the token is another login's */
+	GH_TOKEN_UNKNOWN,	/* could not tell: timeout, 5xx, rate limit, garbage */
+};
+
+/* "valid", "invalid", "unknown". */
+const char *gh_token_result_name(enum gh_token_result result);
+
+/*
+ * Ask GET {api_url}/user with token whether it belongs to username.  The
+ * login must match exactly (case-sensitive, spec/permissions.md section 3);
+ * a login that differs only in case is INVALID and logged at warn level
+ * (without the token).  On VALID *user_id (may be NULL) gets GitHub's
+ * numeric id.  A token that could not be sent in a header (empty, longer
+ * than 255 bytes, or not printable ASCII) is INVALID without a request.
+ *
+ * Fast and bounded: one request, plus one quick retry after a network
+ * error or 5xx when time is left; the total never exceeds the configured
+ * http_timeout.  Never waits for a rate limit (that answer is UNKNOWN).
+ * err (may be NULL) explains INVALID and UNKNOWN answers, without the
+ * token.  Thread-safe: call it from any number of threads at once.
+ */
+enum gh_token_result gh_check_token(struct gh_client *client, const char *username,
+				    const char *token, long long *user_id,
+				    struct ga_err *err);
+
+#endif
