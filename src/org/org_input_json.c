@@ -198,9 +198,9 @@ read_members(struct reader *reader, json_t *root, struct org_input *input)
 	enum ga_rc rc = get_array(reader, root, "members", &array);
 
 	json_array_foreach(array, i, item) {
-		const char *login;
-		long long id;
-		bool owner;
+		const char *login = NULL;
+		long long id = 0;
+		bool owner = false;
 
 		set_where(reader, "members", i);
 		if (rc == GA_OK)
@@ -220,7 +220,7 @@ static enum ga_rc
 read_team(struct reader *reader, json_t *item, struct org_input *input)
 {
 	const char *slug, *name, *parent;
-	long long id;
+	long long id = 0;
 	json_t *members, *repositories, *value;
 	struct org_input_team *team;
 	size_t j;
@@ -246,7 +246,7 @@ read_team(struct reader *reader, json_t *item, struct org_input *input)
 	}
 	json_array_foreach(repositories, j, value) {
 		const char *repository;
-		enum org_level level;
+		enum org_level level = ORG_LEVEL_NONE;
 
 		rc = get_string(reader, value, "name", false, &repository);
 		if (rc == GA_OK)
@@ -286,8 +286,8 @@ static enum ga_rc
 read_repository(struct reader *reader, json_t *item, struct org_input *input)
 {
 	const char *name;
-	long long id;
-	bool archived, disabled;
+	long long id = 0;
+	bool archived = false, disabled = false;
 	json_t *collaborators, *value;
 	struct org_input_repository *repository;
 	size_t j;
@@ -313,8 +313,8 @@ read_repository(struct reader *reader, json_t *item, struct org_input *input)
 	if (!json_is_array(collaborators))
 		return fail(reader, "collaborators", "expected an array or null");
 	json_array_foreach(collaborators, j, value) {
-		const char *login;
-		enum org_level level;
+		const char *login = NULL;
+		enum org_level level = ORG_LEVEL_NONE;
 
 		rc = get_string(reader, value, "login", false, &login);
 		if (rc == GA_OK)
