@@ -42,11 +42,16 @@ obtain_input(const struct config *config, const char *snapshot_path, struct org_
 	return rc;
 }
 
-/* For an unknown package: is there a skipped repository that declares it? */
+/* For an unknown package: a skipped repository of that name, or one that
+ * declares the name but yields no package, is what the operator looks for. */
 static void
 print_skipped_hint(const struct org_snapshot *snapshot, const char *package)
 {
-	if (org_snapshot_name_is_claimed(snapshot, package))
+	const char *reason = org_snapshot_skip_reason_of(snapshot, package);
+
+	if (reason != NULL)
+		printf("note: the repository %s yields no package: %s\n", package, reason);
+	else if (org_snapshot_name_is_claimed(snapshot, package))
 		printf("note: a repository declares %s but yields no package; "
 		       "`ghaccess sync` lists skipped repositories with reasons\n", package);
 }
