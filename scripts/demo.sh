@@ -1,0 +1,111 @@
+#!/bin/sh
+# scripts/demo.sh (make demo) - a GitHub stand-in serving the worked example
+# of spec/permissions.md, and `ghaccess serve` in front of it, ready for an
+# unmodified pypicloud (pypi.auth = remote) or curl.  Ctrl-C stops both.
+#
+# Environment: BUILD (default build), DEMO_PORT (default 8081).
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+PORT=${DEMO_PORT:-8081}
+DEMO=$BUILD/demo
+SCENARIO=examples/worked-example.json
+GHACCESS=$BUILD/ghaccess
+
+[ -x "$GHACCESS" ] || { echo "demo: $GHACCESS is not built (run make)" >&2; exit 1; }
+[ -f "$SCENARIO" ] || cp ../shared/scenarios/worked-example.json "$SCENARIO"
+if [ ! -d tests/github-standin/node_modules ]; then
+	echo "demo: installing the stand-in's npm packages"
+	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+fi
+mkdir -p "$DEMO"
+
+STANDIN_PID=
+GHACCESS_PID=
+stop() {
+	trap - EXIT INT TERM
+	[ -n "$GHACCESS_PID" ] && kill "$GHACCESS_PID" 2>/dev/null && wait "$GHACCESS_PID" 2>/dev/null
+	[ -n "$STANDIN_PID" ] && kill "$STANDIN_PID" 2>/dev/null && wait "$STANDIN_PID" 2>/dev/null
+	echo
+	echo "demo: stopped (logs in $DEMO/)"
+}
+trap stop EXIT
+trap 'exit 0' INT TERM
+
+# The stand-in picks a free port and says which.
+node tests/github-standin/server.js --scenario "$SCENARIO" --listen 127.0.0.1:0 \
+	>"$DEMO/standin.out" 2>"$DEMO/standin.log" &
+STANDIN_PID=$!
+i=0
+until grep -q '^listening on ' "$DEMO/standin.out" 2>/dev/null; do
+	i=$((i + 1))
+	if [ "$i" -gt 100 ] || ! kill -0 "$STANDIN_PID" 2>/dev/null; then
+		echo "demo: the GitHub stand-in did not start:" >&2
+		cat "$DEMO/standin.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+GITHUB=$(sed -n 's/^listening on //p' "$DEMO/standin.out")
+
+# Backend credentials: pypicloud sends them with every call.
+if [ ! -s "$DEMO/backend-password" ]; then
+	(umask 077 && od -An -N18 -tx1 /dev/urandom | tr -d ' \n' >"$DEMO/backend-password")
+fi
+BACKEND_PASSWORD=$(cat "$DEMO/backend-password")
+cat >"$DEMO/ghaccess.ini" <<EOF
+; Written by scripts/demo.sh: ghaccess against the GitHub stand-in.
+[github]
+organization = acme
+token = ghp_acmeServerToken0000000000000000000000
+api_url = $GITHUB
+graphql_url = $GITHUB/graphql
+
+[cache]
+expiration = 300
+
+[server]
+listen = 127.0.0.1:$PORT
+backend_user = pypicloud
+backend_password_file = $(pwd)/$DEMO/backend-password
+EOF
+
+"$GHACCESS" serve --config "$DEMO/ghaccess.ini" 2>"$DEMO/ghaccess.log" &
+GHACCESS_PID=$!
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null; do
+	i=$((i + 1))
+	if [ "$i" -gt 300 ] || ! kill -0 "$GHACCESS_PID" 2>/dev/null; then
+		echo "demo: ghaccess serve did not become ready (port $PORT taken? try" \
+			"DEMO_PORT=18081 make demo):" >&2
+		tail -n 20 "$DEMO/ghaccess.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+cat <<EOF
+
+ghaccess serve is answering on http://127.0.0.1:$PORT for the organization "acme"
+(the worked example of spec/permissions.md), backed by a GitHub stand-in at $GITHUB.
+
+pypicloud: put these lines in the [app:main] section of its server.ini
+
+    pypi.auth = remote
+    auth.backend_server = http://127.0.0.1:$PORT
+    auth.user = pypicloud
+    auth.password = $BACKEND_PASSWORD
+
+Try it:
+
+    curl -u pypicloud:$BACKEND_PASSWORD 'http://127.0.0.1:$PORT/verify?username=bob&password=ghp_bob000000000000000000000000000000000'
+    curl -u pypicloud:$BACKEND_PASSWORD 'http://127.0.0.1:$PORT/user_permissions?package=Acme_Core'
+    curl -u pypicloud:$BACKEND_PASSWORD 'http://127.0.0.1:$PORT/group_permissions?package=acme-core'
+    curl -u pypicloud:$BACKEND_PASSWORD 'http://127.0.0.1:$PORT/groups?username=carol'
+    curl 'http://127.0.0.1:$PORT/health'
+
+Users: olivia (owner), bob, carol, dave (members), erin (outside collaborator);
+their tokens are in $SCENARIO.  Logs: $DEMO/ghaccess.log.
+Press Ctrl-C to stop.
+EOF
+wait "$GHACCESS_PID"

@@ -1,0 +1,71 @@
+/* http_health.c - GET /health for load balancers: 200 when decisions are made, else 503. */
+#include "http/http.h"
+
+#include "http/http_json.h"
+#include "util/ga_buf.h"
+
+static void
+append_number(struct ga_buf *buf, const char *key, long long value)
+{
+	ga_buf_printf(buf, ",\"%s\":%lld", key, value);
+}
+
+static void
+handle_health(struct http_request *request)
+{
+	struct service_health health;
+	struct ga_buf buf;
+	size_t len;
+
+	service_get_health(request->service, &health);
+	ga_buf_init(&buf, 0);
+	ga_buf_append_str(&buf, "{\"status\":");
+	http_json_string(&buf, health.ready ? "ok" : health.has_snapshot ? "stale" : "starting");
+	if (!health.ready) {
+		ga_buf_append_str(&buf, ",\"reason\":");
+		http_json_string(&buf, health.reason);
+	}
+	if (health.has_snapshot) {
+		ga_buf_append_str(&buf, ",\"organization\":");
+		http_json_string(&buf, health.organization);
+		append_number(&buf, "snapshot_age_seconds", health.snapshot_age);
+		append_number(&buf, "synced_at", health.synced_at);
+	} else {
+		ga_buf_append_str(&buf, ",\"snapshot_age_seconds\":null");
+	}
+	append_number(&buf, "max_stale_seconds", health.max_stale);
+	append_number(&buf, "members", (long long)health.members);
+	append_number(&buf, "teams", (long long)health.teams);
+	append_number(&buf, "packages", (long long)health.packages);
+	ga_buf_append_str(&buf, ",\"cache\":");
+	http_json_string(&buf, health.cache);
+	if (health.last_refresh_failed) {
+		ga_buf_append_str(&buf, ",\"last_sync_error\":");
+		http_json_string(&buf, health.last_error);
+	}
+	append_number(&buf, "last_success_at", health.last_success_at);
+	append_number(&buf, "syncs", (long long)health.counters.syncs_ok);
+	append_number(&buf, "sync_failures", (long long)health.counters.syncs_failed);
+	append_number(&buf, "snapshots_adopted", (long long)health.counters.snapshots_adopted);
+	ga_buf_append_char(&buf, '}');
+	len = buf.len;
+	http_respond(request, health.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+		     ga_buf_steal(&buf), len, HTTP_BODY_TAKE);
+}
+
+#define GET_OR_HEAD (HTTP_GET | HTTP_HEAD)
+
+static const struct http_route health_routes[] = {
+	{ .path = "/health", .methods = GET_OR_HEAD, .handle = handle_health },
+	{ .path = NULL },
+};
+
+/* No backend credentials: load balancers and orchestrators ask without. */
+const struct http_frontend http_health_frontend = {
+	.name = "health",
+	.routes = health_routes,
+	.backend_auth = false,
+	.max_body = 0,
+	.derivation = NULL,
+	.enabled = NULL,
+};

@@ -1,0 +1,619 @@
+/* http_pypicloud.c - the pypicloud remote access protocol (spec/pypicloud-remote.md). */
+#include "http/http.h"
+
+#include <string.h>
+
+#include "http/http_json.h"
+#include "http/http_query.h"
+#include "org/org_policy.h"
+#include "util/ga_buf.h"
+#include "util/ga_xalloc.h"
+
+/*
+ * What pypicloud computes from our answers for user U and package P is the
+ * union of U's entry in /user_permissions and the entries of U's
+ * principals in /group_permissions.  The entries are chosen so that this
+ * union is exactly the decision of spec/permissions.md section 4:
+ *
+ *   users   owners (admin level; read only when archived), then direct
+ *           collaborators who are members (not owners again);
+ *   groups  "authenticated" with the base permission (every member can
+ *           log in, nobody else can), then every team with a grant on the
+ *           repository; a member gets the principal group:<team> for each
+ *           of its teams and their ancestors (/groups), which carries a
+ *           parent team's grant to child teams' members.
+ *
+ * A team whose key pypicloud would read as a special principal is written
+ * as "group:<key>".  A known package always has an entry: when both lists
+ * would be empty, "authenticated": [] stops pypicloud's default_read.  The
+ * per-package answers and the per-user / per-group inverses are all
+ * produced by the two enumerators below, so they agree by construction.
+ */
+
+struct pypicloud_entry {
+	const char *key;	/* login, or group key as written */
+	bool read;
+	bool write;
+};
+
+typedef void (*entry_fn)(void *context, const struct pypicloud_entry *entry);
+
+struct pypicloud_package {
+	char *users_body;
+	char *groups_body;
+	struct MHD_Response *users;
+	struct MHD_Response *groups;
+};
+
+/* Derived once per snapshot (service_derivation). */
+struct pypicloud_data {
+	size_t team_count;
+	char **team_keys;		/* each team's key as written in /group_permissions */
+	size_t package_count;
+	struct pypicloud_package *packages;
+	char *all_groups_body;
+	struct MHD_Response *all_groups;
+};
+
+#define BASE_GROUP "authenticated"
+
+/* ---- the entries of a package -------------------------------------- */
+
+/* Keys pypicloud maps to something other than group:<key> (its
+ * group_to_principal), and which must therefore be prefixed. */
+static bool
+is_special_principal(const char *key)
+{
+	return strcmp(key, "everyone") == 0 || strcmp(key, "authenticated") == 0 ||
+	       strncmp(key, "group:", 6) == 0 || strncmp(key, "system.", 7) == 0;
+}
+
+static size_t
+for_each_user_entry(const struct org_snapshot *snapshot, long package, entry_fn fn,
+		    void *context)
+{
+	bool archived = org_snapshot_package_archived(snapshot, package);
+	size_t owner_count = 0, grant_count = 0, count = 0;
+	const long *owners = org_snapshot_owners(snapshot, &owner_count);
+	const struct org_package_grant *grants =
+		org_snapshot_package_member_grants(snapshot, package, &grant_count);
+	struct pypicloud_entry entry;
+
+	for (size_t i = 0; i < owner_count; i++) {
+		entry.key = org_snapshot_member_login(snapshot, owners[i]);
+		entry.read = true;
+		entry.write = !archived;
+		fn(context, &entry);
+		count++;
+	}
+	for (size_t i = 0; i < grant_count; i++) {
+		long member = grants[i].index;
+
+		/* One key per user: a repeated key would let the last win. */
+		if (org_snapshot_member_is_owner(snapshot, member) ||
+		    (i > 0 && grants[i - 1].index == member))
+			continue;
+		org_level_permissions(grants[i].level, &entry.read, &entry.write);
+		if (!entry.read)
+			continue;
+		entry.key = org_snapshot_member_login(snapshot, member);
+		entry.write = entry.write && !archived;
+		fn(context, &entry);
+		count++;
+	}
+	return count;
+}
+
+static void
+count_entry(void *context, const struct pypicloud_entry *entry)
+{
+	(void)entry;
+	(*(size_t *)context)++;
+}
+
+static void
+for_each_group_entry(const struct org_snapshot *snapshot, const struct pypicloud_data *data,
+		     long package, entry_fn fn, void *context)
+{
+	bool archived = org_snapshot_package_archived(snapshot, package);
+	size_t grant_count = 0, count = 0, users = 0;
+	const struct org_package_grant *grants =
+		org_snapshot_package_team_grants(snapshot, package, &grant_count);
+	struct pypicloud_entry entry;
+
+	org_level_permissions(org_snapshot_base_permission(snapshot), &entry.read, &entry.write);
+	if (entry.read) {
+		entry.key = BASE_GROUP;
+		entry.write = entry.write && !archived;
+		fn(context, &entry);
+		count++;
+	}
+	for (size_t i = 0; i < grant_count; i++) {
+		long team = grants[i].index;
+
+		if ((i > 0 && grants[i - 1].index == team) || team < 0 ||
+		    (size_t)team >= data->team_count)
+			continue;
+		org_level_permissions(grants[i].level, &entry.read, &entry.write);
+		if (!entry.read)
+			continue;
+		entry.key = data->team_keys[team];
+		entry.write = entry.write && !archived;
+		fn(context, &entry);
+		count++;
+	}
+	if (count == 0 && for_each_user_entry(snapshot, package, count_entry, &users) == 0) {
+		/* Two empty objects would make pypicloud apply default_read. */
+		entry.key = BASE_GROUP;
+		entry.read = entry.write = false;
+		fn(context, &entry);
+	}
+}
+
+/* ---- per-snapshot answers ------------------------------------------ */
+
+struct object_writer {
+	struct ga_buf *buf;
+	bool first;
+};
+
+static void
+write_entry(void *context, const struct pypicloud_entry *entry)
+{
+	struct object_writer *writer = context;
+
+	if (!writer->first)
+		ga_buf_append_char(writer->buf, ',');
+	writer->first = false;
+	http_json_string(writer->buf, entry->key);
+	ga_buf_append_char(writer->buf, ':');
+	http_json_permissions(writer->buf, entry->read, entry->write);
+}
+
+static char *
+package_object(const struct org_snapshot *snapshot, const struct pypicloud_data *data,
+	       long package, bool users)
+{
+	struct ga_buf buf;
+	struct object_writer writer = { &buf, true };
+
+	ga_buf_init(&buf, 0);
+	ga_buf_append_char(&buf, '{');
+	if (users)
+		for_each_user_entry(snapshot, package, write_entry, &writer);
+	else
+		for_each_group_entry(snapshot, data, package, write_entry, &writer);
+	ga_buf_append_char(&buf, '}');
+	return ga_buf_steal(&buf);
+}
+
+static char *
+all_groups_array(const struct org_snapshot *snapshot)
+{
+	struct ga_buf buf;
+	size_t count = org_snapshot_team_count(snapshot);
+
+	ga_buf_init(&buf, 0);
+	ga_buf_append_char(&buf, '[');
+	for (size_t team = 0; team < count; team++) {
+		if (team > 0)
+			ga_buf_append_char(&buf, ',');
+		http_json_string(&buf, org_snapshot_group_key(snapshot, (long)team));
+	}
+	ga_buf_append_char(&buf, ']');
+	return ga_buf_steal(&buf);
+}
+
+static void
+pypicloud_data_destroy(void *opaque)
+{
+	struct pypicloud_data *data = opaque;
+
+	for (size_t i = 0; i < data->package_count; i++) {
+		struct pypicloud_package *package = &data->packages[i];
+
+		if (package->users != NULL)
+			MHD_destroy_response(package->users);
+		if (package->groups != NULL)
+			MHD_destroy_response(package->groups);
+		ga_free(package->users_body);
+		ga_free(package->groups_body);
+	}
+	for (size_t i = 0; i < data->team_count; i++)
+		ga_free(data->team_keys[i]);
+	if (data->all_groups != NULL)
+		MHD_destroy_response(data->all_groups);
+	ga_free(data->all_groups_body);
+	ga_free(data->team_keys);
+	ga_free(data->packages);
+	ga_free(data);
+}
+
+static void *
+pypicloud_data_build(const struct org_snapshot *snapshot, const struct config *config)
+{
+	struct pypicloud_data *data = ga_calloc(1, sizeof(*data));
+
+	(void)config;
+	data->team_count = org_snapshot_team_count(snapshot);
+	data->team_keys = ga_calloc(data->team_count, sizeof(*data->team_keys));
+	for (size_t team = 0; team < data->team_count; team++) {
+		const char *key = org_snapshot_group_key(snapshot, (long)team);
+
+		data->team_keys[team] = is_special_principal(key) ? ga_asprintf("group:%s", key)
+								 : ga_strdup(key);
+	}
+	data->package_count = org_snapshot_package_count(snapshot);
+	data->packages = ga_calloc(data->package_count, sizeof(*data->packages));
+	for (size_t i = 0; i < data->package_count; i++) {
+		struct pypicloud_package *package = &data->packages[i];
+
+		package->users_body = package_object(snapshot, data, (long)i, true);
+		package->groups_body = package_object(snapshot, data, (long)i, false);
+		package->users = http_json_response_create(package->users_body,
+							   strlen(package->users_body), true);
+		package->groups = http_json_response_create(package->groups_body,
+							    strlen(package->groups_body), true);
+	}
+	data->all_groups_body = all_groups_array(snapshot);
+	data->all_groups = http_json_response_create(data->all_groups_body,
+						     strlen(data->all_groups_body), true);
+	return data;
+}
+
+static const struct service_derivation pypicloud_derivation = {
+	.name = "pypicloud",
+	.build = pypicloud_data_build,
+	.destroy = pypicloud_data_destroy,
+};
+
+/* ---- request helpers ----------------------------------------------- */
+
+/* The one parameter name of a request, decoded. */
+static void
+get_param(struct http_request *request, const char *name, struct http_param *param)
+{
+	const char *const names[] = { name };
+
+	http_query_get(request->query, request->query_len, names, param, 1);
+}
+
+static const struct org_snapshot *
+request_snapshot(struct http_request *request, const struct pypicloud_data **data)
+{
+	const struct service_view *view = http_request_view(request);
+
+	if (view == NULL)
+		return NULL;
+	if (data != NULL) {
+		*data = service_view_derived(view, &pypicloud_derivation);
+		if (*data == NULL)
+			return NULL;
+	}
+	return service_view_snapshot(view);
+}
+
+static void
+respond_buffer(struct http_request *request, struct ga_buf *buf)
+{
+	size_t len = buf->len;
+
+	http_respond(request, MHD_HTTP_OK, NULL, ga_buf_steal(buf), len, HTTP_BODY_TAKE);
+}
+
+static void
+append_login_array(struct ga_buf *buf, const struct org_snapshot *snapshot, const long *members,
+		   size_t count)
+{
+	ga_buf_append_char(buf, '[');
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			ga_buf_append_char(buf, ',');
+		http_json_string(buf, org_snapshot_member_login(snapshot, members[i]));
+	}
+	ga_buf_append_char(buf, ']');
+}
+
+static void
+append_group_array(struct ga_buf *buf, const struct org_snapshot *snapshot, long member)
+{
+	size_t count = 0;
+	const long *teams = org_snapshot_member_groups(snapshot, member, &count);
+
+	ga_buf_append_char(buf, '[');
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			ga_buf_append_char(buf, ',');
+		http_json_string(buf, org_snapshot_group_key(snapshot, teams[i]));
+	}
+	ga_buf_append_char(buf, ']');
+}
+
+/* ---- the endpoints ------------------------------------------------- */
+
+static void
+handle_verify(struct http_request *request)
+{
+	static const char *const names[] = { "username", "password" };
+	struct http_param params[2];
+	const struct service_view *view;
+	enum service_login login = SERVICE_LOGIN_MALFORMED;
+
+	http_query_get(request->query, request->query_len, names, params, 2);
+	if (params[0].state == HTTP_PARAM_VALID && params[1].state == HTTP_PARAM_VALID) {
+		view = http_request_view(request);
+		login = service_verify_login(request->service,
+					     view ? service_view_snapshot(view) : NULL,
+					     params[0].value, params[1].value, NULL);
+	}
+	explicit_bzero(params[1].value, sizeof(params[1].value));
+	if (login == SERVICE_LOGIN_OK) {
+		http_request_set_user(request, params[0].value);
+		http_respond_constant(request, HTTP_JSON_TRUE);
+	} else {
+		http_respond_constant(request, HTTP_JSON_FALSE);
+	}
+}
+
+static void
+handle_admin(struct http_request *request)
+{
+	struct http_param param;
+	const struct org_snapshot *snapshot;
+	long member;
+
+	get_param(request, "username", &param);
+	snapshot = param.state == HTTP_PARAM_VALID ? request_snapshot(request, NULL) : NULL;
+	member = snapshot ? org_snapshot_find_member(snapshot, param.value) : -1;
+	http_respond_constant(request, member >= 0 && org_snapshot_member_is_owner(snapshot, member)
+				       ? HTTP_JSON_TRUE : HTTP_JSON_FALSE);
+}
+
+static void
+handle_groups(struct http_request *request)
+{
+	struct http_param param;
+	const struct pypicloud_data *data = NULL;
+	const struct org_snapshot *snapshot;
+	struct ga_buf buf;
+	long member;
+
+	get_param(request, "username", &param);
+	if (param.state == HTTP_PARAM_INVALID ||
+	    (snapshot = request_snapshot(request, &data)) == NULL) {
+		http_respond_constant(request, HTTP_JSON_EMPTY_ARRAY);
+		return;
+	}
+	if (param.state == HTTP_PARAM_ABSENT) {
+		http_respond_shared(request, MHD_HTTP_OK, data->all_groups);
+		return;
+	}
+	member = org_snapshot_find_member(snapshot, param.value);
+	if (member < 0) {
+		http_respond_constant(request, HTTP_JSON_EMPTY_ARRAY);
+		return;
+	}
+	ga_buf_init(&buf, 0);
+	append_group_array(&buf, snapshot, member);
+	respond_buffer(request, &buf);
+}
+
+static void
+handle_group_members(struct http_request *request)
+{
+	struct http_param param;
+	const struct org_snapshot *snapshot;
+	const long *members;
+	size_t count = 0;
+	struct ga_buf buf;
+	long team;
+
+	get_param(request, "group", &param);
+	snapshot = param.state == HTTP_PARAM_VALID ? request_snapshot(request, NULL) : NULL;
+	team = snapshot ? org_snapshot_find_group(snapshot, param.value) : -1;
+	if (team < 0) {
+		http_respond_constant(request, HTTP_JSON_EMPTY_ARRAY);
+		return;
+	}
+	members = org_snapshot_group_members(snapshot, team, &count);
+	ga_buf_init(&buf, 0);
+	append_login_array(&buf, snapshot, members, count);
+	respond_buffer(request, &buf);
+}
+
+/* /user_permissions and /group_permissions: prebuilt per package. */
+static void
+respond_package(struct http_request *request, bool users)
+{
+	struct http_param param;
+	const struct pypicloud_data *data = NULL;
+	const struct org_snapshot *snapshot;
+	const struct pypicloud_package *answers;
+	long package;
+
+	get_param(request, "package", &param);
+	if (param.state != HTTP_PARAM_VALID) {
+		http_respond_constant(request, HTTP_JSON_EMPTY_OBJECT);
+		return;
+	}
+	snapshot = request_snapshot(request, &data);
+	if (snapshot == NULL) {
+		/* Fail closed even if pypicloud's default_read were "everyone":
+		 * with no usable snapshot, no package falls back to it. */
+		static const char guard[] = "{\"" BASE_GROUP "\":[]}";
+
+		if (users)
+			http_respond_constant(request, HTTP_JSON_EMPTY_OBJECT);
+		else
+			http_respond(request, MHD_HTTP_OK, NULL, guard, sizeof(guard) - 1,
+				     HTTP_BODY_STATIC);
+		return;
+	}
+	package = org_snapshot_find_package(snapshot, param.value);
+	if (package < 0 || (size_t)package >= data->package_count) {
+		http_respond_constant(request, HTTP_JSON_EMPTY_OBJECT);
+		return;
+	}
+	answers = &data->packages[package];
+	http_respond_shared(request, MHD_HTTP_OK, users ? answers->users : answers->groups);
+}
+
+static void
+handle_user_permissions(struct http_request *request)
+{
+	respond_package(request, true);
+}
+
+static void
+handle_group_permissions(struct http_request *request)
+{
+	respond_package(request, false);
+}
+
+/* Collects the packages in which one key has an entry (the inverses). */
+struct inverse_writer {
+	struct ga_buf *buf;
+	const char *key;
+	const char *package;
+	size_t written;
+};
+
+static void
+write_inverse_entry(void *context, const struct pypicloud_entry *entry)
+{
+	struct inverse_writer *writer = context;
+
+	if (strcmp(entry->key, writer->key) != 0)
+		return;
+	if (writer->written++ > 0)
+		ga_buf_append_char(writer->buf, ',');
+	ga_buf_append_str(writer->buf, "{\"package\":");
+	http_json_string(writer->buf, writer->package);
+	ga_buf_append_str(writer->buf, ",\"permissions\":");
+	http_json_permissions(writer->buf, entry->read, entry->write);
+	ga_buf_append_char(writer->buf, '}');
+}
+
+static void
+respond_inverse(struct http_request *request, const char *param_name, bool users)
+{
+	struct http_param param;
+	const struct pypicloud_data *data = NULL;
+	const struct org_snapshot *snapshot;
+	struct ga_buf buf;
+	struct inverse_writer writer = { &buf, NULL, NULL, 0 };
+
+	get_param(request, param_name, &param);
+	snapshot = param.state == HTTP_PARAM_VALID ? request_snapshot(request, &data) : NULL;
+	if (snapshot == NULL) {
+		http_respond_constant(request, HTTP_JSON_EMPTY_ARRAY);
+		return;
+	}
+	writer.key = param.value;
+	ga_buf_init(&buf, 0);
+	ga_buf_append_char(&buf, '[');
+	for (size_t i = 0; i < data->package_count; i++) {
+		writer.package = org_snapshot_package_key(snapshot, (long)i);
+		if (users)
+			for_each_user_entry(snapshot, (long)i, write_inverse_entry, &writer);
+		else
+			for_each_group_entry(snapshot, data, (long)i, write_inverse_entry, &writer);
+	}
+	ga_buf_append_char(&buf, ']');
+	respond_buffer(request, &buf);
+}
+
+static void
+handle_user_package_permissions(struct http_request *request)
+{
+	respond_inverse(request, "username", true);
+}
+
+static void
+handle_group_package_permissions(struct http_request *request)
+{
+	respond_inverse(request, "group", false);
+}
+
+static void
+append_user_data(struct ga_buf *buf, const struct org_snapshot *snapshot, long member,
+		 bool with_groups)
+{
+	ga_buf_append_str(buf, "{\"username\":");
+	http_json_string(buf, org_snapshot_member_login(snapshot, member));
+	ga_buf_append_str(buf, org_snapshot_member_is_owner(snapshot, member)
+			       ? ",\"admin\":true" : ",\"admin\":false");
+	if (with_groups) {
+		ga_buf_append_str(buf, ",\"groups\":");
+		append_group_array(buf, snapshot, member);
+	}
+	ga_buf_append_char(buf, '}');
+}
+
+static void
+handle_user_data(struct http_request *request)
+{
+	struct http_param param;
+	const struct org_snapshot *snapshot;
+	struct ga_buf buf;
+	long member;
+
+	get_param(request, "username", &param);
+	snapshot = param.state != HTTP_PARAM_INVALID ? request_snapshot(request, NULL) : NULL;
+	if (snapshot == NULL) {
+		http_respond_constant(request, param.state == HTTP_PARAM_ABSENT
+					       ? HTTP_JSON_EMPTY_ARRAY : HTTP_JSON_NULL);
+		return;
+	}
+	ga_buf_init(&buf, 0);
+	if (param.state == HTTP_PARAM_ABSENT) {
+		size_t count = org_snapshot_member_count(snapshot);
+
+		ga_buf_append_char(&buf, '[');
+		for (size_t i = 0; i < count; i++) {
+			if (i > 0)
+				ga_buf_append_char(&buf, ',');
+			append_user_data(&buf, snapshot, (long)i, false);
+		}
+		ga_buf_append_char(&buf, ']');
+		respond_buffer(request, &buf);
+		return;
+	}
+	member = org_snapshot_find_member(snapshot, param.value);
+	if (member < 0) {
+		ga_buf_free(&buf);
+		http_respond_constant(request, HTTP_JSON_NULL);
+		return;
+	}
+	append_user_data(&buf, snapshot, member, true);
+	respond_buffer(request, &buf);
+}
+
+/* pypicloud and load balancers only read. */
+#define GET_OR_HEAD (HTTP_GET | HTTP_HEAD)
+
+static const struct http_route pypicloud_routes[] = {
+	{ .path = "/verify", .methods = GET_OR_HEAD, .handle = handle_verify },
+	{ .path = "/groups", .methods = GET_OR_HEAD, .handle = handle_groups },
+	{ .path = "/group_members", .methods = GET_OR_HEAD, .handle = handle_group_members },
+	{ .path = "/admin", .methods = GET_OR_HEAD, .handle = handle_admin },
+	{ .path = "/group_permissions", .methods = GET_OR_HEAD,
+	  .handle = handle_group_permissions },
+	{ .path = "/user_permissions", .methods = GET_OR_HEAD,
+	  .handle = handle_user_permissions },
+	{ .path = "/user_package_permissions", .methods = GET_OR_HEAD,
+	  .handle = handle_user_package_permissions },
+	{ .path = "/group_package_permissions", .methods = GET_OR_HEAD,
+	  .handle = handle_group_package_permissions },
+	{ .path = "/user_data", .methods = GET_OR_HEAD, .handle = handle_user_data },
+	{ .path = NULL },
+};
+
+const struct http_frontend http_pypicloud_frontend = {
+	.name = "pypicloud",
+	.routes = pypicloud_routes,
+	.backend_auth = true,
+	.max_body = 0,
+	.derivation = &pypicloud_derivation,
+	.enabled = NULL,
+};

@@ -1,0 +1,208 @@
+/*
+ * service.h - the running service that every front end answers from.
+ *
+ * A struct service owns the configuration, the token cache, the GitHub
+ * client and the current organization snapshot, and keeps that snapshot
+ * fresh with a background thread:
+ *
+ *   start     load --snapshot FILE when given, else sync (memcache backend:
+ *             take the sync lock or adopt the snapshot another instance
+ *             published);
+ *   refresh   every [cache] expiration seconds: sync -> build -> publish
+ *             (memcache: the instance that wins the lock syncs and
+ *             publishes to memcached, the others look for it there every
+ *             5 seconds);
+ *   failure   a failed refresh keeps the last good snapshot and retries
+ *             with exponential backoff (1 s doubling, at most expiration);
+ *   staleness when the snapshot's data is older than [cache] max_stale
+ *             seconds, service_acquire_view() returns NULL: every decision
+ *             of every front end becomes "no" and /health says why.  That
+ *             function is the single place that enforces max_stale.
+ *
+ * Views.  A front end reads a struct service_view: the snapshot plus the
+ * data that front ends derived from it when it was published (registered
+ * as struct service_derivation, e.g. the pypicloud answers of every
+ * package, so that the hot endpoints send bytes computed once per
+ * snapshot).  A new view is published atomically; a request holds its view
+ * from acquire to release, never takes a lock and never sees a half-built
+ * state.  (The view plays the role of org_current.h for a snapshot
+ * together with its derived data; it uses the same two-epoch scheme.)
+ *
+ * Thread-safety: every function may be called from any thread, except
+ * service_create/start/stop/destroy and service_reload, which belong to the
+ * thread that runs the service (cli_serve's main thread).
+ */
+#ifndef SERVICE_H
+#define SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cache/cache.h"
+#include "config/config.h"
+#include "org/org_snapshot.h"
+#include "util/ga_err.h"
+
+struct service;
+struct service_view;
+
+/*
+ * Data a front end computes once per snapshot.  build() runs on the
+ * refresh thread when a snapshot is published, with the snapshot and the
+ * configuration of that moment (both borrowed; the snapshot outlives the
+ * result).  It returns an owned pointer (NULL is allowed and means "none")
+ * that destroy() frees when the last request using the view is done.
+ * Each derivation is identified by its address: front ends declare one
+ * `static const struct service_derivation` and look their data up with it.
+ */
+struct service_derivation {
+	const char *name;
+	void *(*build)(const struct org_snapshot *snapshot, const struct config *config);
+	void (*destroy)(void *data);
+};
+
+struct service_options {
+	/* --snapshot FILE: a snapshot file (org_input_to_json format) to
+	 * serve at start instead of asking GitHub; NULL: sync at start. */
+	const char *snapshot_path;
+	/* NULL-terminated list of derivations (borrowed, must outlive the
+	 * service); NULL for none. */
+	const struct service_derivation *const *derivations;
+};
+
+/*
+ * Create a service from config, which it takes (even on failure), with
+ * the token cache and the GitHub client.  Loads options->snapshot_path
+ * when given (GA_EIO / GA_EPARSE / GA_EINVAL with err on a bad file).  No
+ * thread runs yet.  Free with service_destroy().
+ */
+enum ga_rc service_create(struct config *config, const struct service_options *options,
+			  struct service **out, struct ga_err *err);
+
+/* Start the refresh thread (which syncs at once unless a snapshot file was
+ * loaded).  GA_EIO when the thread cannot start. */
+enum ga_rc service_start(struct service *service, struct ga_err *err);
+
+/* Stop the refresh thread, interrupting a sync in progress, and wait for
+ * it.  Requests may still acquire views.  Idempotent. */
+void service_stop(struct service *service);
+
+/* Stop if needed and free everything.  No request may be running.  NULL is fine. */
+void service_destroy(struct service *service);
+
+/*
+ * Ask for a refresh now (SIGHUP, webhooks): the refresh thread wakes up
+ * and syncs from GitHub even when another instance holds the memcached
+ * sync lock.  Returns at once; several requests before the thread wakes
+ * make one refresh.
+ */
+void service_request_refresh(struct service *service);
+
+/*
+ * SIGHUP: read the configuration file again.  On success the new
+ * configuration replaces the old one, the current snapshot is rebuilt
+ * from its raw records under the new filters, cached tokens are
+ * forgotten, and a refresh is requested.  On failure (err set) the old
+ * configuration stays and nothing changes.  Settings that only apply at
+ * start ([server] listen and threads, the cache backend and secret) are
+ * logged as needing a restart when they change.
+ */
+enum ga_rc service_reload(struct service *service, struct ga_err *err);
+
+/*
+ * The configuration in force.  Borrowed: it stays valid until
+ * service_destroy() (a reload keeps the previous configurations alive), so
+ * a request may keep using the pointer it got.
+ */
+const struct config *service_config(struct service *service);
+
+/* The token cache (borrowed; lives as long as the service). */
+struct cache *service_cache(struct service *service);
+
+/*
+ * The current view, or NULL when there is none yet or its data is older
+ * than max_stale (fail closed).  Every front end decides through this (or
+ * service_acquire_snapshot).  Wait-free; release with
+ * service_release_view().
+ */
+const struct service_view *service_acquire_view(struct service *service);
+void service_release_view(const struct service_view *view);
+
+/* The view's snapshot (borrowed from the view). */
+const struct org_snapshot *service_view_snapshot(const struct service_view *view);
+
+/* What derivation built for this view's snapshot; NULL when derivation was
+ * not registered or built nothing. */
+void *service_view_derived(const struct service_view *view,
+			   const struct service_derivation *derivation);
+
+/* Same staleness rule as service_acquire_view, for front ends that only
+ * need the snapshot: a new reference (org_snapshot_release) or NULL. */
+struct org_snapshot *service_acquire_snapshot(struct service *service);
+
+/* Outcome of service_verify_login(). */
+enum service_login {
+	SERVICE_LOGIN_OK = 0,
+	SERVICE_LOGIN_MALFORMED,	/* not a GitHub login or not a possible token */
+	SERVICE_LOGIN_NO_SNAPSHOT,	/* no usable snapshot (none yet, or stale) */
+	SERVICE_LOGIN_BAD_TOKEN,	/* GitHub: not this user's token */
+	SERVICE_LOGIN_UNVERIFIED,	/* GitHub could not tell (never cached) */
+	SERVICE_LOGIN_NOT_MEMBER,	/* a valid token, but not an organization member */
+	SERVICE_LOGIN_ACCOUNT_CHANGED,	/* the login now names another GitHub account */
+};
+
+/*
+ * The login rule of spec/permissions.md section 3, for every front end:
+ * syntax checks (nothing is asked of GitHub for an impossible login or
+ * token), then the token, through the token cache with single flight
+ * (GitHub's GET /user at most once per (username, token) per expiration),
+ * then membership in snapshot on every call, so that a removed member is
+ * refused as soon as the snapshot knows, whatever the cache says.  The
+ * token is checked before membership so that the time of an answer does
+ * not tell whether a login is a member.
+ *
+ * snapshot is the one the request decides with (NULL: NO_SNAPSHOT without
+ * asking anything).  On SERVICE_LOGIN_OK *member (may be NULL) is the
+ * member index in snapshot.  password is a secret: never logged.
+ */
+enum service_login service_verify_login(struct service *service,
+					const struct org_snapshot *snapshot,
+					const char *username, const char *password,
+					long *member);
+
+/* A short reason for logs and explain: "ok", "not a member", ... */
+const char *service_login_reason(enum service_login login);
+
+/* Counters since start (monotonic; for /health and metrics). */
+struct service_counters {
+	unsigned long long logins_ok;
+	unsigned long long logins_refused;
+	unsigned long long logins_unverified;	/* GitHub could not tell */
+	unsigned long long syncs_ok;
+	unsigned long long syncs_failed;
+	unsigned long long snapshots_adopted;	/* fetched from memcached */
+	unsigned long long snapshots_published;	/* views made current */
+};
+
+#define SERVICE_STATUS_MAX 96
+
+struct service_health {
+	bool ready;			/* a snapshot within max_stale: decisions are made */
+	const char *reason;		/* when !ready: why (static string) */
+	bool has_snapshot;		/* any snapshot, stale or not */
+	long long snapshot_age;		/* seconds since its data was read; -1 without */
+	long long synced_at;		/* unix time its data was read; 0 without */
+	int max_stale;
+	size_t members, teams, packages;
+	char organization[64];
+	char cache[SERVICE_STATUS_MAX];	/* cache_status() */
+	bool last_refresh_failed;
+	char last_error[GA_ERR_MESSAGE_MAX];	/* of the last failed refresh, "" if none */
+	long long last_success_at;	/* unix time of the last good refresh; 0: none */
+	struct service_counters counters;
+};
+
+/* Fill out with the state of the service right now. */
+void service_get_health(struct service *service, struct service_health *out);
+
+#endif

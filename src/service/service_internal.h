@@ -1,0 +1,120 @@
+/*
+ * service_internal.h - the parts of src/service/ that talk to each other.
+ *
+ *   service.c          lifetime, configuration (and reload), health
+ *   service_view.c     views: building the derived data, atomic publication
+ *   service_refresh.c  the refresh thread: sync, memcached lock and sharing,
+ *                      backoff, the snapshot file
+ *   service_login.c    the login rule
+ *
+ * Nothing here is meant for use outside src/service/.
+ */
+#ifndef SERVICE_INTERNAL_H
+#define SERVICE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "github/github.h"
+#include "service/service.h"
+
+struct service_view {
+	atomic_ulong references;
+	struct org_snapshot *snapshot;		/* one reference, owned */
+	long long synced_at;
+	size_t derived_count;
+	struct service_view_slot {
+		const struct service_derivation *derivation;
+		void *data;
+	} derived[];
+};
+
+/* Configurations and GitHub clients replaced by a reload stay alive until
+ * service_destroy(): requests may still hold them, and reloads are rare. */
+struct service_retired {
+	struct config **configs;
+	size_t config_count;
+	struct gh_client **clients;
+	size_t client_count;
+};
+
+struct service_atomic_counters {
+	atomic_ullong logins_ok;
+	atomic_ullong logins_refused;
+	atomic_ullong logins_unverified;
+	atomic_ullong syncs_ok;
+	atomic_ullong syncs_failed;
+	atomic_ullong snapshots_adopted;
+	atomic_ullong snapshots_published;
+};
+
+struct service {
+	_Atomic(struct config *) config;
+	_Atomic(struct gh_client *) client;
+	struct service_retired retired;		/* main thread only */
+	struct cache *cache;
+	const struct service_derivation *const *derivations;
+	size_t derivation_count;
+	bool loaded_from_file;			/* --snapshot: first refresh waits */
+
+	/* The current view (see service_view.c). */
+	_Atomic(struct service_view *) view;
+	atomic_ulong epoch;
+	atomic_ulong active[2];
+	pthread_mutex_t publish_lock;
+
+	/* The refresh thread; the flags are under lock. */
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;			/* CLOCK_MONOTONIC */
+	bool stopping;
+	bool refresh_requested;
+	bool rebuild_requested;			/* reload: re-apply the filters */
+
+	/* Status of the last refresh, under status_lock. */
+	pthread_mutex_t status_lock;
+	bool last_refresh_failed;
+	char last_error[GA_ERR_MESSAGE_MAX];
+	long long last_success_at;
+
+	struct service_atomic_counters counters;
+};
+
+/* ---- service_view.c ------------------------------------------------ */
+
+/*
+ * Derive every registered derivation from snapshot (taken) under config
+ * and make the result the current view, unless the current view's data
+ * is newer (a reload's rebuild must never replace a fresher sync).
+ * Returns true when published.
+ */
+bool service_publish(struct service *service, struct org_snapshot *snapshot,
+		     const struct config *config);
+
+/* The current view whatever its age (health, rebuilds); NULL before the
+ * first.  Release with service_release_view(). */
+const struct service_view *service_acquire_view_any_age(struct service *service);
+
+/* Drop the current view (service_destroy). */
+void service_clear_view(struct service *service);
+
+/* ---- service_refresh.c --------------------------------------------- */
+
+void *service_refresh_main(void *arg);
+
+/* Read a snapshot file, build and publish it.  Errors name the file. */
+enum ga_rc service_load_snapshot_file(struct service *service, const char *path,
+				      struct ga_err *err);
+
+/* Unix time now, and a monotonic clock in milliseconds. */
+long long service_now(void);
+long long service_monotonic_ms(void);
+
+/* ---- service.c ----------------------------------------------------- */
+
+/* Record the outcome of a refresh for /health. */
+void service_note_refresh(struct service *service, bool ok, const struct ga_err *err);
+
+#endif
