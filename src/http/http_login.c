@@ -1,0 +1,115 @@
+/* http_login.c - Basic credentials of people (GitHub login + token); see http_login.h. */
+#include "http/http_login.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/http_basic.h"
+#include "http/http_reason.h"
+#include "util/ga_xalloc.h"
+
+static enum MHD_Result
+count_authorization(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	unsigned *count = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		(*count)++;
+	return MHD_YES;
+}
+
+void
+http_login_check(struct http_request *request, struct http_login *out)
+{
+	struct http_basic_credentials credentials;
+	const struct service_view *view;
+	enum service_login login;
+	unsigned headers = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->member = -1;
+	view = http_request_view(request);
+	out->snapshot = view != NULL ? service_view_snapshot(view) : NULL;
+	MHD_get_connection_values(request->connection, MHD_HEADER_KIND, count_authorization,
+				  &headers);
+	if (headers == 0) {
+		out->status = HTTP_LOGIN_MISSING;
+		return;
+	}
+	/* Two Authorization headers: which one did a proxy look at? */
+	if (headers > 1 ||
+	    !http_basic_parse(http_request_header(request, MHD_HTTP_HEADER_AUTHORIZATION),
+			      &credentials)) {
+		out->status = HTTP_LOGIN_REFUSED;
+		return;
+	}
+	login = service_verify_login(request->service, out->snapshot, credentials.user,
+				     credentials.password, &out->member);
+	explicit_bzero(credentials.password, sizeof(credentials.password));
+	/* The login stays: it is copied below when it verified. */
+	switch (login) {
+	case SERVICE_LOGIN_OK:
+		out->status = HTTP_LOGIN_OK;
+		snprintf(out->user, sizeof(out->user), "%.39s", credentials.user);
+		http_request_set_user(request, out->user);
+		break;
+	case SERVICE_LOGIN_NO_SNAPSHOT:
+	case SERVICE_LOGIN_UNVERIFIED:
+		out->status = HTTP_LOGIN_UNAVAILABLE;
+		out->member = -1;
+		break;
+	default:
+		out->status = HTTP_LOGIN_REFUSED;
+		out->member = -1;
+		break;
+	}
+}
+
+static void
+respond_text(struct http_request *request, unsigned status, const char *reason,
+	     const char *challenge)
+{
+	char *body = ga_asprintf("%s\n", reason);
+	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
+		strlen(body), body, ga_free);
+
+	if (response == NULL) {
+		ga_free(body);
+		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; charset=utf-8");
+	if (challenge != NULL)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+	else
+		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	http_reason_set(status, reason);
+	http_respond_shared(request, status, response);
+	MHD_destroy_response(response);
+}
+
+void
+http_login_refuse(struct http_request *request, const struct http_login *login)
+{
+	const struct config *config = service_config(request->service);
+	char challenge[160];
+
+	if (login->status == HTTP_LOGIN_UNAVAILABLE) {
+		respond_text(request, MHD_HTTP_SERVICE_UNAVAILABLE,
+			     "cannot check credentials right now, try again", NULL);
+		return;
+	}
+	snprintf(challenge, sizeof(challenge), "Basic realm=\"%s\", charset=\"UTF-8\"",
+		 config->realm != NULL ? config->realm : "ghaccess");
+	respond_text(request, MHD_HTTP_UNAUTHORIZED,
+		     login->status == HTTP_LOGIN_MISSING
+			     ? "credentials required: your GitHub login, and a GitHub token as the "
+			       "password"
+			     : "invalid credentials: your GitHub login, and a valid GitHub token of "
+			       "an organization member as the password",
+		     challenge);
+}

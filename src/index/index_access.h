@@ -1,0 +1,61 @@
+/*
+ * index_access.h - who may read and write a package of the built-in index
+ * (and of an index guarded by forward-auth).
+ *
+ * Three kinds of names:
+ *
+ *   1. A package of the organization (a repository yields it): the
+ *      decision of spec/permissions.md, org_decide(), unchanged.
+ *   2. A name that an organization repository claims but that yields no
+ *      package (the repository is excluded by the filters, disabled, or
+ *      lost a name conflict): owners only, read and write, whatever
+ *      [index] unclaimed says.  Such a name belongs to a repository whose
+ *      grants the configuration chose not to apply; letting every member
+ *      read it could expose what the filters were meant to hide, and
+ *      letting a team member write it would bypass the exclusion.
+ *   3. A name no repository claims: readable by owners, and by every member
+ *      when [index] unclaimed = members; writable by owners only (a member
+ *      cannot create a package without a repository).  Only here may a
+ *      request be sent to fallback_url, and only when the index does not
+ *      store the name itself (a private name is never redirected to a
+ *      public index: that is the dependency-confusion attack).
+ *
+ * A login that is not a member of the organization (member -1) gets
+ * nothing, in every case.  Owners keep no write on an archived repository's
+ * package (case 1 decides that).
+ *
+ * Pure, allocation-free, thread-safe over an immutable snapshot.
+ */
+#ifndef INDEX_ACCESS_H
+#define INDEX_ACCESS_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "org/org_snapshot.h"
+
+enum index_access_basis {
+	INDEX_ACCESS_PACKAGE = 0,	/* case 1: org_decide */
+	INDEX_ACCESS_CLAIMED,		/* case 2: claimed, not a package */
+	INDEX_ACCESS_UNCLAIMED,		/* case 3 */
+};
+
+struct index_access {
+	bool read;
+	bool write;
+	bool fallback;			/* may be redirected to fallback_url */
+	enum index_access_basis basis;
+};
+
+/*
+ * Access of member (an index of snapshot, or -1) to the project named name
+ * (any spelling; PEP 503 normalised here).  stored tells whether the index
+ * holds files of that name (only case 3 uses it: fallback).  unclaimed is
+ * the [index] unclaimed setting.  An invalid or over-long name is treated as
+ * case 2 (owners only, no fallback).
+ */
+struct index_access index_access_decide(const struct org_snapshot *snapshot, long member,
+					const char *name, bool stored,
+					enum config_unclaimed unclaimed);
+
+#endif
