@@ -68,7 +68,11 @@ expiration = 300
 listen = 127.0.0.1:$PORT
 backend_user = pypicloud
 backend_password_file = $(pwd)/$DEMO/backend-password
+
+[index]
+storage_dir = $(pwd)/$DEMO/packages
 EOF
+mkdir -p "$DEMO/packages" "$DEMO/dist"
 
 "$GHACCESS" serve --config "$DEMO/ghaccess.ini" 2>"$DEMO/ghaccess.log" &
 GHACCESS_PID=$!
@@ -82,6 +86,36 @@ until curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null; do
 		exit 1
 	fi
 	sleep 0.1
+done
+
+# Two small wheels, so that pip has something to install: acme-tools
+# depends on acme-core.  bob (write on acme-core) and olivia (owner)
+# upload them the way twine does.
+BOB=ghp_bob000000000000000000000000000000000
+OLIVIA=ghp_olivia0000000000000000000000000000000
+python3 - "$DEMO/dist" <<'PYTHON'
+import sys
+sys.path.insert(0, "tests/e2e")
+import dists
+dists.wheel(sys.argv[1], "acme-core", "1.0.0")
+dists.wheel(sys.argv[1], "acme-tools", "0.3.0", requires=["acme-core>=1"])
+PYTHON
+upload() {	# upload LOGIN TOKEN NAME VERSION FILE
+	curl -s -o /dev/null -w '%{http_code}' -u "$1:$2" \
+		-F ':action=file_upload' -F protocol_version=1 -F "name=$3" -F "version=$4" \
+		-F filetype=bdist_wheel -F pyversion=py3 \
+		-F "sha256_digest=$(sha256sum "$5" | cut -d' ' -f1)" -F "content=@$5" \
+		"http://127.0.0.1:$PORT/legacy/"
+}
+for upload_args in "bob $BOB acme-core 1.0.0 acme_core-1.0.0-py3-none-any.whl" \
+		   "olivia $OLIVIA acme-tools 0.3.0 acme_tools-0.3.0-py3-none-any.whl"; do
+	# shellcheck disable=SC2086
+	set -- $upload_args
+	status=$(upload "$1" "$2" "$3" "$4" "$DEMO/dist/$5")
+	case $status in
+	200|201|409) ;;
+	*) echo "demo: uploading $5 as $1 answered $status" >&2 ;;
+	esac
 done
 
 cat <<EOF
@@ -103,6 +137,14 @@ Try it:
     curl -u pypicloud:$BACKEND_PASSWORD 'http://127.0.0.1:$PORT/group_permissions?package=acme-core'
     curl -u pypicloud:$BACKEND_PASSWORD 'http://127.0.0.1:$PORT/groups?username=carol'
     curl 'http://127.0.0.1:$PORT/health'
+
+The built-in index (packages in $DEMO/packages):
+
+    pip download -d /tmp/demo-dl --index-url http://carol:ghp_carol00000000000000000000000000000000@127.0.0.1:$PORT/simple/ acme-tools
+    twine upload --repository-url http://127.0.0.1:$PORT/legacy/ -u bob -p $BOB $DEMO/dist/acme_core-1.0.0-py3-none-any.whl
+    twine upload --repository-url http://127.0.0.1:$PORT/legacy/ -u dave -p ghp_dave0000000000000000000000000000000000 $DEMO/dist/acme_core-1.0.0-py3-none-any.whl
+      (refused: dave may only read acme-core)
+    $GHACCESS explain --config $DEMO/ghaccess.ini carol acme-core
 
 Users: olivia (owner), bob, carol, dave (members), erin (outside collaborator);
 their tokens are in $SCENARIO.  Logs: $DEMO/ghaccess.log.
