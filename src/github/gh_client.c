@@ -135,6 +135,7 @@ gh_client_create(const struct config *config, const struct gh_client_options *op
 	client->graphql_url = graphql_url_of(config);
 	client->share = share_create(client);
 	pthread_mutex_init(&client->lock, NULL);
+	pthread_mutex_init(&client->app_lock, NULL);
 	/* A monotonic clock, so that setting the wall clock cannot stretch a wait. */
 	pthread_condattr_init(&attributes);
 	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
@@ -157,6 +158,8 @@ gh_client_destroy(struct gh_client *client)
 		pthread_mutex_destroy(&client->share_locks[i]);
 	pthread_cond_destroy(&client->wake);
 	pthread_mutex_destroy(&client->lock);
+	gh_app_destroy(client->app);
+	pthread_mutex_destroy(&client->app_lock);
 	ga_free(client->user_agent);
 	ga_free(client->graphql_url);
 	ga_free(client);
@@ -284,14 +287,55 @@ gh_append_bearer(struct curl_slist **headers, const char *token)
 	ga_buf_free(&line);
 }
 
+/* The client's App, created at first use: reading the key can fail, and
+ * gh_client_create cannot. */
+static enum ga_rc
+client_app(struct gh_client *client, struct gh_app **out, struct ga_err *err)
+{
+	enum ga_rc rc = GA_OK;
+
+	pthread_mutex_lock(&client->app_lock);
+	if (client->app == NULL)
+		rc = gh_app_create(client->config, &client->app, err);
+	*out = client->app;
+	pthread_mutex_unlock(&client->app_lock);
+	return rc;
+}
+
+/* A GitHub App's installation token, fetched or refreshed as needed. */
+static enum ga_rc
+app_auth_header(struct gh_client *client, struct curl_slist **headers, struct ga_err *err)
+{
+	struct gh_app *app;
+	char token[GH_APP_TOKEN_MAX];
+	enum ga_rc rc = client_app(client, &app, err);
+
+	if (rc == GA_OK)
+		rc = gh_app_token(app, token, sizeof(token), NULL, err);
+	if (rc == GA_OK)
+		gh_append_bearer(headers, token);
+	explicit_bzero(token, sizeof(token));
+	return rc;
+}
+
+void
+gh_client_credential_refused(struct gh_client *client)
+{
+	pthread_mutex_lock(&client->app_lock);
+	if (client->app != NULL)
+		gh_app_invalidate(client->app);
+	pthread_mutex_unlock(&client->app_lock);
+}
+
 enum ga_rc
 gh_auth_header(struct gh_client *client, struct curl_slist **headers, struct ga_err *err)
 {
 	const char *token = client->config->token;
 
-	if (token == NULL && client->config->app_client_id != NULL)
-		return ga_err_set(err, GA_EINVAL,
-				  "GitHub App authentication is not supported yet: set a token");
+	/* An App, when configured, is the explicit choice: it wins over a
+	 * token (which may come from the environment). */
+	if (client->config->app_client_id != NULL && *client->config->app_client_id != '\0')
+		return app_auth_header(client, headers, err);
 	if (!gh_token_is_sendable(token))
 		return ga_err_set(err, GA_EINVAL,
 				  "no usable GitHub token in the configuration (empty, too long "

@@ -393,8 +393,12 @@ gh_retry_after(struct gh_client *client, struct gh_retry *retry, enum gh_outcome
 		break;
 	}
 	gh_http_describe(response, problem, sizeof(problem));
-	if (response->status == 401)
+	/* Only the client's own requests retry here: a 401 refused its
+	 * credential (an App then mints a new token next time). */
+	if (response->status == 401) {
+		gh_client_credential_refused(client);
 		return ga_err_set(err, GA_EDENIED, "%s: GitHub refused the token (%s)", what,
 				  problem);
+	}
 	return ga_err_set(err, GA_EUPSTREAM, "%s: %s", what, problem);
 }

@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "github/gh_app.h"
 #include "github/github.h"
 #include "util/ga_buf.h"
 #include "util/ga_map.h"
@@ -58,6 +59,10 @@ struct gh_client {
 	size_t idle_count;
 	atomic_bool cancelled;
 	atomic_bool base_permission_warned;	/* log the hidden base permission once */
+	/* GitHub App authentication (gh_app.h), when app_client_id is set:
+	 * created at the first request, under app_lock. */
+	pthread_mutex_t app_lock;
+	struct gh_app *app;
 };
 
 /* A curl handle for one thread's use (reset, keep-alive connections kept);
@@ -76,11 +81,17 @@ long long gh_now_ms(void);
 /*
  * Append "Authorization: Bearer <credential>" for the client's own
  * requests to headers.  The one place that knows which credential the
- * server uses (a GitHub App installation token will replace the personal
- * token here).  GA_EINVAL when there is no usable credential.
+ * server uses: a GitHub App's installation token when app_client_id is
+ * set (gh_app.h), else the personal token.  GA_EINVAL when there is no
+ * usable credential; the App's errors (GA_EDENIED, GA_ENOTFOUND,
+ * GA_EUPSTREAM) when it cannot get a token.
  */
 enum ga_rc gh_auth_header(struct gh_client *client, struct curl_slist **headers,
 			  struct ga_err *err);
+
+/* GitHub answered 401 to the client's credential: an App forgets its
+ * installation token so that the next request mints a new one. */
+void gh_client_credential_refused(struct gh_client *client);
 
 /* curl_slist_append that aborts when out of memory. */
 struct curl_slist *gh_append_header(struct curl_slist *headers, const char *line);

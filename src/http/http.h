@@ -102,6 +102,8 @@ extern const struct http_frontend http_pypicloud_frontend;
 extern const struct http_frontend http_health_frontend;
 extern const struct http_frontend http_index_frontend;		/* http_index.c */
 extern const struct http_frontend http_forward_auth_frontend;	/* http_forward_auth.c */
+extern const struct http_frontend http_metrics_frontend;	/* http_metrics.c */
+extern const struct http_frontend http_webhook_frontend;	/* http_webhook.c */
 
 /* Copy the derivations of every front end into out (at most max), for
  * service_options; returns how many, and NULL-terminates out. */
@@ -135,6 +137,14 @@ const struct service_view *http_request_view(struct http_request *request);
 /* Name the verified user in the access log (copied; only after a login
  * succeeded: a username that was merely asked about is not logged). */
 void http_request_set_user(struct http_request *request, const char *username);
+
+/*
+ * The access decision this request made (for the per-endpoint metrics,
+ * http_stats.h): allowed or denied.  Front ends call it where a decision
+ * is not visible in the status (pypicloud answers "no" with 200 false, the
+ * index hides a package with 404); the last call wins.
+ */
+void http_request_note_decision(struct http_request *request, bool allowed);
 
 /* A request header (case-insensitive name), NULL when absent. */
 const char *http_request_header(struct http_request *request, const char *name);

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/http_audit.h"
 #include "http/http_login.h"
 #include "http/http_reason.h"
 #include "index/index_access.h"
@@ -171,15 +172,17 @@ handle_auth(struct http_request *request)
 	}
 	index_path_classify(original.target, &path);
 	if (allowed(request, &login, original.method, &path)) {
+		http_request_note_decision(request, true);
 		answer(request, MHD_HTTP_OK, NULL, login.user);
 		return;
 	}
 	/* The path without its query (which may hold anything). */
 	snprintf(logged_path, sizeof(logged_path), "%.*s",
 		 (int)strcspn(original.target, "?#"), original.target);
-	ga_log(GA_LOG_INFO, "forward-auth: denied", "user", login.user, "method",
-	       is_read_method(original.method) ? original.method : "other", "path", logged_path,
-	       (char *)NULL);
+	http_audit(request, is_read_method(original.method) ? "read" : "write", login.user,
+		   logged_path, NULL, false,
+		   is_read_method(original.method) ? "no read access (forward-auth)"
+						   : "owners only through a proxy (forward-auth)");
 	answer(request, MHD_HTTP_FORBIDDEN, "Forbidden", NULL);
 }
 

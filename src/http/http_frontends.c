@@ -6,5 +6,7 @@ const struct http_frontend *const http_frontends[] = {
 	&http_health_frontend,
 	&http_index_frontend,
 	&http_forward_auth_frontend,
+	&http_metrics_frontend,
+	&http_webhook_frontend,
 	NULL,
 };

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/http_audit.h"
 #include "http/http_login.h"
 #include "http/http_reason.h"
 #include "index/index_access.h"
@@ -230,6 +231,9 @@ serve_project(struct http_request *request, const struct http_login *login, cons
 		return;
 	}
 	access = access_of(request, login, project, rc == GA_OK);
+	/* A refusal, not a name that is simply elsewhere (fallback). */
+	if (!access.read && !access.fallback)
+		http_audit(request, "read", login->user, project, NULL, false, "no read access");
 	if (rc != GA_OK || !access.read) {
 		/* Only a name that no organization repository claims, and that
 		 * this index does not hold, may go to the public index. */
@@ -477,6 +481,8 @@ handle_download(struct http_request *request)
 	if (!logged_in(request, &login))
 		return;
 	if (!access_of(request, &login, project, true).read) {
+		http_audit(request, "read", login.user, project, slash + 1, false,
+			   "no read access");
 		respond_not_found(request);
 		return;
 	}
@@ -629,15 +635,12 @@ index_stream(struct http_request *request, const char *data, size_t size)
 }
 
 static void
-log_upload(const struct upload_request *upload, unsigned status, const char *reason)
+log_upload(struct http_request *request, const struct upload_request *upload, unsigned status,
+	   const char *reason)
 {
-	char code[8];
-
-	snprintf(code, sizeof(code), "%u", status);
-	ga_log(status == MHD_HTTP_OK ? GA_LOG_INFO : GA_LOG_WARN, "index upload", "user",
-	       upload->login.user, "project", index_upload_project(upload->upload), "file",
-	       index_upload_filename(upload->upload), "status", code, "reason", reason,
-	       (char *)NULL);
+	http_audit(request, "upload", upload->login.user, index_upload_project(upload->upload),
+		   index_upload_filename(upload->upload), status == MHD_HTTP_OK,
+		   reason != NULL && reason[0] != '\0' ? reason : "ok");
 }
 
 static void
@@ -669,7 +672,7 @@ handle_upload(struct http_request *request)
 	}
 	status = index_upload_finish(upload->upload);
 	code = index_upload_http_status(status);
-	log_upload(upload, code, index_upload_reason(upload->upload));
+	log_upload(request, upload, code, index_upload_reason(upload->upload));
 	if (status == INDEX_UPLOAD_OK)
 		respond_text(request, MHD_HTTP_OK, "OK", NULL);
 	else

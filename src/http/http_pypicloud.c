@@ -347,6 +347,7 @@ handle_verify(struct http_request *request)
 					     params[0].value, params[1].value, NULL);
 	}
 	explicit_bzero(params[1].value, sizeof(params[1].value));
+	http_request_note_decision(request, login == SERVICE_LOGIN_OK);
 	if (login == SERVICE_LOGIN_OK) {
 		http_request_set_user(request, params[0].value);
 		http_respond_constant(request, HTTP_JSON_TRUE);

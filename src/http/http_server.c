@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "http/http_basic.h"
+#include "http/http_stats.h"
 #include "util/ga_buf.h"
 #include "util/ga_log.h"
 #include "util/ga_secret.h"
@@ -46,6 +47,7 @@ struct http_server {
 	void *frontend_states[FRONTENDS_MAX];	/* what each start() set up */
 	size_t frontend_started;		/* how many start()s succeeded */
 	size_t frontend_count;
+	struct http_stats *stats;		/* per-endpoint metrics */
 };
 
 /* One per request: allocated when the request line arrives, freed when the
@@ -60,6 +62,7 @@ struct http_request_private {
 	unsigned status;
 	unsigned deferred_status;	/* answered during a body: send at its end */
 	bool view_acquired;
+	int decision;			/* HTTP_DECISION_*, for the metrics */
 	const struct service_view *view;
 	struct ga_buf body;
 	long long started_ns;
@@ -213,6 +216,12 @@ void
 http_request_set_user(struct http_request *request, const char *username)
 {
 	snprintf(request->glue->user, sizeof(request->glue->user), "%s", username);
+}
+
+void
+http_request_note_decision(struct http_request *request, bool allowed)
+{
+	request->glue->decision = allowed ? HTTP_DECISION_ALLOW : HTTP_DECISION_DENY;
 }
 
 const char *
@@ -435,6 +444,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 	memset(glue, 0, sizeof(*glue));
 	glue->server = server;
 	glue->started_ns = monotonic_ns();
+	glue->decision = HTTP_DECISION_NONE;
 	if (path_len > LOG_PATH_MAX)
 		path_len = LOG_PATH_MAX;
 	memcpy(glue->log_path, uri, path_len);
@@ -526,6 +536,8 @@ on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
 		return;
 	if (server->access_log)
 		log_request(glue, connection, code);
+	http_stats_record(server->stats, glue->route, glue->status, glue->decision,
+			  monotonic_ns() - glue->started_ns);
 	service_release_view(glue->view);
 	if (glue->request.free_state != NULL)
 		glue->request.free_state(glue->request.state);
@@ -664,6 +676,7 @@ free_server(struct http_server *server)
 	for (int i = 0; i < HTTP_CONSTANT_COUNT; i++)
 		if (server->constants[i] != NULL)
 			MHD_destroy_response(server->constants[i]);
+	http_stats_destroy(server->stats);
 	ga_free(server);
 }
 
@@ -697,6 +710,8 @@ http_server_start(struct service *service, const struct http_server_options *opt
 		server->constants[i] = http_json_response_create(
 			constant_bodies[i], strlen(constant_bodies[i]), true);
 	select_frontends(server, config);
+	server->stats = http_stats_create(service_metrics(service), server->frontends,
+					  server->frontend_count);
 	rc = start_frontends(server, config, err);
 	if (rc != GA_OK) {
 		free_server(server);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/ga_log.h"
+#include "util/ga_metrics.h"
 #include "util/ga_xalloc.h"
 
 static void
@@ -53,6 +54,8 @@ service_create(struct config *config, const struct service_options *options,
 	atomic_init(&service->active[0], 0);
 	atomic_init(&service->active[1], 0);
 	init_locks(service);
+	service->metrics = ga_metrics_create();
+	service->events = service_events_create(service);
 	if (options != NULL && options->derivations != NULL) {
 		service->derivations = options->derivations;
 		while (options->derivations[service->derivation_count] != NULL)
@@ -75,12 +78,16 @@ enum ga_rc
 service_start(struct service *service, struct ga_err *err)
 {
 	int error = pthread_create(&service->thread, NULL, service_refresh_main, service);
+	enum ga_rc rc;
 
 	if (error != 0)
 		return ga_err_set(err, GA_EIO, "cannot start the refresh thread: %s",
 				  strerror(error));
 	service->thread_started = true;
-	return GA_OK;
+	rc = service_events_start(service->events, err);
+	if (rc != GA_OK)
+		service_stop(service);
+	return rc;
 }
 
 void
@@ -97,6 +104,7 @@ service_stop(struct service *service)
 	gh_client_cancel(atomic_load(&service->client));
 	for (size_t i = 0; i < service->retired.client_count; i++)
 		gh_client_cancel(service->retired.clients[i]);
+	service_events_stop(service->events);
 	pthread_join(service->thread, NULL);
 	service->thread_started = false;
 }
@@ -107,11 +115,14 @@ service_destroy(struct service *service)
 	if (service == NULL)
 		return;
 	service_stop(service);
+	service_events_destroy(service->events);
+	service->events = NULL;
 	service_clear_view(service);
 	gh_client_destroy(atomic_load(&service->client));
 	for (size_t i = 0; i < service->retired.client_count; i++)
 		gh_client_destroy(service->retired.clients[i]);
 	cache_destroy(service->cache);
+	ga_metrics_destroy(service->metrics);
 	config_free(atomic_load(&service->config));
 	for (size_t i = 0; i < service->retired.config_count; i++)
 		config_free(service->retired.configs[i]);

@@ -205,4 +205,44 @@ struct service_health {
 /* Fill out with the state of the service right now. */
 void service_get_health(struct service *service, struct service_health *out);
 
+/* ---- metrics and webhooks (service_events.c) ---------------------------- */
+
+/*
+ * The service's Prometheus registry (util/ga_metrics.h).  The service
+ * registers its own series (syncs, GitHub points and requests, snapshot
+ * age, logins, the token cache, webhook deliveries); front ends add theirs
+ * at start.  Borrowed; lives as long as the service.
+ */
+struct ga_metrics *service_metrics(struct service *service);
+
+/* What became of a POST /webhook delivery (the metric's result label). */
+enum service_delivery {
+	SERVICE_DELIVERY_ACCEPTED = 0,	/* 202: queued; the work happens after the answer */
+	SERVICE_DELIVERY_DUPLICATE,	/* 409: this X-GitHub-Delivery was accepted before */
+	SERVICE_DELIVERY_INVALID,	/* 400: no usable delivery id or event name */
+	SERVICE_DELIVERY_BUSY,		/* 503: the queue is full */
+	SERVICE_DELIVERY_UNSIGNED,	/* 401: no X-Hub-Signature-256 */
+	SERVICE_DELIVERY_BAD_SIGNATURE,	/* 401: a signature that does not verify */
+	SERVICE_DELIVERY_TOO_LARGE,	/* 413: over [webhook] max_body */
+	SERVICE_DELIVERY_MALFORMED,	/* accepted, then found not to be a JSON object */
+	SERVICE_DELIVERY_RESULT_COUNT,
+};
+
+/* "accepted", "duplicate", ...: the metric's label value. */
+const char *service_delivery_name(enum service_delivery result);
+
+/* Count a delivery the HTTP layer refused itself (signature, size). */
+void service_count_delivery(struct service *service, enum service_delivery result);
+
+/*
+ * A delivery whose signature the caller has verified: refuse a replayed
+ * or unnamed one, else queue it for the service's webhook thread and
+ * return at once.  The thread classifies the event, applies a removal to
+ * the organization data at once (see service/service_webhook.h) and asks
+ * for a debounced refresh.  body (len bytes, ga_malloc'd) is taken in
+ * every case.  event and delivery are copied.  Thread-safe.
+ */
+enum service_delivery service_deliver_webhook(struct service *service, const char *event,
+					      const char *delivery, char *body, size_t len);
+
 #endif

@@ -6,6 +6,8 @@
  *   service_refresh.c  the refresh thread: sync, memcached lock and sharing,
  *                      backoff, the snapshot file
  *   service_login.c    the login rule
+ *   service_events.c   webhooks (queue, removals applied at once, debounced
+ *                      refreshes), ETag polling, the service's metrics
  *
  * Nothing here is meant for use outside src/service/.
  */
@@ -80,6 +82,9 @@ struct service {
 	long long last_success_at;
 
 	struct service_atomic_counters counters;
+
+	struct ga_metrics *metrics;
+	struct service_events *events;		/* service_events.c */
 };
 
 /* ---- service_view.c ------------------------------------------------ */
@@ -111,6 +116,36 @@ enum ga_rc service_load_snapshot_file(struct service *service, const char *path,
 /* Unix time now, and a monotonic clock in milliseconds. */
 long long service_now(void);
 long long service_monotonic_ms(void);
+
+/* ---- service_events.c ---------------------------------------------- */
+
+struct service_events;
+
+/* The webhook and polling state and the service's metrics (never fails). */
+struct service_events *service_events_create(struct service *service);
+void service_events_destroy(struct service_events *events);
+
+/* Start and stop the webhook/poll thread.  stop is idempotent. */
+enum ga_rc service_events_start(struct service_events *events, struct ga_err *err);
+void service_events_stop(struct service_events *events);
+
+/*
+ * service_publish's first step: the removals that webhooks reported after
+ * snapshot's data was read, applied (see service_webhook.h).  Takes
+ * snapshot; returns the snapshot to publish (the same one when nothing
+ * applies, else a new build).
+ */
+struct org_snapshot *service_events_patch(struct service *service, struct org_snapshot *snapshot,
+					  const struct config *config);
+
+/* A snapshot of data read at synced_at was published: removals older than
+ * that are in GitHub's data now. */
+void service_events_published(struct service *service, long long synced_at);
+
+/* The numbers of a finished gh_sync (refresh thread): metrics, and the
+ * points budget that paces webhook-triggered syncs. */
+void service_events_note_sync(struct service *service, const struct gh_sync_stats *stats,
+			      enum ga_rc rc);
 
 /* ---- service.c ----------------------------------------------------- */
 

@@ -86,9 +86,11 @@ service_verify_login(struct service *service, const struct org_snapshot *snapsho
 			login = SERVICE_LOGIN_UNVERIFIED;
 			break;
 		}
+		/* The audit line of a failed login (http_audit.h's format). */
 		if (login != SERVICE_LOGIN_OK)
-			ga_log(GA_LOG_INFO, "login refused", "user", username,
-			       "reason", service_login_reason(login), (char *)NULL);
+			ga_log(GA_LOG_INFO, "audit", "action", "login", "user", username,
+			       "decision", "deny", "reason", service_login_reason(login),
+			       (char *)NULL);
 	}
 	count(service, login);
 	if (member != NULL)

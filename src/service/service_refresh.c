@@ -139,6 +139,7 @@ sync_from_github(struct service *service, const struct config *config, bool shar
 	memset(&stats, 0, sizeof(stats));
 	rc = gh_sync(client, &input, &stats, &err);
 	log_sync_stats(&stats, rc, &err);
+	service_events_note_sync(service, &stats, rc);
 	gh_sync_stats_free(&stats);
 	if (rc == GA_OK) {
 		if (input->synced_at == 0)

@@ -1,0 +1,24 @@
+#!/bin/sh
+# webhook-e2e.sh - instant revocation and the other operations features, end
+# to end: signed deliveries from the GitHub stand-in to `ghaccess serve`
+# (a removal refused within 2 s, signature, replay and size refusals,
+# debouncing), ETag polling (base permission, owners), GitHub Enterprise
+# paths and GitHub App mode (tests/e2e/test_webhook.py; /metrics is checked
+# by metrics-format.sh).
+#
+# Environment: BUILD (directory holding ghaccess, default build), SHARED.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+export BUILD
+export PYTHONDONTWRITEBYTECODE=1
+if [ ! -x "$BUILD/ghaccess" ]; then
+	echo "webhook-e2e: $BUILD/ghaccess not built" >&2
+	exit 1
+fi
+[ -d tests/github-standin/node_modules ] ||
+	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+exec python3 tests/e2e/test_webhook.py revocation_within_two_seconds \
+	revocation_does_not_wait_for_the_sync team_membership_removal signatures replay \
+	size_limit missing_headers without_a_secret_webhooks_are_off events_and_debounce \
+	etag_polling_sees_base_permission owner_change_polling enterprise_prefix app_mode_sync

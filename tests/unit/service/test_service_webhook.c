@@ -1,0 +1,628 @@
+/* test_service_webhook.c - webhook signature, replay set, classification, revocations, pacing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "org/org_input.h"
+#include "service/service_webhook.h"
+#include "util/ga_buf.h"
+#include "util/ga_file.h"
+#include "util/ga_secret.h"
+#include "util/ga_xalloc.h"
+
+/* ---- signature --------------------------------------------------------- */
+
+/* The vector of spec/github-api.md (GitHub's documentation). */
+#define VECTOR_SECRET "It's a Secret to Everybody"
+#define VECTOR_BODY "Hello, World!"
+#define PYPROJECT "[project]\nname = \"core-lib\"\n"
+#define VECTOR_DIGEST "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+
+struct signature_case {
+	const char *header;
+	const char *body;
+	enum service_webhook_signature expected;
+};
+
+static void
+test_signature(void **state)
+{
+	static const struct signature_case cases[] = {
+		{ "sha256=" VECTOR_DIGEST, VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_OK },
+		{ "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4379C8B043E17",
+		  VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_OK },
+		/* the body changed by one byte */
+		{ "sha256=" VECTOR_DIGEST, "Hello, World?", SERVICE_WEBHOOK_SIGNATURE_MISMATCH },
+		/* the digest changed in its last digit */
+		{ "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e18",
+		  VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MISMATCH },
+		{ NULL, VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MISSING },
+		{ "", VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MISSING },
+		/* the SHA-1 header's form, another prefix, no prefix */
+		{ "sha1=" VECTOR_DIGEST, VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		{ "SHA256=" VECTOR_DIGEST, VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		{ VECTOR_DIGEST, VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		{ "sha256 =" VECTOR_DIGEST, VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		/* too short, too long, not hex */
+		{ "sha256=757107ea", VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		{ "sha256=" VECTOR_DIGEST "00", VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		{ "sha256=z57107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+		  VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+		{ "sha256=" VECTOR_DIGEST " ", VECTOR_BODY, SERVICE_WEBHOOK_SIGNATURE_MALFORMED },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum service_webhook_signature got = service_webhook_verify_signature(
+			VECTOR_SECRET, strlen(VECTOR_SECRET), cases[i].body, strlen(cases[i].body),
+			cases[i].header);
+
+		if (got != cases[i].expected)
+			fail_msg("case %zu (%s): got %s, expected %s", i,
+				 cases[i].header ? cases[i].header : "(none)",
+				 service_webhook_signature_reason(got),
+				 service_webhook_signature_reason(cases[i].expected));
+	}
+	/* Another secret does not verify the vector. */
+	assert_int_equal(service_webhook_verify_signature("another secret", 14, VECTOR_BODY,
+							  strlen(VECTOR_BODY),
+							  "sha256=" VECTOR_DIGEST),
+			 SERVICE_WEBHOOK_SIGNATURE_MISMATCH);
+	assert_string_equal(service_webhook_signature_reason(SERVICE_WEBHOOK_SIGNATURE_MISMATCH),
+			    "signature mismatch");
+}
+
+/* An empty body has a signature too (HMAC of nothing). */
+static void
+test_signature_empty_body(void **state)
+{
+	uint8_t digest[GA_HMAC_SIZE];
+	char header[8 + 2 * GA_HMAC_SIZE] = "sha256=";
+
+	(void)state;
+	ga_hmac_sha256("k", 1, "", 0, digest);
+	ga_hex(digest, sizeof(digest), header + 7);
+	assert_int_equal(service_webhook_verify_signature("k", 1, NULL, 0, header),
+			 SERVICE_WEBHOOK_SIGNATURE_OK);
+}
+
+/* ---- replay ------------------------------------------------------------ */
+
+static void
+test_replay_basics(void **state)
+{
+	struct service_webhook_replay *replay = service_webhook_replay_create(3, 100);
+	char long_id[SERVICE_WEBHOOK_DELIVERY_MAX + 2];
+
+	(void)state;
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	assert_int_equal(service_webhook_replay_check(replay, "a", 1000),
+			 SERVICE_WEBHOOK_DELIVERY_NEW);
+	assert_int_equal(service_webhook_replay_check(replay, "a", 1001),
+			 SERVICE_WEBHOOK_DELIVERY_DUPLICATE);
+	assert_int_equal(service_webhook_replay_check(replay, "A", 1001),
+			 SERVICE_WEBHOOK_DELIVERY_NEW);
+	assert_int_equal(service_webhook_replay_check(replay, NULL, 1001),
+			 SERVICE_WEBHOOK_DELIVERY_INVALID);
+	assert_int_equal(service_webhook_replay_check(replay, "", 1001),
+			 SERVICE_WEBHOOK_DELIVERY_INVALID);
+	assert_int_equal(service_webhook_replay_check(replay, "a b", 1001),
+			 SERVICE_WEBHOOK_DELIVERY_INVALID);
+	assert_int_equal(service_webhook_replay_check(replay, long_id, 1001),
+			 SERVICE_WEBHOOK_DELIVERY_INVALID);
+	long_id[SERVICE_WEBHOOK_DELIVERY_MAX] = '\0';
+	assert_int_equal(service_webhook_replay_check(replay, long_id, 1001),
+			 SERVICE_WEBHOOK_DELIVERY_NEW);
+	/* Capacity 3: a fourth id pushes out the oldest ("a"). */
+	assert_int_equal(service_webhook_replay_check(replay, "d", 1002),
+			 SERVICE_WEBHOOK_DELIVERY_NEW);
+	assert_int_equal(service_webhook_replay_count(replay), 3);
+	assert_int_equal(service_webhook_replay_check(replay, "A", 1003),
+			 SERVICE_WEBHOOK_DELIVERY_DUPLICATE);
+	assert_int_equal(service_webhook_replay_check(replay, "a", 1003),
+			 SERVICE_WEBHOOK_DELIVERY_NEW);
+	/* max_age 100 s: at 1101 what came at 1001 is gone, at 1103 all of it. */
+	assert_int_equal(service_webhook_replay_check(replay, "d", 1101),
+			 SERVICE_WEBHOOK_DELIVERY_DUPLICATE);
+	assert_int_equal(service_webhook_replay_check(replay, "a", 1103),
+			 SERVICE_WEBHOOK_DELIVERY_NEW);
+	assert_int_equal(service_webhook_replay_count(replay), 1);
+	service_webhook_replay_destroy(replay);
+}
+
+/*
+ * The table's backward-shift deletion against a plain model: a window of
+ * the last CAPACITY distinct ids, over many collisions and evictions.
+ */
+#define MODEL_CAPACITY 50
+#define MODEL_UNIVERSE 120
+
+static void
+test_replay_against_model(void **state)
+{
+	struct service_webhook_replay *replay = service_webhook_replay_create(MODEL_CAPACITY,
+									      1000000);
+	int window[MODEL_CAPACITY];
+	size_t window_count = 0;
+	uint64_t random = 88172645463325252ULL;
+
+	(void)state;
+	for (int step = 0; step < 200000; step++) {
+		char id[32];
+		int value;
+		bool in_window = false;
+		enum service_webhook_delivery got;
+
+		/* xorshift64: a fixed sequence, so a failure reproduces. */
+		random ^= random << 13;
+		random ^= random >> 7;
+		random ^= random << 17;
+		value = (int)(random % MODEL_UNIVERSE);
+		snprintf(id, sizeof(id), "delivery-%d", value);
+		for (size_t i = 0; i < window_count; i++)
+			in_window = in_window || window[i] == value;
+		got = service_webhook_replay_check(replay, id, 1);
+		if (got != (in_window ? SERVICE_WEBHOOK_DELIVERY_DUPLICATE
+				      : SERVICE_WEBHOOK_DELIVERY_NEW))
+			fail_msg("step %d: id %d %s", step, value,
+				 in_window ? "should be a duplicate" : "should be new");
+		if (in_window)
+			continue;
+		if (window_count == MODEL_CAPACITY) {
+			memmove(window, window + 1, (MODEL_CAPACITY - 1) * sizeof(int));
+			window_count--;
+		}
+		window[window_count++] = value;
+	}
+	assert_int_equal(service_webhook_replay_count(replay), MODEL_CAPACITY);
+	service_webhook_replay_destroy(replay);
+}
+
+/* ---- classification ------------------------------------------------------ */
+
+struct classify_case {
+	const char *fixture;		/* tests/data/webhook/<fixture>.json */
+	const char *event;
+	bool refresh;
+	enum service_webhook_removal_kind removal;
+	const char *login;
+	const char *team;
+	const char *repository;
+};
+
+static const struct classify_case classify_cases[] = {
+	{ "organization.member_removed", "organization", true, SERVICE_WEBHOOK_REMOVE_MEMBER,
+	  "bob", "", "" },
+	{ "organization.member_added", "organization", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
+	  "" },
+	{ "organization.member_invited", "organization", false, SERVICE_WEBHOOK_REMOVE_NONE, "",
+	  "", "" },
+	{ "organization.renamed", "organization", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "membership.removed", "membership", true, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, "carol",
+	  "platform-infra", "" },
+	{ "membership.added", "membership", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "team.created", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform", "" },
+	{ "team.deleted", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM, "", "platform", "" },
+	{ "team.edited", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform", "" },
+	{ "team.added_to_repository", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform",
+	  "" },
+	{ "team.removed_from_repository", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, "",
+	  "platform", "core-lib" },
+	{ "member.added", "member", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "member.removed", "member", true, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, "erin", "",
+	  "core-lib" },
+	{ "member.edited", "member", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "repository.created", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "tools" },
+	{ "repository.deleted", "repository", true, SERVICE_WEBHOOK_REMOVE_REPOSITORY, "", "",
+	  "docs" },
+	{ "repository.archived", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "docs" },
+	{ "repository.renamed", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "docs" },
+	/* into the organization (the owner is acme): no removal */
+	{ "repository.transferred", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
+	  "docs" },
+	{ "repository.publicized", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
+	  "docs" },
+	{ "push.pyproject", "push", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "push.readme", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "push.branch", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "ping", "ping", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	/* the same payload under an event ghaccess does not read */
+	{ "organization.member_removed", "star", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+};
+
+static void
+classify_fixture(const struct classify_case *c, const char *organization,
+		 struct service_webhook_event *event)
+{
+	char *path = ga_asprintf("tests/data/webhook/%s.json", c->fixture);
+	struct ga_buf body;
+	struct ga_err err = {0};
+
+	if (ga_file_read(path, (size_t)1 << 20, &body, &err) != GA_OK)
+		fail_msg("%s", err.message);
+	assert_int_equal(service_webhook_classify(c->event, body.data, body.len, organization,
+						  event, &err),
+			 GA_OK);
+	ga_buf_free(&body);
+	ga_free(path);
+}
+
+static void
+test_classify_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(classify_cases) / sizeof(classify_cases[0]); i++) {
+		const struct classify_case *c = &classify_cases[i];
+		struct service_webhook_event event;
+
+		classify_fixture(c, "acme", &event);
+		if (event.refresh != c->refresh || event.removal.kind != c->removal)
+			fail_msg("%s as %s: refresh %d removal %s (%s)", c->fixture, c->event,
+				 event.refresh, service_webhook_removal_name(event.removal.kind),
+				 event.reason);
+		if (c->removal != SERVICE_WEBHOOK_REMOVE_NONE) {
+			assert_string_equal(event.removal.login, c->login);
+			assert_string_equal(event.removal.team, c->team);
+			assert_string_equal(event.removal.repository, c->repository);
+		}
+		assert_string_equal(event.event, c->event);
+		assert_non_null(event.reason);
+		/* Another organization's delivery changes nothing here. */
+		classify_fixture(c, "other-org", &event);
+		if (strcmp(c->event, "ping") != 0) {
+			assert_false(event.refresh);
+			assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_REMOVE_NONE);
+		}
+	}
+}
+
+static void
+test_classify_member_added_login(void **state)
+{
+	struct service_webhook_event event;
+
+	(void)state;
+	classify_fixture(&classify_cases[1], "ACME", &event);
+	assert_true(event.refresh);
+	assert_string_equal(event.added_login, "bob");
+	assert_string_equal(event.action, "member_added");
+}
+
+struct inline_case {
+	const char *event;
+	const char *body;
+	enum ga_rc rc;
+	bool refresh;
+	enum service_webhook_removal_kind removal;
+};
+
+/* Odd and hostile shapes: never a crash, removals only with valid names. */
+static void
+test_classify_defensive(void **state)
+{
+	static const struct inline_case cases[] = {
+		{ "organization", "", GA_EPARSE, false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization", "[1,2]", GA_EPARSE, false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization", "{\"action\":", GA_EPARSE, false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization", "{}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization", "{\"action\":\"member_removed\"}", GA_OK, true,
+		  SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization",
+		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":7}}}", GA_OK,
+		  true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization",
+		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"-bad-\"}}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization",
+		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"bob\"}}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_MEMBER },
+		{ "organization",
+		  "{\"action\":\"member_removed\",\"organization\":{\"login\":7},"
+		  "\"membership\":{\"user\":{\"login\":\"bob\"}}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_MEMBER },
+		/* a membership removal of a deleted team has no slug */
+		{ "membership",
+		  "{\"action\":\"removed\",\"scope\":\"team\",\"member\":{\"login\":\"bob\"},"
+		  "\"team\":{\"id\":1,\"name\":\"x\",\"deleted\":true}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "membership",
+		  "{\"action\":\"removed\",\"scope\":\"team\",\"member\":{\"login\":\"bob\"},"
+		  "\"team\":{\"slug\":\"a/b\"}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "repository",
+		  "{\"action\":\"transferred\",\"repository\":{\"name\":\"lib\","
+		  "\"owner\":{\"login\":\"elsewhere\"}}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_REPOSITORY },
+		{ "push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
+		  "\"commits\":[]}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
+		  "\"forced\":true,\"commits\":[{\"modified\":[\"README\"]}]}", GA_OK, true,
+		  SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
+		  "\"commits\":[{\"modified\":[\"sub/pyproject.toml\"]},{\"added\":7}]}", GA_OK,
+		  false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "push", "{\"ref\":\"refs/tags/v1\",\"repository\":{\"default_branch\":\"main\"}}",
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "installation", "{\"action\":\"suspend\"}", GA_OK, true,
+		  SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "", "{}", GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ NULL, "{}", GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct service_webhook_event event;
+		struct ga_err err = {0};
+		enum ga_rc rc = service_webhook_classify(cases[i].event, cases[i].body,
+							 strlen(cases[i].body), "acme", &event,
+							 &err);
+
+		if (rc != cases[i].rc || event.refresh != cases[i].refresh ||
+		    event.removal.kind != cases[i].removal)
+			fail_msg("case %zu: rc %d refresh %d removal %s (%s)", i, rc, event.refresh,
+				 service_webhook_removal_name(event.removal.kind), event.reason);
+	}
+}
+
+/* Control characters of a hostile X-GitHub-Event never reach a log line. */
+static void
+test_classify_event_name_sanitised(void **state)
+{
+	struct service_webhook_event event;
+
+	(void)state;
+	assert_int_equal(service_webhook_classify("evil\nlevel=error", "{}", 2, "acme", &event,
+						  NULL),
+			 GA_OK);
+	assert_string_equal(event.event, "evil?level?error");
+	assert_false(event.refresh);
+}
+
+/* ---- revocations ---------------------------------------------------------- */
+
+static struct org_input *
+small_org(long long synced_at)
+{
+	struct org_input *input = org_input_new();
+	struct org_input_team *team;
+	struct org_input_repository *repository;
+
+	input->organization = ga_strdup("acme");
+	input->synced_at = synced_at;
+	input->base_permission_known = true;
+	input->base_permission = ORG_LEVEL_READ;
+	org_input_add_member(input, "olivia", 101, true);
+	org_input_add_member(input, "bob", 102, false);
+	org_input_add_member(input, "carol", 103, false);
+	team = org_input_add_team(input, 201, "platform", "Platform", NULL);
+	org_input_team_add_member(team, "bob");
+	org_input_team_add_member(team, "carol");
+	org_input_team_add_repository(team, "core-lib", ORG_LEVEL_WRITE);
+	org_input_team_add_repository(team, "tools", ORG_LEVEL_READ);
+	team = org_input_add_team(input, 202, "platform-infra", "Platform Infra", "platform");
+	org_input_team_add_member(team, "carol");
+	repository = org_input_add_repository(input, 301, "core-lib", false, false);
+	org_input_repository_set_pyproject(repository, PYPROJECT, strlen(PYPROJECT));
+	repository->collaborators_known = true;
+	org_input_repository_add_collaborator(repository, "bob", ORG_LEVEL_ADMIN);
+	org_input_repository_add_collaborator(repository, "carol", ORG_LEVEL_WRITE);
+	repository = org_input_add_repository(input, 302, "tools", true, false);
+	repository->pyproject_state = ORG_PYPROJECT_BINARY;
+	return input;
+}
+
+static struct service_webhook_removal
+removal_of(enum service_webhook_removal_kind kind, const char *login, const char *team,
+	   const char *repository)
+{
+	struct service_webhook_removal removal;
+
+	memset(&removal, 0, sizeof(removal));
+	removal.kind = kind;
+	snprintf(removal.login, sizeof(removal.login), "%s", login);
+	snprintf(removal.team, sizeof(removal.team), "%s", team);
+	snprintf(removal.repository, sizeof(removal.repository), "%s", repository);
+	return removal;
+}
+
+/* The JSON form makes whole records easy to compare. */
+static void
+assert_same_input(const struct org_input *a, const struct org_input *b)
+{
+	char *a_json = org_input_to_json(a);
+	char *b_json = org_input_to_json(b);
+
+	assert_string_equal(a_json, b_json);
+	ga_free(a_json);
+	ga_free(b_json);
+}
+
+static void
+test_revocations_member(void **state)
+{
+	struct service_webhook_revocations *revocations = service_webhook_revocations_create();
+	struct org_input *input = small_org(1000);
+	struct org_input *expected = small_org(1000);
+	struct org_input *patched;
+	struct service_webhook_removal bob = removal_of(SERVICE_WEBHOOK_REMOVE_MEMBER, "BOB", "", "");
+
+	(void)state;
+	assert_null(service_webhook_revocations_apply(revocations, input));
+	service_webhook_revocations_add(revocations, &bob, 1005);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_non_null(patched);
+	/* bob is gone everywhere: members, teams, collaborators; the rest is kept. */
+	org_input_free(expected);
+	expected = org_input_new();
+	expected->organization = ga_strdup("acme");
+	expected->synced_at = 1000;
+	expected->base_permission_known = true;
+	expected->base_permission = ORG_LEVEL_READ;
+	org_input_add_member(expected, "olivia", 101, true);
+	org_input_add_member(expected, "carol", 103, false);
+	{
+		struct org_input_team *team = org_input_add_team(expected, 201, "platform",
+								 "Platform", NULL);
+		struct org_input_repository *repository;
+
+		org_input_team_add_member(team, "carol");
+		org_input_team_add_repository(team, "core-lib", ORG_LEVEL_WRITE);
+		org_input_team_add_repository(team, "tools", ORG_LEVEL_READ);
+		team = org_input_add_team(expected, 202, "platform-infra", "Platform Infra",
+					  "platform");
+		org_input_team_add_member(team, "carol");
+		repository = org_input_add_repository(expected, 301, "core-lib", false, false);
+		org_input_repository_set_pyproject(repository, PYPROJECT,
+						   strlen(PYPROJECT));
+		repository->collaborators_known = true;
+		org_input_repository_add_collaborator(repository, "carol", ORG_LEVEL_WRITE);
+		repository = org_input_add_repository(expected, 302, "tools", true, false);
+		repository->pyproject_state = ORG_PYPROJECT_BINARY;
+	}
+	assert_same_input(patched, expected);
+	org_input_free(patched);
+	/* Data read after the removal (a later sync) is left alone... */
+	input->synced_at = 1006;
+	assert_null(service_webhook_revocations_apply(revocations, input));
+	/* ...data read in the same second is not trusted to have it. */
+	input->synced_at = 1005;
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_non_null(patched);
+	assert_int_equal(patched->member_count, 2);
+	org_input_free(patched);
+	/* A sync of 1005 leaves the entry; one of 1006 drops it. */
+	assert_int_equal(service_webhook_revocations_expire(revocations, 1005), 1);
+	assert_int_equal(service_webhook_revocations_expire(revocations, 1006), 0);
+	org_input_free(input);
+	org_input_free(expected);
+	service_webhook_revocations_destroy(revocations);
+}
+
+static void
+test_revocations_other_kinds(void **state)
+{
+	struct service_webhook_revocations *revocations = service_webhook_revocations_create();
+	struct org_input *input = small_org(1000);
+	struct org_input *patched;
+	struct service_webhook_removal removals[] = {
+		removal_of(SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, "carol", "platform-infra", ""),
+		removal_of(SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, "", "Platform", "core-lib"),
+		removal_of(SERVICE_WEBHOOK_REMOVE_COLLABORATOR, "carol", "", "CORE-LIB"),
+		removal_of(SERVICE_WEBHOOK_REMOVE_REPOSITORY, "", "", "tools"),
+		removal_of(SERVICE_WEBHOOK_REMOVE_NONE, "bob", "", ""),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(removals) / sizeof(removals[0]); i++)
+		service_webhook_revocations_add(revocations, &removals[i], 2000);
+	assert_int_equal(service_webhook_revocations_count(revocations), 4);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_non_null(patched);
+	assert_int_equal(patched->member_count, 3);
+	assert_int_equal(patched->team_count, 2);
+	/* platform keeps both members and only its grant on tools, which is gone
+	 * too: a deleted repository takes its grants along. */
+	assert_int_equal(patched->teams[0].member_count, 2);
+	assert_int_equal(patched->teams[0].repository_count, 0);
+	assert_int_equal(patched->teams[1].member_count, 0);
+	assert_int_equal(patched->repository_count, 1);
+	assert_string_equal(patched->repositories[0].name, "core-lib");
+	assert_int_equal(patched->repositories[0].collaborator_count, 1);
+	assert_string_equal(patched->repositories[0].collaborators[0].name, "bob");
+	assert_int_equal(patched->repositories[0].pyproject_state, ORG_PYPROJECT_TEXT);
+	org_input_free(patched);
+	/* A team deleted: gone with its grants; its child keeps its own. */
+	service_webhook_revocations_expire(revocations, 3000);
+	removals[0] = removal_of(SERVICE_WEBHOOK_REMOVE_TEAM, "", "platform", "");
+	service_webhook_revocations_add(revocations, &removals[0], 3000);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_int_equal(patched->team_count, 1);
+	assert_string_equal(patched->teams[0].slug, "platform-infra");
+	org_input_free(patched);
+	org_input_free(input);
+	service_webhook_revocations_destroy(revocations);
+}
+
+/* member_added after member_removed: the removal no longer holds. */
+static void
+test_revocations_forget_member(void **state)
+{
+	struct service_webhook_revocations *revocations = service_webhook_revocations_create();
+	struct service_webhook_removal bob = removal_of(SERVICE_WEBHOOK_REMOVE_MEMBER, "bob", "", "");
+	struct service_webhook_removal team = removal_of(SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, "bob",
+							 "platform", "");
+
+	(void)state;
+	service_webhook_revocations_add(revocations, &bob, 10);
+	service_webhook_revocations_add(revocations, &team, 10);
+	service_webhook_revocations_add(revocations, &bob, 11);
+	service_webhook_revocations_forget_member(revocations, "Bob");
+	/* Only the organization removals are forgotten. */
+	assert_int_equal(service_webhook_revocations_count(revocations), 1);
+	service_webhook_revocations_destroy(revocations);
+}
+
+/* ---- pacing ------------------------------------------------------------- */
+
+static void
+test_pacing(void **state)
+{
+	struct service_webhook_pacing pacing;
+	bool low = true;
+
+	(void)state;
+	service_webhook_pacing_init(&pacing, 500);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 0, &low), -1);
+	assert_false(low);
+	/* One delivery: 500 ms of quiet first. */
+	service_webhook_pacing_note(&pacing, 1000);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 1000, NULL), 500);
+	/* A burst keeps pushing the start back... */
+	service_webhook_pacing_note(&pacing, 1400);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 1400, NULL), 500);
+	/* ...but at most 2 s after the first delivery. */
+	for (long long t = 1800; t <= 2900; t += 100)
+		service_webhook_pacing_note(&pacing, t);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 2900, NULL), 100);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 3100, NULL), 0);
+	service_webhook_pacing_started(&pacing, 3100);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 3100, NULL), -1);
+	/* The next one waits for the 5 s interval. */
+	service_webhook_pacing_note(&pacing, 4000);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 4000, NULL), 4100);
+	/* A budget that one more sync would bring under the reserve: dropped. */
+	service_webhook_pacing_budget(&pacing, 35, 530);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 4000, &low), -1);
+	assert_true(low);
+	service_webhook_pacing_budget(&pacing, 35, 4000);
+	service_webhook_pacing_note(&pacing, 20000);
+	assert_int_equal(service_webhook_pacing_due(&pacing, 20000, &low), 500);
+	assert_false(low);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signature),
+		cmocka_unit_test(test_signature_empty_body),
+		cmocka_unit_test(test_replay_basics),
+		cmocka_unit_test(test_replay_against_model),
+		cmocka_unit_test(test_classify_fixtures),
+		cmocka_unit_test(test_classify_member_added_login),
+		cmocka_unit_test(test_classify_defensive),
+		cmocka_unit_test(test_classify_event_name_sanitised),
+		cmocka_unit_test(test_revocations_member),
+		cmocka_unit_test(test_revocations_other_kinds),
+		cmocka_unit_test(test_revocations_forget_member),
+		cmocka_unit_test(test_pacing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
