@@ -1,14 +1,20 @@
 /*
  * fuzz_snapshot.c - snapshot files and memcached values are outside data:
  * parse them, build a snapshot from whatever parsed, and decide for every
- * member and package.  Nothing may crash, leak or loop.
+ * member and package.  Nothing may crash, leak or loop, and whatever was
+ * accepted must write out to a file that reads back (the server restarts
+ * from what it wrote).
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config/config.h"
 #include "org/org_policy.h"
 #include "util/ga_log.h"
+#include "util/ga_xalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,8 +23,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct config *config;
 	struct org_input *input;
+	struct org_input *copy;
 	struct org_snapshot *snapshot;
 	struct ga_err err;
+	char *json;
 
 	if (config == NULL) {
 		config = config_new_defaults();
@@ -26,6 +34,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (org_input_from_json((const char *)data, size, &input, &err) != GA_OK)
 		return 0;
+	json = org_input_to_json(input);
+	if (org_input_from_json(json, strlen(json), &copy, &err) != GA_OK) {
+		fprintf(stderr, "snapshot does not read back: %s\n", err.message);
+		abort();
+	}
+	org_input_free(copy);
+	ga_free(json);
 	if (org_snapshot_build(input, config, &snapshot, &err) != GA_OK)
 		return 0;
 	for (size_t m = 0; m < org_snapshot_member_count(snapshot) && m < 64; m++)

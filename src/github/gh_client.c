@@ -166,6 +166,23 @@ gh_client_destroy(struct gh_client *client)
 }
 
 void
+gh_client_retire(struct gh_client *client)
+{
+	CURL *idle[GH_IDLE_HANDLES];
+	size_t count;
+
+	pthread_mutex_lock(&client->lock);
+	client->retired = true;
+	count = client->idle_count;
+	memcpy(idle, client->idle, count * sizeof(*idle));
+	client->idle_count = 0;
+	pthread_mutex_unlock(&client->lock);
+	/* Closing connections may take a moment: not under the lock. */
+	for (size_t i = 0; i < count; i++)
+		curl_easy_cleanup(idle[i]);
+}
+
+void
 gh_client_cancel(struct gh_client *client)
 {
 	pthread_mutex_lock(&client->lock);
@@ -208,7 +225,7 @@ gh_handle_release(struct gh_client *client, CURL *handle)
 		return;
 	curl_easy_reset(handle);
 	pthread_mutex_lock(&client->lock);
-	if (client->idle_count < GH_IDLE_HANDLES) {
+	if (!client->retired && client->idle_count < GH_IDLE_HANDLES) {
 		client->idle[client->idle_count++] = handle;
 		handle = NULL;
 	}

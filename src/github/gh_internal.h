@@ -57,6 +57,7 @@ struct gh_client {
 	pthread_cond_t wake;			/* signalled by gh_client_cancel */
 	CURL *idle[GH_IDLE_HANDLES];
 	size_t idle_count;
+	bool retired;				/* gh_client_retire: pool nothing (under lock) */
 	atomic_bool cancelled;
 	atomic_bool base_permission_warned;	/* log the hidden base permission once */
 	/* GitHub App authentication (gh_app.h), when app_client_id is set:

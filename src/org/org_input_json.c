@@ -242,6 +242,8 @@ read_team(struct reader *reader, json_t *item, struct org_input *input)
 	json_array_foreach(members, j, value) {
 		if (!json_is_string(value))
 			return fail(reader, "members", "expected strings");
+		if (strlen(json_string_value(value)) != json_string_length(value))
+			return fail(reader, "members", "contains a NUL character");
 		org_input_team_add_member(team, json_string_value(value));
 	}
 	json_array_foreach(repositories, j, value) {
@@ -380,7 +382,12 @@ org_input_from_json(const char *text, size_t len, struct org_input **out, struct
 	struct reader reader = {.err = err, .where = "snapshot"};
 	struct org_input *input;
 	enum ga_rc rc;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &json_error);
+	/* NUL is allowed by the parser because a pyproject.toml may hold one
+	 * (GitHub returns it as \u0000, and org_input_to_json writes it back):
+	 * rejecting it here would make such a snapshot unreadable after a
+	 * restart.  Every other string is checked for NUL where it is read. */
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+				  &json_error);
 
 	*out = NULL;
 	if (!json_is_object(root)) {

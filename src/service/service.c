@@ -194,6 +194,8 @@ service_reload(struct service *service, struct ga_err *err)
 	retired->clients[retired->client_count++] = old_client;
 	atomic_store(&service->client, gh_client_create(fresh, NULL));
 	atomic_store(&service->config, fresh);
+	/* Kept until exit for the calls still on it, but its connections go now. */
+	gh_client_retire(old_client);
 	cache_forget_tokens(service->cache);
 
 	pthread_mutex_lock(&service->lock);
