@@ -49,23 +49,7 @@ static void
 respond_text(struct http_request *request, unsigned status, const char *text,
 	     const char *location)
 {
-	char *body = ga_asprintf("%s\n", text);
-	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
-		strlen(body), body, ga_free);
-
-	if (response == NULL) {
-		ga_free(body);
-		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		return;
-	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/plain; charset=utf-8");
-	if (location != NULL)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, location);
-	if (status >= 400)
-		http_reason_set(status, text);
-	http_respond_shared(request, status, response);
-	MHD_destroy_response(response);
+	http_respond_text(request, status, text, MHD_HTTP_HEADER_LOCATION, location);
 }
 
 static void

@@ -68,29 +68,6 @@ http_login_check(struct http_request *request, struct http_login *out)
 	}
 }
 
-static void
-respond_text(struct http_request *request, unsigned status, const char *reason,
-	     const char *challenge)
-{
-	char *body = ga_asprintf("%s\n", reason);
-	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
-		strlen(body), body, ga_free);
-
-	if (response == NULL) {
-		ga_free(body);
-		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		return;
-	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/plain; charset=utf-8");
-	if (challenge != NULL)
-		MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
-	else
-		MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-	http_reason_set(status, reason);
-	http_respond_shared(request, status, response);
-	MHD_destroy_response(response);
-}
 
 void
 http_login_refuse(struct http_request *request, const struct http_login *login)
@@ -99,17 +76,18 @@ http_login_refuse(struct http_request *request, const struct http_login *login)
 	char challenge[160];
 
 	if (login->status == HTTP_LOGIN_UNAVAILABLE) {
-		respond_text(request, MHD_HTTP_SERVICE_UNAVAILABLE,
-			     "cannot check credentials right now, try again", NULL);
+		http_respond_text(request, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "cannot check credentials right now, try again",
+				  MHD_HTTP_HEADER_RETRY_AFTER, "5");
 		return;
 	}
 	snprintf(challenge, sizeof(challenge), "Basic realm=\"%s\", charset=\"UTF-8\"",
 		 config->realm != NULL ? config->realm : "ghaccess");
-	respond_text(request, MHD_HTTP_UNAUTHORIZED,
-		     login->status == HTTP_LOGIN_MISSING
-			     ? "credentials required: your GitHub login, and a GitHub token as the "
-			       "password"
-			     : "invalid credentials: your GitHub login, and a valid GitHub token of "
-			       "an organization member as the password",
-		     challenge);
+	http_respond_text(request, MHD_HTTP_UNAUTHORIZED,
+			  login->status == HTTP_LOGIN_MISSING
+				  ? "credentials required: your GitHub login, and a GitHub token as "
+				    "the password"
+				  : "invalid credentials: your GitHub login, and a valid GitHub token "
+				    "of an organization member as the password",
+			  MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
 }

@@ -3,20 +3,10 @@
 
 #include <string.h>
 
+#include "util/ga_secret.h"
+
 /* Parameter names of ours are short; a longer name cannot be one of them. */
 #define NAME_MAX_BYTES 64
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Length of the UTF-8 sequence starting at s[0] when it is well formed
  * (RFC 3629 table 3: no overlongs, no surrogates, at most U+10FFFF), else 0. */
@@ -97,8 +87,8 @@ http_query_decode(const char *in, size_t in_len, char *out, size_t out_size, siz
 
 			if (in_len - i < 3)
 				return decode_fail(out, out_size, out_len);
-			high = hex_value((unsigned char)in[i + 1]);
-			low = hex_value((unsigned char)in[i + 2]);
+			high = ga_hex_value((unsigned char)in[i + 1]);
+			low = ga_hex_value((unsigned char)in[i + 2]);
 			if (high < 0 || low < 0)
 				return decode_fail(out, out_size, out_len);
 			c = high * 16 + low;

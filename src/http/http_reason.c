@@ -1,6 +1,9 @@
 /* http_reason.c - custom reason phrases by interposing libmicrohttpd's lookup; see http_reason.h. */
 #include "http/http_reason.h"
 
+#include "http/http.h"
+#include "util/ga_xalloc.h"
+
 #include <dlfcn.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -94,4 +97,27 @@ MHD_get_reason_phrase_for(unsigned int code)
 	}
 	pthread_once(&lookup_once, lookup_library);
 	return library_phrase != NULL ? library_phrase(code) : "Unknown";
+}
+
+void
+http_respond_text(struct http_request *request, unsigned status, const char *text,
+		  const char *header, const char *value)
+{
+	char *body = ga_asprintf("%s\n", text);
+	struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(
+		strlen(body), body, ga_free);
+
+	if (response == NULL) {
+		ga_free(body);
+		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; charset=utf-8");
+	if (header != NULL && value != NULL)
+		MHD_add_response_header(response, header, value);
+	if (status >= 400)
+		http_reason_set(status, text);
+	http_respond_shared(request, status, response);
+	MHD_destroy_response(response);
 }

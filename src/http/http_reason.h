@@ -32,4 +32,15 @@
  */
 void http_reason_set(unsigned status, const char *text);
 
+struct http_request;
+
+/*
+ * Answer status with text as a plain-text body and, for a refusal (status
+ * 400 or above), as the reason phrase too; header and value (both NULL for
+ * none) add one response header (Location, WWW-Authenticate, Retry-After).
+ * The index and the login refusals of every front end answer through here.
+ */
+void http_respond_text(struct http_request *request, unsigned status, const char *text,
+		       const char *header, const char *value);
+
 #endif

@@ -4,17 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/ga_secret.h"
 
 bool
 index_path_decode(const char *path, size_t len, char *out, size_t out_size)
@@ -32,8 +22,8 @@ index_path_decode(const char *path, size_t len, char *out, size_t out_size)
 		bool literal_slash = c == '/';
 
 		if (c == '%') {
-			int high = i + 2 < len ? hex_value(path[i + 1]) : -1;
-			int low = i + 2 < len ? hex_value(path[i + 2]) : -1;
+			int high = i + 2 < len ? ga_hex_value(path[i + 1]) : -1;
+			int low = i + 2 < len ? ga_hex_value(path[i + 2]) : -1;
 
 			if (high < 0 || low < 0)
 				return false;

@@ -17,18 +17,6 @@
 
 /* ---- signature --------------------------------------------------------- */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits -> 32 bytes; false for anything else.  The header is the
  * sender's own data, so decoding it needs no constant time; the
  * comparison with our digest does. */
@@ -38,8 +26,8 @@ decode_digest(const char *hex, uint8_t out[GA_HMAC_SIZE])
 	if (strlen(hex) != 2 * GA_HMAC_SIZE)
 		return false;
 	for (size_t i = 0; i < GA_HMAC_SIZE; i++) {
-		int high = hex_value(hex[2 * i]);
-		int low = hex_value(hex[2 * i + 1]);
+		int high = ga_hex_value(hex[2 * i]);
+		int low = ga_hex_value(hex[2 * i + 1]);
 
 		if (high < 0 || low < 0)
 			return false;

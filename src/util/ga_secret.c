@@ -76,6 +76,18 @@ ga_sha256(const void *data, size_t len, uint8_t out[32])
 	EVP_Digest(data, len, out, &out_len, EVP_sha256(), NULL);
 }
 
+int
+ga_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void
 ga_hex(const uint8_t *bytes, size_t len, char *out)
 {

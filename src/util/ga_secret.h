@@ -35,6 +35,9 @@ void ga_hmac_fields(const void *key, size_t key_len, const char *const *fields,
 /* SHA-256 of data into out (32 bytes). */
 void ga_sha256(const void *data, size_t len, uint8_t out[32]);
 
+/* The value of one hex digit (either case), or -1 for any other character. */
+int ga_hex_value(int c);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void ga_hex(const uint8_t *bytes, size_t len, char *out);
 
