@@ -9,8 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../support/tempdir.h"
+
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +28,6 @@ struct fixture {
 	char storage_dir[96];
 	struct index_storage *storage;
 };
-
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -58,7 +50,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	index_storage_close(f->storage);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tempdir_remove(f->dir);
 	free(f);
 	return 0;
 }

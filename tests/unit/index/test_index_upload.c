@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
+#include "../support/tempdir.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +45,6 @@ may_write(void *context, const char *project, char reason[INDEX_REASON_MAX])
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -79,7 +71,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	index_storage_close(f->storage);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tempdir_remove(f->dir);
 	free(f);
 	return 0;
 }
