@@ -15,7 +15,7 @@ requests, and the time until the last answer is measured:
 
     bench/cold-logins.py [--report FILE]
 
-Environment: BUILD (directory holding ghaccess, default build), SHARED.
+Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 """
 
 import argparse

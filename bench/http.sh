@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/http.sh - `ghaccess serve` against nginx on the same machine.
 #
-# Starts the GitHub stand-in with examples/worked-example.json, ghaccess
+# Starts the GitHub stand-in with tests/scenarios/worked-example.json, ghaccess
 # serve (the optimised build/ghaccess), and nginx serving a static file with
 # the same body as /user_permissions?package=acme-core.  Then wrk measures,
 # with keep-alive connections:
@@ -23,7 +23,7 @@ SECONDS_EACH=${SECONDS_EACH:-10}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 RESULTS=bench/results-http.md
 GHACCESS=$BUILD/ghaccess
-SCENARIO=examples/worked-example.json
+SCENARIO=tests/scenarios/worked-example.json
 PACKAGE=acme-core
 VERIFY_USER=bob
 VERIFY_TOKEN=ghp_bob000000000000000000000000000000000
@@ -42,7 +42,6 @@ if ! need nginx || ! need wrk; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$GHACCESS" ] || { echo "bench/http.sh: $GHACCESS not built (make)" >&2; exit 1; }
-[ -f "$SCENARIO" ] || cp ../shared/scenarios/worked-example.json "$SCENARIO"
 [ -d tests/github-standin/node_modules ] ||
 	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -17,7 +17,7 @@ marked as computed.
 
     bench/sync-cost.py [--sizes 1000/200/2000,10000/1000/20000] [--report FILE]
 
-Environment: BUILD (directory holding ghaccess, default build), SHARED.
+Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 Prints Markdown tables (and writes them to --report).
 """
 

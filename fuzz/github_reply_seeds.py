@@ -20,7 +20,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUERIES = os.path.join(ROOT, "src", "github", "queries")
 OUT = os.path.join(ROOT, "fuzz", "corpus", "github_reply")
-SHARED = os.environ.get("SHARED") or os.path.join(os.path.dirname(ROOT), "shared")
+SCENARIOS = os.environ.get("GHACCESS_SCENARIOS") or os.path.join(ROOT, "tests", "scenarios")
 
 
 def query(name):
@@ -147,7 +147,7 @@ def data_seeds():
 def main():
     os.makedirs(OUT, exist_ok=True)
     data_seeds()
-    scenarios = sys.argv[1:] or [os.path.join(SHARED, "scenarios", name)
+    scenarios = sys.argv[1:] or [os.path.join(SCENARIOS, name)
                                  for name in ("worked-example.json", "edge-cases.json")]
     for scenario in scenarios:
         seeds(scenario)

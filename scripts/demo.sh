@@ -1,6 +1,6 @@
 #!/bin/sh
 # scripts/demo.sh (make demo) - a GitHub stand-in serving the worked example
-# of spec/permissions.md, and `ghaccess serve` in front of it, ready for an
+# of docs/access-model.md, and `ghaccess serve` in front of it, ready for an
 # unmodified pypicloud (pypi.auth = remote) or curl.  Ctrl-C stops both.
 #
 # Environment: BUILD (default build), DEMO_PORT (default 8081).
@@ -9,11 +9,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PORT=${DEMO_PORT:-8081}
 DEMO=$BUILD/demo
-SCENARIO=examples/worked-example.json
+SCENARIO=tests/scenarios/worked-example.json
 GHACCESS=$BUILD/ghaccess
 
 [ -x "$GHACCESS" ] || { echo "demo: $GHACCESS is not built (run make)" >&2; exit 1; }
-[ -f "$SCENARIO" ] || cp ../shared/scenarios/worked-example.json "$SCENARIO"
 if [ ! -d tests/github-standin/node_modules ]; then
 	echo "demo: installing the stand-in's npm packages"
 	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
@@ -121,7 +120,7 @@ done
 cat <<EOF
 
 ghaccess serve is answering on http://127.0.0.1:$PORT for the organization "acme"
-(the worked example of spec/permissions.md), backed by a GitHub stand-in at $GITHUB.
+(the worked example of docs/access-model.md), backed by a GitHub stand-in at $GITHUB.
 
 pypicloud: put these lines in the [app:main] section of its server.ini
 

@@ -39,7 +39,7 @@ extern const char gh_query_repository_collaborators[];
 /* The largest page GitHub serves, and the smallest we shrink to after 502s. */
 #define GH_PAGE_SIZE 100
 #define GH_MIN_PAGE_SIZE 10
-/* The longest token gh_check_token() will send (spec/permissions.md). */
+/* The longest token gh_check_token() will send (docs/access-model.md). */
 #define GH_TOKEN_MAX 255
 /* Idle curl handles kept for reuse (keep-alive connections). */
 #define GH_IDLE_HANDLES 16
@@ -217,7 +217,7 @@ struct gh_graphql_error {
 	char *message;		/* "" when absent */
 };
 
-/* One GraphQL reply: the envelope of spec/github-api.md. */
+/* One GraphQL reply: the envelope of docs/internals/github-client.md. */
 struct gh_graphql_reply {
 	json_t *root;			/* owned */
 	json_t *data;			/* borrowed from root; NULL when absent or null */

@@ -178,7 +178,7 @@ const char *gh_token_result_name(enum gh_token_result result);
 
 /*
  * Ask GET {api_url}/user with token whether it belongs to username.  The
- * login must match exactly (case-sensitive, spec/permissions.md section 3);
+ * login must match exactly (case-sensitive, docs/access-model.md section 3);
  * a login that differs only in case is INVALID and logged at warn level
  * (without the token).  On VALID *user_id (may be NULL) gets GitHub's
  * numeric id.  A token that could not be sent in a header (empty, longer

@@ -17,7 +17,7 @@
 /* Append s as a JSON string, quotes included. */
 void http_json_string(struct ga_buf *buf, const char *s);
 
-/* Append the permission list of spec/permissions.md: [], ["read"] or
+/* Append the permission list of docs/access-model.md: [], ["read"] or
  * ["read", "write"] (write without read is written as ["read", "write"]
  * never: write implies read in every caller). */
 void http_json_permissions(struct ga_buf *buf, bool read, bool write);

@@ -1,7 +1,7 @@
 /*
  * http_login.h - end-user logins for the index front ends (built-in index,
  * forward-auth): HTTP Basic credentials, a GitHub login and a token as the
- * password, checked by service_verify_login() (spec/permissions.md §3).
+ * password, checked by service_verify_login() (docs/access-model.md §3).
  *
  * The front ends that serve people (pip, twine, a proxy) answer 401 with
  * a WWW-Authenticate challenge when credentials are missing or refused,

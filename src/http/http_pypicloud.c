@@ -1,4 +1,4 @@
-/* http_pypicloud.c - the pypicloud remote access protocol (spec/pypicloud-remote.md). */
+/* http_pypicloud.c - the pypicloud remote access protocol (docs/pypicloud.md). */
 #include "http/http.h"
 
 #include <string.h>
@@ -13,7 +13,7 @@
  * What pypicloud computes from our answers for user U and package P is the
  * union of U's entry in /user_permissions and the entries of U's
  * principals in /group_permissions.  The entries are chosen so that this
- * union is exactly the decision of spec/permissions.md section 4:
+ * union is exactly the decision of docs/access-model.md section 4:
  *
  *   users   owners (admin level; read only when archived), then direct
  *           collaborators who are members (not owners again);

@@ -5,7 +5,7 @@
  * Three kinds of names:
  *
  *   1. A package of the organization (a repository yields it): the
- *      decision of spec/permissions.md, org_decide(), unchanged.
+ *      decision of docs/access-model.md, org_decide(), unchanged.
  *   2. A name that an organization repository claims but that yields no
  *      package (the repository is excluded by the filters, disabled, or
  *      lost a name conflict): owners only, read and write, whatever

@@ -1,5 +1,5 @@
 /*
- * org_package.h - which repositories are packages (spec/permissions.md §2).
+ * org_package.h - which repositories are packages (docs/access-model.md §2).
  *
  * Internal to src/org: the snapshot builder calls these for every
  * repository.  A repository either yields a package key or a reason that

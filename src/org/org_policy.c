@@ -1,5 +1,5 @@
 /*
- * org_policy.c - the decision of spec/permissions.md §4; see org_policy.h.
+ * org_policy.c - the decision of docs/access-model.md §4; see org_policy.h.
  *
  * Hot path: every front end calls org_decide() for every request.  It does
  * no allocation: a few hash lookups by the callers, then a walk over the

@@ -1,5 +1,5 @@
 /*
- * org_policy.h - the access decision of spec/permissions.md section 4.
+ * org_policy.h - the access decision of docs/access-model.md section 4.
  *
  * org_decide() is pure and allocation-free: given a snapshot, a member and
  * a package it returns the effective GitHub level, the package permissions

@@ -1,6 +1,6 @@
 /*
  * org_snapshot.c - building and reading the immutable snapshot; see
- * org_snapshot.h.  The rules applied here are spec/permissions.md §2 and §5;
+ * org_snapshot.h.  The rules applied here are docs/access-model.md §2 and §5;
  * the decision itself is in org_policy.c.
  */
 #include "org/org_snapshot.h"

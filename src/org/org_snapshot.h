@@ -2,7 +2,7 @@
  * org_snapshot.h - an immutable, indexed view of one organization.
  *
  * org_snapshot_build() applies the repository filters and the pyproject
- * rules of spec/permissions.md to a struct org_input and indexes the result:
+ * rules of docs/access-model.md to a struct org_input and indexes the result:
  * members by login, packages by PEP 503 key, groups by key, each in O(1);
  * a member's groups (immediate teams and all their ancestors) and a group's
  * members (immediate members of it and of all its descendants) are computed

@@ -152,7 +152,7 @@ enum service_login {
 };
 
 /*
- * The login rule of spec/permissions.md section 3, for every front end:
+ * The login rule of docs/access-model.md section 3, for every front end:
  * syntax checks (nothing is asked of GitHub for an impossible login or
  * token), then the token, through the token cache with single flight
  * (GitHub's GET /user at most once per (username, token) per expiration),

@@ -1,4 +1,4 @@
-/* service_login.c - the login rule of spec/permissions.md section 3; see service.h. */
+/* service_login.c - the login rule of docs/access-model.md section 3; see service.h. */
 #include "service/service_internal.h"
 
 #include <string.h>

@@ -16,7 +16,7 @@ afterwards (kept when GHACCESS_E2E_KEEP=1, for debugging).
     run_tests()
 
 Environment: BUILD (directory holding the ghaccess binary, default "build"),
-SHARED (the shared folder, default ../shared beside the repository).
+GHACCESS_SCENARIOS (a directory of scenarios, default tests/scenarios).
 """
 
 import atexit
@@ -37,7 +37,9 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-SHARED = os.environ.get("SHARED") or os.path.join(os.path.dirname(ROOT), "shared")
+# The scenarios the tests run (tests/scenarios/README.md); GHACCESS_SCENARIOS
+# names another directory of scenarios in the same format.
+SCENARIOS = os.environ.get("GHACCESS_SCENARIOS") or os.path.join(ROOT, "tests", "scenarios")
 GHACCESS = os.path.join(BUILD, "ghaccess")
 STANDIN = os.path.join(ROOT, "tests", "github-standin", "server.js")
 
@@ -58,11 +60,11 @@ def workdir():
 
 
 def scenario_path(name):
-    return os.path.join(SHARED, "scenarios", name)
+    return os.path.join(SCENARIOS, name)
 
 
 def scenario_paths():
-    directory = os.path.join(SHARED, "scenarios")
+    directory = SCENARIOS
     return sorted(os.path.join(directory, name) for name in os.listdir(directory)
                   if name.endswith(".json"))
 
@@ -541,4 +543,6 @@ def run_tests():
         print("%-4s %s (%.1fs)" % (status, function.__name__, time.monotonic() - started),
               flush=True)
     print("%d tests, %d failed, %d skipped" % (len(selected), failed, skipped), flush=True)
-    sys.exit(1 if failed else 0)
+    # 77 is the "skipped" status of tests/run-tests.sh: a suite that could
+    # not run every test never counts as passed.
+    sys.exit(1 if failed else 77 if skipped else 0)

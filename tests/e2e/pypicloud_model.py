@@ -1,7 +1,7 @@
 """pypicloud_model.py - pypicloud 1.3's use of the remote access answers, in Python.
 
 This replays what pypicloud/access/remote.py and pypicloud/access/base.py do
-with the answers of the remote backend (spec/pypicloud-remote.md), so that a
+with the answers of the remote backend (docs/pypicloud.md), so that a
 test can ask "what would pypicloud decide?" through the real server:
 
 - a request's user is set only when /verify says true;
@@ -105,7 +105,7 @@ class Pypicloud:
         return any(perm in perms.get(principal, ()) for principal in principals)
 
     def permissions(self, userid, package, admin_bypass=True):
-        """["read"], ["read", "write"] or [] as spec/scenarios.md writes them."""
+        """["read"], ["read", "write"] or [] as tests/scenarios/README.md writes them."""
         granted = [perm for perm in ("read", "write")
                    if self.has_permission(userid, package, perm, admin_bypass)]
         return granted

@@ -2,7 +2,7 @@
 
 twine, poetry and pip from Debian against `ghaccess serve` with an [index]
 section, nginx (auth_request) in front of a static PEP 503 directory, and
-the GitHub stand-in serving shared/scenarios/worked-example.json:
+the GitHub stand-in serving tests/scenarios/worked-example.json:
 
     acme-core    (core-lib)    bob: read, write (team platform); dave: read
     acme-tools   (tools)       olivia: read, write (owner); dave: read (triage)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // GitHub stand-in for ghaccess tests: GraphQL + REST in GitHub's shapes over a
-// scenario file (spec/scenarios.md). See README.md for the command line and
+// scenario file (tests/scenarios/README.md). See README.md for the command line and
 // the control API under /_standin/.
 
 const fs = require('node:fs');

@@ -3,7 +3,7 @@
 # faults (tests/e2e/test_faults.py): decisions continue from the last good
 # snapshot, max_stale fails closed (never open), kill -9 loses nothing.
 #
-# Environment: BUILD (directory holding ghaccess, default build), SHARED.
+# Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}

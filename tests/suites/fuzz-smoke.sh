@@ -17,7 +17,7 @@ printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
 if ! command -v clang >/dev/null 2>&1 ||
    ! clang -fsanitize=fuzzer,address,undefined -o "$probe/probe" "$probe/probe.c" 2>/dev/null; then
 	echo "fuzz-smoke: SKIP: clang with libFuzzer is not available (scripts/install-deps.sh installs clang and libclang-rt-14-dev)"
-	exit 0
+	exit 77
 fi
 rm -rf "$probe"
 trap - EXIT INT TERM

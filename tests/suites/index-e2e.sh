@@ -4,7 +4,7 @@
 # front of a static PEP 503 directory; 20 concurrent uploads; kill -9 during
 # an upload (tests/e2e/test_index.py).
 #
-# Environment: BUILD (directory holding ghaccess, default build), SHARED.
+# Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}

@@ -9,12 +9,12 @@
 # quarantine and shadow memory would make the RSS figure meaningless.
 #
 # Environment: LOAD_SECONDS (15), LOAD_BUILD (build), LOAD_REPORT (a file
-# for the Markdown table), SHARED.
+# for the Markdown table), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 if ! command -v wrk >/dev/null 2>&1; then
 	echo "load: SKIP: wrk is not installed (scripts/install-deps.sh installs it)"
-	exit 0
+	exit 77
 fi
 build=${LOAD_BUILD:-build}
 make -s BUILD="$build" all

@@ -4,7 +4,7 @@
 # guide lists and passes `promtool check metrics` (Debian package
 # prometheus; without it the test says so and is skipped).
 #
-# Environment: BUILD (directory holding ghaccess, default build), SHARED.
+# Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}

@@ -4,7 +4,7 @@
 # the snapshot lifecycle, and several instances sharing one memcached.
 # Real server, real GitHub client, the GitHub stand-in (tests/e2e/*.py).
 #
-# Environment: BUILD (directory holding ghaccess, default build), SHARED.
+# Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}

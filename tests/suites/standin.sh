@@ -4,4 +4,4 @@
 set -eu
 cd "$(dirname "$0")/../github-standin"
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
-GHACCESS_SCENARIOS="${SHARED:-../../../shared}/scenarios" npm test --silent
+npm test --silent

@@ -5,14 +5,14 @@
 # 1 when GitHub is down, exit 2 for a bad configuration or usage, and never a
 # token on the terminal.
 #
-# Environment: BUILD (directory holding ghaccess, default build), SHARED
-# (default ../shared).  Skips (exit 0) without node or the stand-in's
-# node_modules; make check installs both.
+# Environment: BUILD (directory holding ghaccess, default build),
+# GHACCESS_SCENARIOS (default tests/scenarios).  Skips (exit 77) without
+# node or the stand-in's node_modules; make check installs both.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-SHARED=${SHARED:-$(cd .. && pwd)/shared}
+SCENARIOS=${GHACCESS_SCENARIOS:-tests/scenarios}
 GHACCESS=$BUILD/ghaccess
 STANDIN=tests/github-standin
 
@@ -22,7 +22,7 @@ if [ ! -x "$GHACCESS" ]; then
 fi
 if ! command -v node >/dev/null 2>&1 || [ ! -d "$STANDIN/node_modules" ]; then
 	echo "sync-cli: skipped, node or $STANDIN/node_modules missing (make check installs them)"
-	exit 0
+	exit 77
 fi
 
 WORK=$(mktemp -d)
@@ -157,9 +157,9 @@ no_token() {
 	fi
 }
 
-scenarios=("$SHARED"/scenarios/*.json)
+scenarios=("$SCENARIOS"/*.json)
 if [ ! -f "${scenarios[0]}" ]; then
-	echo "sync-cli: no scenarios in $SHARED/scenarios" >&2
+	echo "sync-cli: no scenarios in $SCENARIOS" >&2
 	exit 1
 fi
 start_standin --scenario "${scenarios[0]}"

@@ -4,12 +4,12 @@
 # definitely lost blocks.  valgrind cannot run a sanitizer build, so this
 # builds its own: make BUILD=build/valgrind CFLAGS='-O1 -g' all.
 #
-# Environment: VALGRIND_BUILD (default build/valgrind), SHARED.
+# Environment: VALGRIND_BUILD (default build/valgrind), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "valgrind: SKIP: valgrind is not installed (scripts/install-deps.sh installs it)"
-	exit 0
+	exit 77
 fi
 build=${VALGRIND_BUILD:-build/valgrind}
 # -O1 keeps the stack traces readable; no sanitizers (they clash with memcheck).

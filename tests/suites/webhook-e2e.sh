@@ -6,7 +6,7 @@
 # paths and GitHub App mode (tests/e2e/test_webhook.py; /metrics is checked
 # by metrics-format.sh).
 #
-# Environment: BUILD (directory holding ghaccess, default build), SHARED.
+# Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}

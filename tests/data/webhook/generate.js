@@ -14,7 +14,7 @@ const standin = path.join(root, 'tests/github-standin');
 const { State } = require(path.join(standin, 'lib/state.js'));
 const { buildPayload } = require(path.join(standin, 'lib/webhooks.js'));
 const examples = require(path.join(standin, 'node_modules/@octokit/webhooks-examples'));
-const scenarioPath = process.env.SCENARIO || path.resolve(root, '../shared/scenarios/worked-example.json');
+const scenarioPath = process.env.SCENARIO || path.resolve(root, 'tests/scenarios/worked-example.json');
 const state = new State(JSON.parse(fs.readFileSync(scenarioPath, 'utf8')));
 
 // name -> request to buildPayload (targets from the worked example)

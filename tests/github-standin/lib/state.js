@@ -1,6 +1,6 @@
 'use strict';
 // The organization state served by the stand-in, built from a scenario JSON
-// (see spec/scenarios.md). Everything the GraphQL resolvers and the REST
+// (see tests/scenarios/README.md). Everything the GraphQL resolvers and the REST
 // handlers need is indexed here once, so a page of a 10,000-repository
 // organization is answered without scanning the scenario.
 

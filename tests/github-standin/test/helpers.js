@@ -10,9 +10,7 @@ const SERVER = path.join(__dirname, '..', 'server.js');
 function findScenarios() {
   const candidates = [
     process.env.GHACCESS_SCENARIOS,
-    path.join(__dirname, '..', '..', 'scenarios'), // tests/scenarios in the repository, if present
-    '/work/shared/scenarios',
-    path.join(__dirname, 'fixtures'), // copies, so the stand-in's tests run anywhere
+    path.join(__dirname, '..', '..', 'scenarios'), // tests/scenarios in the repository
   ].filter(Boolean);
   for (const dir of candidates) {
     if (fs.existsSync(path.join(dir, 'worked-example.json'))) return dir;

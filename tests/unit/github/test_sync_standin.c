@@ -27,7 +27,7 @@
 #define CAROL_TOKEN "ghp_carol00000000000000000000000000000000"
 #define GENERATED_SPEC "repos=1000,teams=200,members=2000"
 #define GENERATED_TOKEN "ghp_generated_server_token"
-/* spec/github-api.md: about 35 points plus follow-ups; the budget we promise. */
+/* docs/internals/github-client.md: about 35 points plus follow-ups; the budget we promise. */
 #define GENERATED_MAX_POINTS 60
 
 static struct standin *acme_server;

@@ -1,6 +1,6 @@
 /*
  * test_index_access.c - the built-in index's access rule on the worked
- * example (shared/scenarios/worked-example.json): organization packages as
+ * example (tests/scenarios/worked-example.json): organization packages as
  * org_decide says, claimed-but-skipped names owners only, unclaimed names
  * by the [index] unclaimed setting, and fallback only for unclaimed names
  * the index does not hold.

@@ -1,5 +1,5 @@
 /*
- * test_org_policy.c - every rule of spec/permissions.md on a small fixture
+ * test_org_policy.c - every rule of docs/access-model.md on a small fixture
  * organization, table-driven: (user, package) -> expected permissions and
  * source.
  */

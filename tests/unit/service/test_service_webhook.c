@@ -17,7 +17,7 @@
 
 /* ---- signature --------------------------------------------------------- */
 
-/* The vector of spec/github-api.md (GitHub's documentation). */
+/* The test vector of GitHub's "Validating webhook deliveries" page. */
 #define VECTOR_SECRET "It's a Secret to Everybody"
 #define VECTOR_BODY "Hello, World!"
 #define PYPROJECT "[project]\nname = \"core-lib\"\n"

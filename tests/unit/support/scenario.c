@@ -18,10 +18,11 @@ const char *
 scenario_directory(void)
 {
 	static char directory[4096];
-	const char *shared = getenv("SHARED");
+	const char *custom = getenv("GHACCESS_SCENARIOS");
 
-	snprintf(directory, sizeof(directory), "%s/scenarios",
-		 shared && *shared ? shared : "../shared");
+	/* Tests run from the top of the repository (tests/run-tests.sh). */
+	snprintf(directory, sizeof(directory), "%s",
+		 custom && *custom ? custom : "tests/scenarios");
 	return directory;
 }
 
@@ -40,7 +41,7 @@ scenario_paths(void)
 	size_t count = 0;
 
 	if (dir == NULL) {
-		fail_msg("cannot open scenario directory %s (set SHARED)", scenario_directory());
+		fail_msg("cannot open scenario directory %s (set GHACCESS_SCENARIOS)", scenario_directory());
 		return paths;
 	}
 	while ((entry = readdir(dir)) != NULL) {

@@ -1,5 +1,6 @@
 /*
- * scenario.h - shared scenarios (../shared/spec/scenarios.md) in unit tests.
+ * scenario.h - the scenarios of tests/scenarios/ (format: tests/scenarios/README.md)
+ * in unit tests.
  *
  * A scenario is read with jansson, turned into the struct org_input that a
  * sync with a fully scoped token would produce, and its "expect" part is
@@ -16,8 +17,9 @@
 #include "org/org_input.h"
 #include "org/org_snapshot.h"
 
-/* Directory of the shared scenarios: $SHARED/scenarios, SHARED defaulting
- * to ../shared beside the repository.  Returns a static string. */
+/* Directory of the scenarios: $GHACCESS_SCENARIOS, defaulting to
+ * tests/scenarios (tests run from the top of the repository).  Returns a
+ * static string. */
 const char *scenario_directory(void);
 
 /* Every *.json file of scenario_directory(), sorted; NULL-terminated array
