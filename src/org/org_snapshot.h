@@ -11,8 +11,9 @@
  *
  * Lifetime: a snapshot is reference counted.  The builder returns it with
  * one reference; org_snapshot_retain/release are atomic, and the last
- * release frees it.  The server keeps the current snapshot in an atomic
- * pointer (org_current.h) so a sync never blocks a decision.
+ * release frees it.  The server publishes the current snapshot, with the
+ * data front ends derive from it, as a view swapped atomically
+ * (service/service_view.c) so a sync never blocks a decision.
  *
  * Indexes (member, team, package) are small integers valid only for the
  * snapshot that returned them; -1 means "not found".

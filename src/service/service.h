@@ -25,8 +25,9 @@
  * package, so that the hot endpoints send bytes computed once per
  * snapshot).  A new view is published atomically; a request holds its view
  * from acquire to release, never takes a lock and never sees a half-built
- * state.  (The view plays the role of org_current.h for a snapshot
- * together with its derived data; it uses the same two-epoch scheme.)
+ * state.  (service_view.c implements the swap: a two-epoch scheme, so
+ * readers never lock and a publisher waits only for readers in the middle
+ * of an acquire.)
  *
  * Thread-safety: every function may be called from any thread, except
  * service_create/start/stop/destroy and service_reload, which belong to the

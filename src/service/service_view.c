@@ -1,4 +1,17 @@
-/* service_view.c - the current view: a snapshot with its derived data, published atomically. */
+/*
+ * service_view.c - the current view: a snapshot with its derived data,
+ * published atomically.
+ *
+ * Readers (request threads) take a counted reference to the view that is
+ * current right now, use it for the whole request, and release it.  They
+ * never take a lock and never wait: an acquire is a handful of atomic
+ * operations.  A publisher swaps the pointer, then waits only for readers
+ * that are in the middle of an acquire (a few instructions) before dropping
+ * its reference to the old view: that wait is what makes it safe to free a
+ * view that a reader had just loaded.  Two epoch counters make the wait
+ * finite under constant read load: readers that arrive after the swap count
+ * themselves in the other epoch.
+ */
 #include "service/service_internal.h"
 
 #include <sched.h>
@@ -49,8 +62,8 @@ service_release_view(const struct service_view *view)
 }
 
 /*
- * The reader side of the scheme of org_current.c: announce ourselves in the
- * current epoch, take a reference, leave.  A publisher that swapped the
+ * The reader side of the scheme above: announce ourselves in the current
+ * epoch, take a reference, leave.  A publisher that swapped the
  * pointer waits for the readers of the epoch it closed before it drops its
  * own reference, so the view we loaded cannot be freed under us.
  */
