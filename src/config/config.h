@@ -101,6 +101,7 @@ struct config_list {
 
 struct config {
 	char *path;			/* the file it was read from */
+	bool server_ini;		/* it was a pypicloud server.ini */
 
 	/* [github] */
 	char *organization;
@@ -176,9 +177,24 @@ struct config *config_new_defaults(void);
 /*
  * Write the effective configuration as INI: every section and key in the
  * order of the documentation, defaults included, lists joined with ", ",
- * secrets shown as "********" (empty when unset).
+ * secrets shown as "********" (empty when unset), and, when the pypicloud
+ * protocol is off, a comment line saying how to turn it on.
  */
 void config_print(const struct config *config, FILE *out);
+
+/*
+ * Whether backend credentials are configured ([server] backend_user with a
+ * password; auth.user and auth.password in a server.ini).  The pypicloud
+ * protocol is served only then: it lists members, teams and packages and
+ * tests tokens, so it never answers an anonymous caller.
+ */
+bool config_backend_credentials_set(const struct config *config);
+
+/*
+ * How to turn the pypicloud protocol on, in the words of the file's kind
+ * (a static sentence, for logs and check-config).
+ */
+const char *config_backend_hint(const struct config *config);
 
 /* true when list holds name (exact comparison). */
 bool config_list_contains(const struct config_list *list, const char *name);

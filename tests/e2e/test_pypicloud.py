@@ -19,12 +19,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    GHACCESS, Ghaccess, Standin, free_port, ini_text, load_scenario, raw_exchange,
+    BACKEND, GHACCESS, Ghaccess, basic_auth, Standin, free_port, ini_text, load_scenario, raw_exchange,
     run_tests, scenario_path, scenario_paths, scenario_settings, test, wait_for, workdir,
 )
 from pypicloud_model import Pypicloud  # noqa: E402
 
-BACKEND = ("pypicloud", "backend-password-never-logged")
 WORKED = "worked-example.json"
 NOBODY = "nobody-at-all"
 NO_PACKAGE = "no-such-package"
@@ -49,7 +48,7 @@ def spellings(key):
             key.title().replace("-", "_"), key.replace("-", "-_.")}
 
 
-def start_scenario(path, backend=None, **cache):
+def start_scenario(path, backend=BACKEND, **cache):
     standin = Standin(path)
     server = Ghaccess(scenario_settings(standin, **cache), backend=backend).start()
     return standin, server
@@ -225,6 +224,76 @@ def special_team_names_never_become_special_principals():
     stop_cleanly(server)
 
 
+# ---- no backend credentials: the protocol is off -----------------------------
+
+PYPICLOUD_CALLS = [
+    ("/user_data", {}), ("/user_data", {"username": "olivia"}), ("/groups", {}),
+    ("/groups", {"username": "carol"}), ("/group_members", {"group": "platform"}),
+    ("/user_package_permissions", {"username": "olivia"}),
+    ("/group_package_permissions", {"group": "platform"}), ("/admin", {"username": "olivia"}),
+    ("/user_permissions", {"package": "acme-core"}),
+    ("/group_permissions", {"package": "acme-core"}),
+]
+
+
+def anonymous_answers(server, token):
+    """Every pypicloud call without credentials, as an anonymous client makes it."""
+    calls = PYPICLOUD_CALLS + [("/verify", {"username": "bob", "password": token})]
+    return [(path, server.get(path, params=params, auth=None)) for path, params in calls]
+
+
+@test
+def pypicloud_protocol_is_off_without_backend_credentials():
+    """The attack: with no backend credentials configured, an anonymous
+    client asks who the members, owners and teams are, which private
+    packages exist, and uses /verify to test tokens.  Every call is 404 and
+    GitHub is never asked; check-config and the start-up log say how to turn
+    the protocol on; a reload that sets credentials turns it on (401 without
+    them), and one that removes them turns it off again."""
+    scenario = load_scenario(scenario_path(WORKED))
+    bob = first_token(scenario["users"][1])
+    standin = Standin(scenario_path(WORKED))
+    server = Ghaccess(scenario_settings(standin), backend=None).start()
+    before = user_requests(standin)
+    for path, response in anonymous_answers(server, bob):
+        assert_equal(response.status, 404, "%s without backend credentials" % path)
+        for secret in ("olivia", "carol", "platform", "acme-core", "true"):
+            assert secret.encode() not in response.body, (path, response.body)
+    assert_equal(user_requests(standin) - before, 0, "GitHub asked about a token: an oracle")
+    for path, params in PYPICLOUD_CALLS[:2]:
+        response = server.get(path, params=params, auth=BACKEND)
+        assert_equal(response.status, 404, "%s with credentials nobody configured" % path)
+    assert_equal(server.get("/health", auth=None).status, 200, "/health stays open")
+    wait_for(lambda: "pypicloud protocol is off" in server.log(), what="the start-up warning")
+    assert "backend_user" in server.log(), "the log says how to turn it on"
+    check = subprocess.run([GHACCESS, "check-config", "--config", server.config_path],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=30, check=False)
+    assert_equal(check.returncode, 0, "check-config: " + check.stderr)
+    assert re.search(r"^# the pypicloud protocol is off \(404\): set \[server\] backend_user",
+                     check.stdout, re.M), check.stdout
+
+    # A reload with credentials turns it on: anonymous 401, pypicloud 200.
+    server.backend = BACKEND
+    server.settings["server"].update(backend_user=BACKEND[0], backend_password=BACKEND[1])
+    server.write_config()
+    server.reload()
+    wait_for(lambda: server.get("/admin", params={"username": "olivia"}).status == 200,
+             what="the protocol after a reload with credentials")
+    for path, response in anonymous_answers(server, bob):
+        assert_equal(response.status, 401, "%s anonymous, credentials configured" % path)
+    assert_equal(server.json("/admin", username="olivia"), True, "pypicloud's call")
+    assert_equal(user_requests(standin) - before, 0, "no token check for anonymous calls")
+
+    # And a reload without them turns it off again.
+    del server.settings["server"]["backend_user"], server.settings["server"]["backend_password"]
+    server.write_config()
+    server.reload()
+    wait_for(lambda: server.get("/admin", params={"username": "olivia"}).status == 404,
+             what="the protocol off after a reload without credentials")
+    stop_cleanly(server)
+
+
 # ---- the token cache, seen from outside -------------------------------------
 
 def user_requests(standin):
@@ -255,7 +324,8 @@ def verify_asks_github_once_and_membership_every_time():
     # the connection when an answer is queued too early).
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     for _ in range(3):
-        connection.request("GET", "/admin?username=olivia")
+        connection.request("GET", "/admin?username=olivia",
+                           headers={"Authorization": basic_auth(*server.backend)})
         reply = connection.getresponse()
         assert_equal(reply.read(), b"true", "/admin on a kept-alive connection")
         assert reply.getheader("Connection", "").lower() != "close", reply.getheaders()
