@@ -177,8 +177,7 @@ struct config *config_new_defaults(void);
 /*
  * Write the effective configuration as INI: every section and key in the
  * order of the documentation, defaults included, lists joined with ", ",
- * secrets shown as "********" (empty when unset), and, when the pypicloud
- * protocol is off, a comment line saying how to turn it on.
+ * secrets shown as "********" (empty when unset).
  */
 void config_print(const struct config *config, FILE *out);
 

@@ -124,7 +124,5 @@ config_print(const struct config *config, FILE *out)
 			fprintf(out, "  ; %s", token_origin(config));
 		fputc('\n', out);
 	}
-	if (!config_backend_credentials_set(config))
-		fprintf(out, "\n# %s\n", config_backend_hint(config));
 	ga_buf_free(&value);
 }
