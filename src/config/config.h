@@ -28,18 +28,24 @@
  * so that systemd's LoadCredential= works with bare names; otherwise it is
  * relative to the working directory.
  *
- * A pypicloud server.ini is recognised by its [app:main] section: there the
- * keys auth.otc.github.{organization, token, repo_pattern, repo_include_list,
- * repo_exclude_list, cache.backend, cache.expiration, cache.memcache.url}
- * (case-insensitive, as Python's configparser) set the same fields as
- * [github] and [cache]; every other key and every other section is ignored.
- * A file may mix both forms, but a setting may be given only once.
+ * A pypicloud server.ini is recognised by a PasteDeploy section ([app:...],
+ * [pipeline:...], [server:...], ...) and read as PasteDeploy hands it to
+ * pypicloud (config_paste.c): from the application section of "main",
+ * auth.user and auth.password are [server] backend_user and
+ * backend_password, and the seed plugin's auth.otc.github.{organization,
+ * token, repo_pattern, repo_include_list, repo_exclude_list, cache.backend,
+ * cache.expiration, cache.memcache.url} set the same fields as [github]
+ * and [cache]; configparser's rules apply there (no inline comments,
+ * %(name)s interpolation, exact keys), and pypicloud's PPC_* environment
+ * variables win over the file.  ghaccess's own settings are in
+ * [ghaccess:github], [ghaccess:cache]...; a bare [github] or [server] in a
+ * server.ini is an error.  A setting may be given only once.
  *
  * Error messages (GA_EINVAL unless said otherwise; err->line is set for the
  * first three forms):
  *   FILE:LINE: [SECTION] KEY: PROBLEM    a bad value, unknown or repeated key,
  *                                        an unreadable *_file (GA_EIO)
- *   FILE:LINE: [SECTION]: unknown section (only when there is no [app:main])
+ *   FILE:LINE: [SECTION]: unknown section (not in a server.ini)
  *   FILE:LINE: PROBLEM                   syntax error, key outside a section
  *   FILE: [SECTION] KEY: PROBLEM         a required key missing
  *   FILE: PROBLEM                        unreadable file (GA_EIO), too big...
