@@ -80,7 +80,7 @@ def run():
             def probe():
                 while not halt.is_set():
                     started = time.monotonic()
-                    http_get(server.url, "/user_permissions", params={"package": "acme-core"})
+                    server.get("/user_permissions", params={"package": "acme-core"})
                     probe_ms.append(1000 * (time.monotonic() - started))
                     time.sleep(0.01)
             if slow:
@@ -102,15 +102,15 @@ def run():
 
         token = new_token()
         case("/verify, valid token", token,
-             lambda: http_get(server.url, "/verify", params={
+             lambda: server.get("/verify", params={
                  "username": "dave", "password": token}).body, b"true")
         slow_token = new_token()
         case("/verify, valid token, GET /user takes %d ms" % SLOW_MS, slow_token,
-             lambda: http_get(server.url, "/verify", params={
+             lambda: server.get("/verify", params={
                  "username": "dave", "password": slow_token}).body, b"true", slow=True)
         bad = new_token()
         case("/verify, refused token", None,
-             lambda: http_get(server.url, "/verify", params={
+             lambda: server.get("/verify", params={
                  "username": "dave", "password": bad}).body, b"false")
         index_token = new_token()
         case("/simple/acme-core/ (index), Basic, valid token", index_token,

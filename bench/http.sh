@@ -27,6 +27,9 @@ SCENARIO=tests/scenarios/worked-example.json
 PACKAGE=acme-core
 VERIFY_USER=bob
 VERIFY_TOKEN=ghp_bob000000000000000000000000000000000
+# The pypicloud protocol needs backend credentials, and pypicloud sends them.
+BACKEND_PASSWORD=bench-backend-password
+BACKEND_AUTHORIZATION="Basic $(printf 'pypicloud:%s' "$BACKEND_PASSWORD" | base64)"
 
 need() {
 	command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
@@ -98,13 +101,15 @@ expiration = 3600
 
 [server]
 listen = 127.0.0.1:$GHACCESS_PORT
+backend_user = pypicloud
+backend_password = $BACKEND_PASSWORD
 EOF
 	"$GHACCESS" serve --config "$WORK/ghaccess.ini" "$@" 2>"$WORK/ghaccess.log" &
 	GHACCESS_PID=$!
 	GHACCESS_URL=http://127.0.0.1:$GHACCESS_PORT
 	wait_http "$GHACCESS_URL/health"
 	# Warm the token cache: /verify below measures cached answers.
-	[ "$(curl -s "$GHACCESS_URL/verify?username=$VERIFY_USER&password=$VERIFY_TOKEN")" = true ] ||
+	[ "$(curl -s -u "pypicloud:$BACKEND_PASSWORD" "$GHACCESS_URL/verify?username=$VERIFY_USER&password=$VERIFY_TOKEN")" = true ] ||
 		{ echo "bench/http.sh: /verify did not say true" >&2; exit 1; }
 }
 
@@ -118,7 +123,7 @@ stop_ghaccess() {
 start_nginx() {
 	NGINX_PORT=$(free_port)
 	mkdir -p "$WORK/nginx/root" "$WORK/nginx/logs" "$WORK/nginx/tmp"
-	curl -s "$GHACCESS_URL/user_permissions?package=$PACKAGE" >"$WORK/nginx/root/user_permissions"
+	curl -s -u "pypicloud:$BACKEND_PASSWORD" "$GHACCESS_URL/user_permissions?package=$PACKAGE" >"$WORK/nginx/root/user_permissions"
 	cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes auto;
 pid $WORK/nginx/nginx.pid;
@@ -168,7 +173,9 @@ measure() {
 	threads=2
 	[ "$connections" -lt 2 ] && threads=1
 	before=$(cpu_ticks "$@")
-	wrk -t"$threads" -c"$connections" -d"${SECONDS_EACH}s" --latency "$url" >"$WORK/wrk.out" 2>&1
+	# pypicloud sends its backend credentials with every call (nginx ignores them).
+	wrk -t"$threads" -c"$connections" -d"${SECONDS_EACH}s" --latency \
+		-H "Authorization: $BACKEND_AUTHORIZATION" "$url" >"$WORK/wrk.out" 2>&1
 	after=$(cpu_ticks "$@")
 	python3 bench/http_report.py row "$label" "$connections" "$WORK/wrk.out" \
 		"$((after - before))" >>"$WORK/rows"

@@ -122,12 +122,18 @@ cat <<EOF
 ghaccess serve is answering on http://127.0.0.1:$PORT for the organization "acme"
 (the worked example of docs/access-model.md), backed by a GitHub stand-in at $GITHUB.
 
-pypicloud: put these lines in the [app:main] section of its server.ini
+pypicloud: put these lines in its server.ini
 
+    [app:main]
     pypi.auth = remote
     auth.backend_server = http://127.0.0.1:$PORT
     auth.user = pypicloud
     auth.password = $BACKEND_PASSWORD
+    # Empty: packages that no repository declares are for admins only
+    # (pypicloud's default lets every logged-in user read them).
+    pypi.default_read =
+    # One /verify call less per request (pyramid_tm 2.4 and later).
+    tm.annotate_user = false
 
 Try it:
 

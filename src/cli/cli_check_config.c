@@ -22,7 +22,8 @@ print_help(void)
 	       "  -c, --config FILE   the ghaccess .ini file or pypicloud server.ini\n"
 	       "  -h, --help          show this help\n\n"
 	       "Prints the effective configuration (defaults included, secrets masked)\n"
-	       "and exits 0, or prints the first problem and exits 2.\n",
+	       "and exits 0, or prints the first problem and exits 2.  Says so when\n"
+	       "the pypicloud protocol is off (no backend credentials).\n",
 	       cli_check_config_command.name, cli_check_config_command.usage,
 	       cli_check_config_command.summary);
 	return CLI_EXIT_OK;
@@ -83,6 +84,8 @@ run_check_config(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	config_print(config, stdout);
+	if (!config_backend_credentials_set(config))
+		printf("\n# %s\n", config_backend_hint(config));
 	printf("# configuration OK\n");
 	config_free(config);
 	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;

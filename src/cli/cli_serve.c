@@ -80,6 +80,14 @@ block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Say at start and after each reload when the pypicloud protocol is off. */
+static void
+log_pypicloud_state(const struct config *config)
+{
+	if (!config_backend_credentials_set(config))
+		ga_log(GA_LOG_WARN, config_backend_hint(config), (char *)NULL);
+}
+
 static void
 wait_for_signals(struct service *service, const sigset_t *set)
 {
@@ -97,6 +105,8 @@ wait_for_signals(struct service *service, const sigset_t *set)
 		if (service_reload(service, &err) != GA_OK)
 			ga_log(GA_LOG_ERROR, "reload failed; keeping the running configuration",
 			       "error", err.message, (char *)NULL);
+		else
+			log_pypicloud_state(service_config(service));
 	}
 }
 
@@ -128,6 +138,7 @@ serve(const struct serve_options *options, struct config *config)
 	snprintf(port, sizeof(port), "%u", http_server_port(server));
 	ga_log(GA_LOG_INFO, "listening", "address", service_config(service)->listen,
 	       "port", port, "version", GHACCESS_VERSION, (char *)NULL);
+	log_pypicloud_state(service_config(service));
 	wait_for_signals(service, &signals);
 	http_server_stop(server);
 	service_destroy(service);

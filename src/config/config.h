@@ -28,18 +28,24 @@
  * so that systemd's LoadCredential= works with bare names; otherwise it is
  * relative to the working directory.
  *
- * A pypicloud server.ini is recognised by its [app:main] section: there the
- * keys auth.otc.github.{organization, token, repo_pattern, repo_include_list,
- * repo_exclude_list, cache.backend, cache.expiration, cache.memcache.url}
- * (case-insensitive, as Python's configparser) set the same fields as
- * [github] and [cache]; every other key and every other section is ignored.
- * A file may mix both forms, but a setting may be given only once.
+ * A pypicloud server.ini is recognised by a PasteDeploy section ([app:...],
+ * [pipeline:...], [server:...], ...) and read as PasteDeploy hands it to
+ * pypicloud (config_paste.c): from the application section of "main",
+ * auth.user and auth.password are [server] backend_user and
+ * backend_password, and the seed plugin's auth.otc.github.{organization,
+ * token, repo_pattern, repo_include_list, repo_exclude_list, cache.backend,
+ * cache.expiration, cache.memcache.url} set the same fields as [github]
+ * and [cache]; configparser's rules apply there (no inline comments,
+ * %(name)s interpolation, exact keys), and pypicloud's PPC_* environment
+ * variables win over the file.  ghaccess's own settings are in
+ * [ghaccess:github], [ghaccess:cache]...; a bare [github] or [server] in a
+ * server.ini is an error.  A setting may be given only once.
  *
  * Error messages (GA_EINVAL unless said otherwise; err->line is set for the
  * first three forms):
  *   FILE:LINE: [SECTION] KEY: PROBLEM    a bad value, unknown or repeated key,
  *                                        an unreadable *_file (GA_EIO)
- *   FILE:LINE: [SECTION]: unknown section (only when there is no [app:main])
+ *   FILE:LINE: [SECTION]: unknown section (not in a server.ini)
  *   FILE:LINE: PROBLEM                   syntax error, key outside a section
  *   FILE: [SECTION] KEY: PROBLEM         a required key missing
  *   FILE: PROBLEM                        unreadable file (GA_EIO), too big...
@@ -101,6 +107,7 @@ struct config_list {
 
 struct config {
 	char *path;			/* the file it was read from */
+	bool server_ini;		/* it was a pypicloud server.ini */
 
 	/* [github] */
 	char *organization;
@@ -179,6 +186,20 @@ struct config *config_new_defaults(void);
  * secrets shown as "********" (empty when unset).
  */
 void config_print(const struct config *config, FILE *out);
+
+/*
+ * Whether backend credentials are configured ([server] backend_user with a
+ * password; auth.user and auth.password in a server.ini).  The pypicloud
+ * protocol is served only then: it lists members, teams and packages and
+ * tests tokens, so it never answers an anonymous caller.
+ */
+bool config_backend_credentials_set(const struct config *config);
+
+/*
+ * How to turn the pypicloud protocol on, in the words of the file's kind
+ * (a static sentence, for logs and check-config).
+ */
+const char *config_backend_hint(const struct config *config);
 
 /* true when list holds name (exact comparison). */
 bool config_list_contains(const struct config_list *list, const char *name);

@@ -105,6 +105,59 @@ void config_format_bytes(long long bytes, char out[32]);
 /* A relative path joined to $CREDENTIALS_DIRECTORY when that is set; new string. */
 char *config_resolve_credential_path(const char *path);
 
+/* --- a pypicloud server.ini as PasteDeploy reads it (config_paste.c) --- */
+
+/* Why PasteDeploy would not give pypicloud a value: a message without the
+ * value (it may be a secret), and its line (0: the whole file). */
+struct paste_problem {
+	char text[CONFIG_PROBLEM_MAX];
+	int line;
+};
+
+/* The sections and keys of a server.ini that PasteDeploy may read. */
+struct paste_ini;
+
+struct paste_ini *paste_ini_new(const char *path);
+void paste_ini_free(struct paste_ini *ini);
+
+/* A section header as read (any section but ghaccess's own). */
+void paste_ini_section(struct paste_ini *ini, const char *section, int line);
+
+/* A key as configparser reads it (inline comments kept), or (continuation)
+ * one more line of the key's value. */
+void paste_ini_add(struct paste_ini *ini, const char *section, const char *name,
+		   const char *value, int line, bool continuation);
+
+/* Follow PasteDeploy from the application "main" (pipelines, filter-apps)
+ * to the [app:NAME] section whose keys pypicloud gets as settings. */
+bool paste_ini_find_app(struct paste_ini *ini, struct paste_problem *problem);
+
+/* The section found, spelled as in the file; NULL before. */
+const char *paste_ini_app(const struct paste_ini *ini);
+
+/* What would stop PasteDeploy itself: a repeated section or key, a value
+ * of [DEFAULT] or of the application section that does not interpolate. */
+bool paste_ini_check(const struct paste_ini *ini, struct paste_problem *problem);
+
+enum paste_found {
+	PASTE_ABSENT = 0,
+	PASTE_IN_APP,		/* in the application section (or get KEY = VAR) */
+	PASTE_IN_DEFAULT,	/* only in [DEFAULT]: pypicloud does not see it */
+	PASTE_ERROR,		/* problem says why */
+};
+
+struct paste_value {
+	char *value;		/* interpolated; the caller frees it (ga_secret_free) */
+	const char *section;	/* where it was found, as spelled */
+	const char *name;
+	int line;
+};
+
+/* The value of key (case-sensitive, as PasteDeploy keeps case) for
+ * pypicloud's settings. */
+enum paste_found paste_ini_get(const struct paste_ini *ini, const char *key,
+			       struct paste_value *out, struct paste_problem *problem);
+
 config_check_fn config_check_organization;
 config_check_fn config_check_url;
 config_check_fn config_check_regex;

@@ -18,8 +18,14 @@
 #include "util/ga_xalloc.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
-#define SERVER_INI_SECTION "app:main"
 #define SEED_PREFIX "auth.otc.github."
+/* ghaccess's own sections inside a pypicloud server.ini: PasteDeploy never
+ * looks at them ([server] would make its lookup of [server:main]
+ * ambiguous: pserve fails). */
+#define PREFIXED_SECTION "ghaccess:"
+/* pypicloud reads its settings through EnvironSettings: PPC_ + the key in
+ * upper case with dots as underscores wins over the file. */
+#define PYPICLOUD_ENVIRONMENT_PREFIX "PPC_"
 #define TOKEN_ENVIRONMENT "GHACCESS_GITHUB_TOKEN"
 #define UTF8_BOM "\xEF\xBB\xBF"
 
@@ -28,6 +34,7 @@ struct setting {
 	char *value;	/* as written, continuation lines joined by '\n'; wiped when freed */
 	char *origin;	/* "[section] name" as spelled in the file, for messages */
 	int line;	/* 0: not in the file */
+	bool from_app;	/* from pypicloud's settings (server.ini or $PPC_*) */
 };
 
 /* The state of one config_load() call. */
@@ -44,12 +51,20 @@ struct load {
 	bool line_truncated;
 	bool line_indented;
 	bool after_key;			/* a key since the last [section]: inih's prev_name */
+	char raw_line[CONFIG_LINE_MAX + 1];	/* the line before inih cut it up */
 
-	bool has_server_ini_section;
-	bool has_native_section;
+	/* A PasteDeploy section ([app:...], [pipeline:...], [server:...], ...)
+	 * makes the file a pypicloud server.ini. */
+	bool has_paste_section;
+	bool has_native_section;	/* [github] ... */
+	bool has_prefixed_section;	/* [ghaccess:github] ... */
 	bool has_seed_key;
+	int bare_native_line;		/* the first [github] ... */
+	char bare_native[16];
+	int prefixed_line;		/* the first [ghaccess:...] */
 	int unknown_section_line;
 	char unknown_section[64];
+	struct paste_ini *paste;	/* what PasteDeploy would read */
 
 	/* The error with the smallest line wins; errors without a line come last. */
 	enum ga_rc error_code;
@@ -162,17 +177,51 @@ read_config_file(const char *path, struct ga_buf *text, struct ga_err *err)
 	return rc;
 }
 
+static bool
+is_paste_section(const char *name, size_t len)
+{
+	static const char *const prefixes[] = {
+		"app:", "application:", "composite:", "composit:", "pipeline:", "filter-app:",
+		"filter:", "server:", NULL,
+	};
+
+	for (const char *const *prefix = prefixes; *prefix != NULL; prefix++)
+		if (len >= strlen(*prefix) && strncmp(name, *prefix, strlen(*prefix)) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_native_section(const char *name, size_t len)
+{
+	for (const char *const *known = config_sections; *known != NULL; known++)
+		if (len == strlen(*known) && strncmp(name, *known, len) == 0)
+			return true;
+	return false;
+}
+
+static void
+note_unknown_section(struct load *load, const char *name, size_t len)
+{
+	if (load->unknown_section_line != 0)
+		return;
+	load->unknown_section_line = load->line;
+	snprintf(load->unknown_section, sizeof(load->unknown_section), "%.*s", (int)len, name);
+}
+
 /*
  * Watch section headers as inih reads them: inih tells the handler nothing
- * about a section without keys, and whether unknown sections are errors
- * depends on an [app:main] that may come later.
+ * about a section without keys, and whether a section is allowed depends on
+ * the file's kind, which a later section may decide.
  */
 static void
 note_section_header(struct load *load, const char *line)
 {
 	const char *start = line;
 	const char *close;
+	const char *name;
 	size_t len;
+	size_t prefix_len = strlen(PREFIXED_SECTION);
 
 	if (load->line == 1 && strncmp(start, UTF8_BOM, 3) == 0)
 		start += 3;
@@ -185,21 +234,36 @@ note_section_header(struct load *load, const char *line)
 	if (close == NULL)
 		return;		/* inih reports the syntax error */
 	load->after_key = false;
-	len = (size_t)(close - start - 1);
-	if (len == strlen(SERVER_INI_SECTION) && strncmp(start + 1, SERVER_INI_SECTION, len) == 0) {
-		load->has_server_ini_section = true;
+	name = start + 1;
+	len = (size_t)(close - name);
+	if (is_native_section(name, len)) {
+		load->has_native_section = true;
+		if (load->bare_native_line == 0) {
+			load->bare_native_line = load->line;
+			snprintf(load->bare_native, sizeof(load->bare_native), "%.*s", (int)len,
+				 name);
+		}
 		return;
 	}
-	for (const char *const *known = config_sections; *known != NULL; known++) {
-		if (len == strlen(*known) && strncmp(start + 1, *known, len) == 0) {
-			load->has_native_section = true;
+	if (len > prefix_len && strncmp(name, PREFIXED_SECTION, prefix_len) == 0) {
+		if (!is_native_section(name + prefix_len, len - prefix_len)) {
+			note_unknown_section(load, name, len);
 			return;
 		}
+		load->has_prefixed_section = true;
+		if (load->prefixed_line == 0)
+			load->prefixed_line = load->line;
+		return;
 	}
-	if (load->unknown_section_line == 0) {
-		load->unknown_section_line = load->line;
-		snprintf(load->unknown_section, sizeof(load->unknown_section), "%.*s", (int)len,
-			 start + 1);
+	if (is_paste_section(name, len))
+		load->has_paste_section = true;
+	else if (!(len == 7 && strncmp(name, "DEFAULT", 7) == 0))
+		note_unknown_section(load, name, len);
+	{
+		char *section = ga_strndup(name, len);
+
+		paste_ini_section(load->paste, section, load->line);
+		ga_free(section);
 	}
 }
 
@@ -230,35 +294,76 @@ read_line(char *buffer, int size, void *stream)
 	/* A longer line is cut; the rest is skipped, not read as a line of its own. */
 	load->line_truncated = copy_len < content_len;
 	load->line_indented = copy_len > 0 && isspace((unsigned char)buffer[0]);
+	memcpy(load->raw_line, buffer, copy_len + 1 < sizeof(load->raw_line)
+	       ? copy_len + 1 : sizeof(load->raw_line));
+	load->raw_line[sizeof(load->raw_line) - 1] = '\0';
 	note_section_header(load, buffer);
 	return buffer;
 }
 
-/* The row for section/name, or NULL for what is ignored (or an error). */
+/* The native section of "ghaccess:NAME", or NULL. */
+static const char *
+prefixed_native(const char *section)
+{
+	size_t prefix_len = strlen(PREFIXED_SECTION);
+
+	if (strncmp(section, PREFIXED_SECTION, prefix_len) != 0 ||
+	    !config_section_known(section + prefix_len))
+		return NULL;
+	return section + prefix_len;
+}
+
+/* The row of a ghaccess section's key, or NULL (an error for an unknown key). */
 static const struct config_key *
 find_key(struct load *load, const char *section, const char *name)
 {
+	const char *native = prefixed_native(section);
 	const struct config_key *key;
 
 	if (section[0] == '\0') {
 		note_error_at(load, GA_EINVAL, load->line, "%s: key before any [section]", name);
 		return NULL;
 	}
-	if (config_section_known(section)) {
-		key = config_key_find(section, name);
-		if (key == NULL)
-			note_error_at(load, GA_EINVAL, load->line, "[%s] %s: unknown key",
-				      section, name);
-		return key;
-	}
-	/* In a server.ini only the seed's keys matter; pyramid's and pypi.* are not ours. */
-	if (strcmp(section, SERVER_INI_SECTION) != 0
-	    || strncasecmp(name, SEED_PREFIX, strlen(SEED_PREFIX)) != 0)
-		return NULL;
-	key = config_key_find_seed(name + strlen(SEED_PREFIX));
-	if (key != NULL)
-		load->has_seed_key = true;
+	key = config_key_find(native != NULL ? native : section, name);
+	if (key == NULL)
+		note_error_at(load, GA_EINVAL, load->line, "[%s] %s: unknown key", section, name);
 	return key;
+}
+
+/* The value of the line as configparser reads it: everything after the
+ * first '=' or ':' (or the whole continuation line), trimmed, with what
+ * inih takes for an inline comment kept. */
+static void
+configparser_value(const struct load *load, bool continuation, struct ga_buf *out)
+{
+	const char *text = load->raw_line;
+	size_t len;
+
+	if (load->line == 1 && strncmp(text, UTF8_BOM, 3) == 0)
+		text += 3;
+	if (!continuation)
+		text += strcspn(text, "=:") + (text[strcspn(text, "=:")] != '\0');
+	while (isspace((unsigned char)*text))
+		text++;
+	len = strlen(text);
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	ga_buf_append(out, text, len);
+}
+
+/* A key of a section that PasteDeploy may read: kept for later, when the
+ * application section is known. */
+static void
+record_paste_setting(struct load *load, const char *section, const char *name, bool continuation)
+{
+	struct ga_buf value;
+
+	ga_buf_init(&value, 0);
+	configparser_value(load, continuation, &value);
+	paste_ini_add(load->paste, section, name, ga_buf_cstr(&value), load->line, continuation);
+	if (value.data != NULL)
+		explicit_bzero(value.data, value.cap);
+	ga_buf_free(&value);
 }
 
 /* A continuation line: the value goes on after a line break, as in configparser. */
@@ -281,10 +386,15 @@ handle_setting(void *user, const char *section, const char *name, const char *va
 {
 	struct load *load = user;
 	bool continuation = load->line_indented && load->after_key;
-	const struct config_key *key = find_key(load, section, name);
+	const struct config_key *key;
 	struct setting *setting;
 
 	load->after_key = true;
+	if (section[0] != '\0' && !config_section_known(section) && prefixed_native(section) == NULL) {
+		record_paste_setting(load, section, name, continuation);
+		return 1;
+	}
+	key = find_key(load, section, name);
 	if (key == NULL)
 		return 1;
 	setting = &load->settings[key - config_keys];
@@ -308,6 +418,117 @@ handle_setting(void *user, const char *section, const char *name, const char *va
 	return 1;
 }
 
+/* --- a pypicloud server.ini --------------------------------------------- */
+
+/* Put a value taken from pypicloud's settings into row key's setting. */
+static void
+take_app_value(struct load *load, const struct config_key *key, const char *value,
+	       const char *origin, int line)
+{
+	struct setting *setting = &load->settings[key - config_keys];
+
+	load->has_seed_key = true;
+	if (setting->origin != NULL && !setting->from_app) {
+		/* A ghaccess section says it too: which one would win is a guess. */
+		if (line == 0)
+			note_error_at(load, GA_EINVAL, setting->line, "%s: conflicts with %s (set"
+				      " one)", setting->origin, origin);
+		else if (setting->line > line)
+			note_error_at(load, GA_EINVAL, setting->line, "%s: conflicts with %s on"
+				      " line %d (set one)", setting->origin, origin, line);
+		else
+			note_error_at(load, GA_EINVAL, line, "%s: conflicts with %s on line %d"
+				      " (set one)", origin, setting->origin, setting->line);
+		return;
+	}
+	/* pypicloud's environment wins over its file; take it the same way. */
+	ga_secret_free(setting->value);
+	ga_free(setting->origin);
+	setting->value = ga_strdup(value);
+	setting->origin = ga_strdup(origin);
+	setting->line = line;
+	setting->from_app = true;
+}
+
+/* PPC_AUTH_OTC_GITHUB_TOKEN for auth.otc.github.token (pypicloud's util.py). */
+static void
+take_app_environment(struct load *load, const struct config_key *key, const char *app_key)
+{
+	char name[96];
+	const char *value;
+	size_t len = strlen(PYPICLOUD_ENVIRONMENT_PREFIX);
+
+	snprintf(name, sizeof(name), "%s%s", PYPICLOUD_ENVIRONMENT_PREFIX, app_key);
+	for (char *c = name + len; *c != '\0'; c++)
+		*c = *c == '.' ? '_' : (char)toupper((unsigned char)*c);
+	value = getenv(name);
+	if (value != NULL) {
+		char origin[sizeof(name) + 1];
+
+		snprintf(origin, sizeof(origin), "$%s", name);
+		take_app_value(load, key, value, origin, 0);
+	}
+}
+
+/* One key of pypicloud's settings; allow_default: ghaccess alone reads it,
+ * so [DEFAULT] (which pypicloud never sees) may hold it. */
+static void
+read_app_key(struct load *load, const char *app_key, const struct config_key *key,
+	     bool allow_default)
+{
+	struct paste_problem problem = { "", 0 };
+	struct paste_value value;
+	enum paste_found found = paste_ini_get(load->paste, app_key, &value, &problem);
+	char *origin;
+
+	if (found == PASTE_ERROR) {
+		note_error_at(load, GA_EINVAL, problem.line, "%s", problem.text);
+	} else if (found == PASTE_IN_DEFAULT && !allow_default) {
+		note_error_at(load, GA_EINVAL, value.line,
+			      "[DEFAULT] %s: pypicloud does not see [DEFAULT] (PasteDeploy hands it"
+			      " over as global configuration, which pypicloud ignores): set it in"
+			      " [%s]", app_key, paste_ini_app(load->paste));
+	} else if (found != PASTE_ABSENT) {
+		origin = ga_asprintf("[%s] %s", value.section, value.name);
+		take_app_value(load, key, value.value, origin, value.line);
+		ga_free(origin);
+	}
+	ga_secret_free(value.value);
+	take_app_environment(load, key, app_key);
+}
+
+/* ghaccess's sections where PasteDeploy never looks; the settings pypicloud
+ * itself gets, exactly as PasteDeploy hands them over. */
+static void
+read_server_ini(struct load *load)
+{
+	struct paste_problem problem = { "", 0 };
+
+	if (load->bare_native_line != 0)
+		note_error_at(load, GA_EINVAL, load->bare_native_line,
+			      "[%s]: in a pypicloud server.ini write [" PREFIXED_SECTION "%s]%s",
+			      load->bare_native, load->bare_native,
+			      strcmp(load->bare_native, "server") == 0
+			      ? " ([server] makes PasteDeploy's lookup of [server:main] ambiguous:"
+				" pserve fails)" : ", where PasteDeploy never looks");
+	if (!paste_ini_find_app(load->paste, &problem) || !paste_ini_check(load->paste, &problem)) {
+		note_error_at(load, GA_EINVAL, problem.line, "%s", problem.text);
+		return;
+	}
+	for (size_t i = 0; i < config_key_count; i++) {
+		char *app_key;
+
+		if (config_keys[i].seed_name == NULL)
+			continue;
+		app_key = ga_asprintf(SEED_PREFIX "%s", config_keys[i].seed_name);
+		read_app_key(load, app_key, &config_keys[i], true);
+		ga_free(app_key);
+	}
+	/* pypicloud's own credentials for the remote backend are ours. */
+	read_app_key(load, "auth.user", config_key_find("server", "backend_user"), false);
+	read_app_key(load, "auth.password", config_key_find("server", "backend_password"), false);
+}
+
 static void
 parse_text(struct load *load)
 {
@@ -319,13 +540,23 @@ parse_text(struct load *load)
 			      "syntax error: expected [section], key = value or a comment");
 	else if (syntax_error_line < 0)
 		note_error(load, GA_ENOMEM, "inih failed (%d)", syntax_error_line);
-	if (load->unknown_section_line != 0 && !load->has_server_ini_section)
-		note_error_at(load, GA_EINVAL, load->unknown_section_line,
-			      "[%s]: unknown section", load->unknown_section);
-	if (!load->has_native_section && !load->has_seed_key)
+	if (load->has_paste_section) {
+		load->config->server_ini = true;
+		read_server_ini(load);
+	} else {
+		if (load->unknown_section_line != 0)
+			note_error_at(load, GA_EINVAL, load->unknown_section_line,
+				      "[%s]: unknown section", load->unknown_section);
+		if (load->prefixed_line != 0)
+			note_error_at(load, GA_EINVAL, load->prefixed_line,
+				      "[ghaccess:...] sections belong in a pypicloud server.ini;"
+				      " in a ghaccess file write the section without the prefix");
+	}
+	if (!load->has_native_section && !load->has_prefixed_section && !load->has_seed_key)
 		note_error(load, GA_EINVAL,
 			   "no ghaccess settings: expected a [github] section or, in a pypicloud"
-			   " server.ini, auth.otc.github.* keys in [app:main]");
+			   " server.ini, auth.otc.github.* keys in [app:main] or a [ghaccess:github]"
+			   " section");
 }
 
 /* --- values and their combinations -------------------------------------- */
@@ -409,9 +640,11 @@ check_combinations(struct load *load)
 	check_needs(load, "github", "app_installation_id", config->app_client_id != NULL,
 		    "app_client_id");
 	check_needs(load, "server", "backend_user", has_password,
-		    "backend_password or backend_password_file");
+		    setting_of(load, "server", "backend_user")->from_app
+		    ? "auth.password" : "backend_password or backend_password_file");
 	check_needs(load, "server", "backend_password", config->backend_user != NULL,
-		    "backend_user");
+		    setting_of(load, "server", "backend_password")->from_app
+		    ? "auth.user" : "backend_user");
 	check_needs(load, "server", "backend_password_file", config->backend_user != NULL,
 		    "backend_user");
 	check_cache_times(load);
@@ -429,18 +662,23 @@ static void
 check_required(struct load *load)
 {
 	const struct config *config = load->config;
+	const char *prefix = config->server_ini ? PREFIXED_SECTION : "";
 
 	if (config->organization == NULL)
-		note_error(load, GA_EINVAL, "[github] organization: required");
+		note_error(load, GA_EINVAL, config->server_ini
+			   ? "[%s] " SEED_PREFIX "organization: required (or [%sgithub] organization)"
+			   : "[%s%sgithub] organization: required",
+			   config->server_ini ? paste_ini_app(load->paste) : "", prefix);
 	if (config->token == NULL && config->token_file == NULL
 	    && token_from_environment() == NULL && config->app_client_id == NULL)
 		note_error(load, GA_EINVAL,
-			   "[github] token: required (or token_file, $" TOKEN_ENVIRONMENT
-			   ", or app_client_id with app_private_key_file)");
+			   "[%sgithub] token: required (or token_file, $" TOKEN_ENVIRONMENT
+			   ", or app_client_id with app_private_key_file%s)", prefix,
+			   config->server_ini ? "; in [app:main] " SEED_PREFIX "token" : "");
 	if (config->cache_backend == CONFIG_CACHE_MEMCACHE && config->secret_file == NULL)
 		note_error(load, GA_EINVAL,
-			   "[cache] secret_file: required with backend = memcache"
-			   " (the key that protects the shared entries)");
+			   "[%scache] secret_file: required with backend = memcache"
+			   " (the key that protects the shared entries)", prefix);
 }
 
 /* GitHub Enterprise serves GraphQL at /api/graphql beside REST's /api/v3. */
@@ -528,6 +766,7 @@ load_free(struct load *load)
 		ga_free(load->settings[i].origin);
 	}
 	ga_free(load->settings);
+	paste_ini_free(load->paste);
 	config_free(load->config);
 }
 
@@ -546,6 +785,7 @@ config_load(const char *path, struct config **out, struct ga_err *err)
 	load.text = ga_buf_cstr(&text);
 	load.text_len = text.len;
 	load.settings = ga_calloc(config_key_count, sizeof(*load.settings));
+	load.paste = paste_ini_new(path);
 	load.config = config_new_defaults();
 	load.config->path = ga_strdup(path);
 

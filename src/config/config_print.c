@@ -84,6 +84,23 @@ format_value(const struct config *config, const struct config_key *key, struct g
 	}
 }
 
+bool
+config_backend_credentials_set(const struct config *config)
+{
+	return config->backend_user != NULL && config->backend_user[0] != '\0' &&
+	       config->backend_password != NULL && config->backend_password[0] != '\0';
+}
+
+const char *
+config_backend_hint(const struct config *config)
+{
+	if (config->server_ini)
+		return "the pypicloud protocol is off (404): set auth.user and auth.password in"
+		       " pypicloud's [app:main] to turn it on";
+	return "the pypicloud protocol is off (404): set [server] backend_user and"
+	       " backend_password_file (pypicloud's auth.user and auth.password) to turn it on";
+}
+
 void
 config_print(const struct config *config, FILE *out)
 {

@@ -74,8 +74,9 @@ struct http_route {
 struct http_frontend {
 	const char *name;
 	const struct http_route *routes;
-	/* Demand the [server] backend_user credentials, when configured
-	 * (the pypicloud protocol); 401 without them. */
+	/* Demand the backend credentials ([server] backend_user and its
+	 * password: the pypicloud protocol).  401 without them; while none
+	 * are configured every route of the front end answers 404 (off). */
 	bool backend_auth;
 	/* Largest request body read into memory for the handler; 0: a
 	 * request with a body is refused (413). */

@@ -17,21 +17,39 @@
  *
  *   users   owners (admin level; read only when archived), then direct
  *           collaborators who are members (not owners again);
- *   groups  "authenticated" with the base permission (every member can
- *           log in, nobody else can), then every team with a grant on the
- *           repository; a member gets the principal group:<team> for each
- *           of its teams and their ancestors (/groups), which carries a
- *           parent team's grant to child teams' members.
+ *   groups  the members group (BASE_GROUP) with the base permission, then
+ *           every team with a grant on the repository; a member gets the
+ *           principal group:<g> for BASE_GROUP and for each of its teams
+ *           and their ancestors (/groups), which carries a parent team's
+ *           grant to child teams' members.
  *
- * A team whose key pypicloud would read as a special principal is written
- * as "group:<key>".  A known package always has an entry: when both lists
- * would be empty, "authenticated": [] stops pypicloud's default_read.  The
- * per-package answers and the per-user / per-group inverses are all
- * produced by the two enumerators below, so they agree by construction.
+ * The base permission is a group that lists every current member, not
+ * pypicloud's "authenticated": pypicloud gives that principal to anyone
+ * with a web session, and sessions never ask /verify again, so a member
+ * who left would keep the base permission through an old session.  A
+ * leaver is in no group at all.
+ *
+ * Names.  pypicloud turns each name of /groups?username= into the
+ * principal "group:<name>", and each key of /group_permissions into a
+ * principal with its group_to_principal.  So:
+ *   - a team is named, in every answer (/groups, /group_members,
+ *     /group_package_permissions, /user_data), by its key (slug or display
+ *     name), except that a key starting with "ghaccess:" becomes
+ *     "ghaccess:team:<key>": no team is ever named BASE_GROUP;
+ *   - in /group_permissions a name that group_to_principal would read as a
+ *     special principal (everyone, authenticated, system.*, group:*) is
+ *     written "group:<name>", which is the principal of exactly that
+ *     team's members.
+ *
+ * A known package always has an entry: when both lists would be empty,
+ * BASE_GROUP: [] stops pypicloud's default_read.  The per-package answers
+ * and the per-user / per-group inverses are all produced by the two
+ * enumerators below, so they agree by construction.
  */
 
 struct pypicloud_entry {
-	const char *key;	/* login, or group key as written */
+	const char *key;	/* login, or group key as written in /group_permissions */
+	const char *name;	/* login, or group name as /groups gives it */
 	bool read;
 	bool write;
 };
@@ -48,6 +66,7 @@ struct pypicloud_package {
 /* Derived once per snapshot (service_derivation). */
 struct pypicloud_data {
 	size_t team_count;
+	char **team_names;		/* each team's name in /groups and the other answers */
 	char **team_keys;		/* each team's key as written in /group_permissions */
 	size_t package_count;
 	struct pypicloud_package *packages;
@@ -55,9 +74,13 @@ struct pypicloud_data {
 	struct MHD_Response *all_groups;
 };
 
-#define BASE_GROUP "authenticated"
+/* The group of every current member, holding the base permission.  Its
+ * prefix is reserved: a team key that starts with it is renamed. */
+#define RESERVED_PREFIX "ghaccess:"
+#define BASE_GROUP RESERVED_PREFIX "members"
+#define RENAMED_TEAM_PREFIX RESERVED_PREFIX "team:"
 
-/* ---- the entries of a package -------------------------------------- */
+/* ---- names ----------------------------------------------------------- */
 
 /* Keys pypicloud maps to something other than group:<key> (its
  * group_to_principal), and which must therefore be prefixed. */
@@ -67,6 +90,41 @@ is_special_principal(const char *key)
 	return strcmp(key, "everyone") == 0 || strcmp(key, "authenticated") == 0 ||
 	       strncmp(key, "group:", 6) == 0 || strncmp(key, "system.", 7) == 0;
 }
+
+static bool
+has_prefix(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* A team's name in pypicloud's answers (new string). */
+static char *
+team_name(const char *key)
+{
+	return has_prefix(key, RESERVED_PREFIX) ? ga_asprintf(RENAMED_TEAM_PREFIX "%s", key)
+						 : ga_strdup(key);
+}
+
+/* A name as written in /group_permissions (new string). */
+static char *
+written_key(const char *name)
+{
+	return is_special_principal(name) ? ga_asprintf("group:%s", name) : ga_strdup(name);
+}
+
+/* The team a name of our answers stands for, or -1 (BASE_GROUP too). */
+static long
+find_team(const struct org_snapshot *snapshot, const char *name)
+{
+	if (has_prefix(name, RENAMED_TEAM_PREFIX)) {
+		name += strlen(RENAMED_TEAM_PREFIX);
+		return has_prefix(name, RESERVED_PREFIX) ? org_snapshot_find_group(snapshot, name)
+							 : -1;
+	}
+	return has_prefix(name, RESERVED_PREFIX) ? -1 : org_snapshot_find_group(snapshot, name);
+}
+
+/* ---- the entries of a package -------------------------------------- */
 
 static size_t
 for_each_user_entry(const struct org_snapshot *snapshot, long package, entry_fn fn,
@@ -80,7 +138,7 @@ for_each_user_entry(const struct org_snapshot *snapshot, long package, entry_fn 
 	struct pypicloud_entry entry;
 
 	for (size_t i = 0; i < owner_count; i++) {
-		entry.key = org_snapshot_member_login(snapshot, owners[i]);
+		entry.key = entry.name = org_snapshot_member_login(snapshot, owners[i]);
 		entry.read = true;
 		entry.write = !archived;
 		fn(context, &entry);
@@ -96,7 +154,7 @@ for_each_user_entry(const struct org_snapshot *snapshot, long package, entry_fn 
 		org_level_permissions(grants[i].level, &entry.read, &entry.write);
 		if (!entry.read)
 			continue;
-		entry.key = org_snapshot_member_login(snapshot, member);
+		entry.key = entry.name = org_snapshot_member_login(snapshot, member);
 		entry.write = entry.write && !archived;
 		fn(context, &entry);
 		count++;
@@ -123,7 +181,7 @@ for_each_group_entry(const struct org_snapshot *snapshot, const struct pypicloud
 
 	org_level_permissions(org_snapshot_base_permission(snapshot), &entry.read, &entry.write);
 	if (entry.read) {
-		entry.key = BASE_GROUP;
+		entry.key = entry.name = BASE_GROUP;
 		entry.write = entry.write && !archived;
 		fn(context, &entry);
 		count++;
@@ -138,13 +196,14 @@ for_each_group_entry(const struct org_snapshot *snapshot, const struct pypicloud
 		if (!entry.read)
 			continue;
 		entry.key = data->team_keys[team];
+		entry.name = data->team_names[team];
 		entry.write = entry.write && !archived;
 		fn(context, &entry);
 		count++;
 	}
 	if (count == 0 && for_each_user_entry(snapshot, package, count_entry, &users) == 0) {
 		/* Two empty objects would make pypicloud apply default_read. */
-		entry.key = BASE_GROUP;
+		entry.key = entry.name = BASE_GROUP;
 		entry.read = entry.write = false;
 		fn(context, &entry);
 	}
@@ -188,17 +247,15 @@ package_object(const struct org_snapshot *snapshot, const struct pypicloud_data 
 }
 
 static char *
-all_groups_array(const struct org_snapshot *snapshot)
+all_groups_array(const struct pypicloud_data *data)
 {
 	struct ga_buf buf;
-	size_t count = org_snapshot_team_count(snapshot);
 
 	ga_buf_init(&buf, 0);
-	ga_buf_append_char(&buf, '[');
-	for (size_t team = 0; team < count; team++) {
-		if (team > 0)
-			ga_buf_append_char(&buf, ',');
-		http_json_string(&buf, org_snapshot_group_key(snapshot, (long)team));
+	ga_buf_append_str(&buf, "[\"" BASE_GROUP "\"");
+	for (size_t team = 0; team < data->team_count; team++) {
+		ga_buf_append_char(&buf, ',');
+		http_json_string(&buf, data->team_names[team]);
 	}
 	ga_buf_append_char(&buf, ']');
 	return ga_buf_steal(&buf);
@@ -219,11 +276,14 @@ pypicloud_data_destroy(void *opaque)
 		ga_free(package->users_body);
 		ga_free(package->groups_body);
 	}
-	for (size_t i = 0; i < data->team_count; i++)
+	for (size_t i = 0; i < data->team_count; i++) {
+		ga_free(data->team_names[i]);
 		ga_free(data->team_keys[i]);
+	}
 	if (data->all_groups != NULL)
 		MHD_destroy_response(data->all_groups);
 	ga_free(data->all_groups_body);
+	ga_free(data->team_names);
 	ga_free(data->team_keys);
 	ga_free(data->packages);
 	ga_free(data);
@@ -236,12 +296,11 @@ pypicloud_data_build(const struct org_snapshot *snapshot, const struct config *c
 
 	(void)config;
 	data->team_count = org_snapshot_team_count(snapshot);
+	data->team_names = ga_calloc(data->team_count, sizeof(*data->team_names));
 	data->team_keys = ga_calloc(data->team_count, sizeof(*data->team_keys));
 	for (size_t team = 0; team < data->team_count; team++) {
-		const char *key = org_snapshot_group_key(snapshot, (long)team);
-
-		data->team_keys[team] = is_special_principal(key) ? ga_asprintf("group:%s", key)
-								 : ga_strdup(key);
+		data->team_names[team] = team_name(org_snapshot_group_key(snapshot, (long)team));
+		data->team_keys[team] = written_key(data->team_names[team]);
 	}
 	data->package_count = org_snapshot_package_count(snapshot);
 	data->packages = ga_calloc(data->package_count, sizeof(*data->packages));
@@ -255,7 +314,7 @@ pypicloud_data_build(const struct org_snapshot *snapshot, const struct config *c
 		package->groups = http_json_response_create(package->groups_body,
 							    strlen(package->groups_body), true);
 	}
-	data->all_groups_body = all_groups_array(snapshot);
+	data->all_groups_body = all_groups_array(data);
 	data->all_groups = http_json_response_create(data->all_groups_body,
 						     strlen(data->all_groups_body), true);
 	return data;
@@ -314,17 +373,20 @@ append_login_array(struct ga_buf *buf, const struct org_snapshot *snapshot, cons
 	ga_buf_append_char(buf, ']');
 }
 
+/* A member's groups: BASE_GROUP, then its teams and their ancestors. */
 static void
-append_group_array(struct ga_buf *buf, const struct org_snapshot *snapshot, long member)
+append_group_array(struct ga_buf *buf, const struct org_snapshot *snapshot,
+		   const struct pypicloud_data *data, long member)
 {
 	size_t count = 0;
 	const long *teams = org_snapshot_member_groups(snapshot, member, &count);
 
-	ga_buf_append_char(buf, '[');
+	ga_buf_append_str(buf, "[\"" BASE_GROUP "\"");
 	for (size_t i = 0; i < count; i++) {
-		if (i > 0)
-			ga_buf_append_char(buf, ',');
-		http_json_string(buf, org_snapshot_group_key(snapshot, teams[i]));
+		if (teams[i] < 0 || (size_t)teams[i] >= data->team_count)
+			continue;
+		ga_buf_append_char(buf, ',');
+		http_json_string(buf, data->team_names[teams[i]]);
 	}
 	ga_buf_append_char(buf, ']');
 }
@@ -395,8 +457,22 @@ handle_groups(struct http_request *request)
 		return;
 	}
 	ga_buf_init(&buf, 0);
-	append_group_array(&buf, snapshot, member);
+	append_group_array(&buf, snapshot, data, member);
 	respond_buffer(request, &buf);
+}
+
+static void
+append_all_logins(struct ga_buf *buf, const struct org_snapshot *snapshot)
+{
+	size_t count = org_snapshot_member_count(snapshot);
+
+	ga_buf_append_char(buf, '[');
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			ga_buf_append_char(buf, ',');
+		http_json_string(buf, org_snapshot_member_login(snapshot, (long)i));
+	}
+	ga_buf_append_char(buf, ']');
 }
 
 static void
@@ -411,7 +487,13 @@ handle_group_members(struct http_request *request)
 
 	get_param(request, "group", &param);
 	snapshot = param.state == HTTP_PARAM_VALID ? request_snapshot(request, NULL) : NULL;
-	team = snapshot ? org_snapshot_find_group(snapshot, param.value) : -1;
+	if (snapshot != NULL && strcmp(param.value, BASE_GROUP) == 0) {
+		ga_buf_init(&buf, 0);
+		append_all_logins(&buf, snapshot);
+		respond_buffer(request, &buf);
+		return;
+	}
+	team = snapshot ? find_team(snapshot, param.value) : -1;
 	if (team < 0) {
 		http_respond_constant(request, HTTP_JSON_EMPTY_ARRAY);
 		return;
@@ -471,10 +553,12 @@ handle_group_permissions(struct http_request *request)
 	respond_package(request, false);
 }
 
-/* Collects the packages in which one key has an entry (the inverses). */
+/* Collects the packages in which one name has an entry (the inverses):
+ * a group is asked for by its name as /groups gives it, which for an
+ * escaped team differs from its key in /group_permissions. */
 struct inverse_writer {
 	struct ga_buf *buf;
-	const char *key;
+	const char *name;
 	const char *package;
 	size_t written;
 };
@@ -484,7 +568,7 @@ write_inverse_entry(void *context, const struct pypicloud_entry *entry)
 {
 	struct inverse_writer *writer = context;
 
-	if (strcmp(entry->key, writer->key) != 0)
+	if (strcmp(entry->name, writer->name) != 0)
 		return;
 	if (writer->written++ > 0)
 		ga_buf_append_char(writer->buf, ',');
@@ -510,7 +594,7 @@ respond_inverse(struct http_request *request, const char *param_name, bool users
 		http_respond_constant(request, HTTP_JSON_EMPTY_ARRAY);
 		return;
 	}
-	writer.key = param.value;
+	writer.name = param.value;
 	ga_buf_init(&buf, 0);
 	ga_buf_append_char(&buf, '[');
 	for (size_t i = 0; i < data->package_count; i++) {
@@ -537,16 +621,16 @@ handle_group_package_permissions(struct http_request *request)
 }
 
 static void
-append_user_data(struct ga_buf *buf, const struct org_snapshot *snapshot, long member,
-		 bool with_groups)
+append_user_data(struct ga_buf *buf, const struct org_snapshot *snapshot,
+		 const struct pypicloud_data *data, long member)
 {
 	ga_buf_append_str(buf, "{\"username\":");
 	http_json_string(buf, org_snapshot_member_login(snapshot, member));
 	ga_buf_append_str(buf, org_snapshot_member_is_owner(snapshot, member)
 			       ? ",\"admin\":true" : ",\"admin\":false");
-	if (with_groups) {
+	if (data != NULL) {
 		ga_buf_append_str(buf, ",\"groups\":");
-		append_group_array(buf, snapshot, member);
+		append_group_array(buf, snapshot, data, member);
 	}
 	ga_buf_append_char(buf, '}');
 }
@@ -555,12 +639,13 @@ static void
 handle_user_data(struct http_request *request)
 {
 	struct http_param param;
+	const struct pypicloud_data *data = NULL;
 	const struct org_snapshot *snapshot;
 	struct ga_buf buf;
 	long member;
 
 	get_param(request, "username", &param);
-	snapshot = param.state != HTTP_PARAM_INVALID ? request_snapshot(request, NULL) : NULL;
+	snapshot = param.state != HTTP_PARAM_INVALID ? request_snapshot(request, &data) : NULL;
 	if (snapshot == NULL) {
 		http_respond_constant(request, param.state == HTTP_PARAM_ABSENT
 					       ? HTTP_JSON_EMPTY_ARRAY : HTTP_JSON_NULL);
@@ -574,7 +659,7 @@ handle_user_data(struct http_request *request)
 		for (size_t i = 0; i < count; i++) {
 			if (i > 0)
 				ga_buf_append_char(&buf, ',');
-			append_user_data(&buf, snapshot, (long)i, false);
+			append_user_data(&buf, snapshot, NULL, (long)i);
 		}
 		ga_buf_append_char(&buf, ']');
 		respond_buffer(request, &buf);
@@ -586,7 +671,7 @@ handle_user_data(struct http_request *request)
 		http_respond_constant(request, HTTP_JSON_NULL);
 		return;
 	}
-	append_user_data(&buf, snapshot, member, true);
+	append_user_data(&buf, snapshot, data, member);
 	respond_buffer(request, &buf);
 }
 

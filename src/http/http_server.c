@@ -281,7 +281,8 @@ count_authorization(void *cls, enum MHD_ValueKind kind, const char *key, const c
 }
 
 /* The caller's Basic credentials against [server] backend_user and
- * backend_password, in constant time; true when none are configured. */
+ * backend_password, in constant time; false when none are configured
+ * (admit_request answers 404 before asking, this is the second lock). */
 static bool
 backend_credentials_ok(const struct config *config, struct MHD_Connection *connection)
 {
@@ -290,8 +291,8 @@ backend_credentials_ok(const struct config *config, struct MHD_Connection *conne
 	unsigned headers = 0;
 	bool user_ok, password_ok;
 
-	if (config->backend_user == NULL)
-		return true;
+	if (!config_backend_credentials_set(config))
+		return false;
 	/* Two Authorization headers: which one would a proxy have checked? */
 	MHD_get_connection_values(connection, MHD_HEADER_KIND, count_authorization, &headers);
 	if (headers != 1)
@@ -351,6 +352,11 @@ admit_request(struct http_request_private *glue)
 	const struct config *config = service_config(request->service);
 
 	if (!find_route(glue->server, request->path, &glue->frontend, &glue->route))
+		http_respond_error(request, MHD_HTTP_NOT_FOUND, "not found");
+	else if (glue->frontend->backend_auth && !config_backend_credentials_set(config))
+		/* The pypicloud protocol tells who is who and tests tokens: it is
+		 * off (as if absent) until backend credentials are configured.
+		 * Checked per request, so that a reload turns it on or off. */
 		http_respond_error(request, MHD_HTTP_NOT_FOUND, "not found");
 	else if ((glue->route->methods & method_bit(request->method)) == 0)
 		http_respond_error(request, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");

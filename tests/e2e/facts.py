@@ -10,15 +10,12 @@ Used by test_faults.py and load.py.
 import http.client
 import threading
 
-from harness import http_get
-
-
 def tokens(scenario):
     return {user["login"]: user["tokens"][0] for user in scenario["users"] if user.get("tokens")}
 
 
 def get_json(server, path, **params):
-    response = http_get(server.url, path, params=params)
+    response = server.get(path, params=params)
     assert response.status == 200, "%s %r: %r" % (path, params, response)
     return response.json()
 

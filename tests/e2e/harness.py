@@ -393,15 +393,21 @@ def scenario_settings(standin, **cache):
     return settings
 
 
+# The backend credentials every server gets unless a test says otherwise:
+# without them the pypicloud protocol is off (404).
+BACKEND = ("pypicloud", "e2e-backend-password-never-logged")
+
+
 class Ghaccess(Process):
     """`ghaccess serve` with a generated configuration on a free port.
 
     settings: sections as for ini_text (see scenario_settings); the server's
-    listen address is filled in.  backend: a (user, password) pair to
-    configure as backend credentials, used by get()/json() from then on.
+    listen address is filled in.  backend: the (user, password) pair
+    configured as backend credentials (BACKEND by default; None: none, so
+    the pypicloud protocol is off), used by get()/json().
     """
 
-    def __init__(self, settings, name="ghaccess", backend=None, snapshot=None, args=(),
+    def __init__(self, settings, name="ghaccess", backend=BACKEND, snapshot=None, args=(),
                  env=None, wrapper=None):
         super().__init__(name)
         # A command to run the server under (valgrind); GHACCESS_WRAPPER by default.

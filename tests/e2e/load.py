@@ -52,8 +52,9 @@ WRK_SCRIPT = """
 local requests = {}
 local i = 0
 init = function(args)
-  requests[1] = wrk.format("GET", "/user_permissions?package=acme-core")
-  requests[2] = wrk.format("GET", "/verify?username=bob&password=%(bob)s")
+  local backend = {["Authorization"] = "%(backend)s"}
+  requests[1] = wrk.format("GET", "/user_permissions?package=acme-core", backend)
+  requests[2] = wrk.format("GET", "/verify?username=bob&password=%(bob)s", backend)
   requests[3] = wrk.format("GET", "/simple/acme-core/", {["Authorization"] = "%(dave)s"})
 end
 request = function()
@@ -133,7 +134,8 @@ def run(seconds, connections):
         script = os.path.join(workdir(), "load.lua")
         with open(script, "w", encoding="utf-8") as file:
             file.write(WRK_SCRIPT % {"bob": urllib.parse.quote(secret["bob"]),
-                                     "dave": basic_auth("dave", secret["dave"])})
+                                     "dave": basic_auth("dave", secret["dave"]),
+                                     "backend": basic_auth(*server.backend)})
         syncs_before = server.health()[1]["syncs"]
         sampler = Sampler(server, scenario, good, exact=True)
         halt = threading.Event()

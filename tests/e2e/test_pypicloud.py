@@ -19,13 +19,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    GHACCESS, Ghaccess, Standin, free_port, ini_text, load_scenario, raw_exchange,
+    BACKEND, GHACCESS, Ghaccess, basic_auth, Standin, free_port, ini_text, load_scenario, raw_exchange,
     run_tests, scenario_path, scenario_paths, scenario_settings, test, wait_for, workdir,
 )
-from pypicloud_model import Pypicloud  # noqa: E402
+from pypicloud_model import Pypicloud, group_to_principal  # noqa: E402
 
-BACKEND = ("pypicloud", "backend-password-never-logged")
 WORKED = "worked-example.json"
+# The group of every current member, holding the base permission (docs/pypicloud.md).
+MEMBERS = "ghaccess:members"
 NOBODY = "nobody-at-all"
 NO_PACKAGE = "no-such-package"
 
@@ -49,7 +50,7 @@ def spellings(key):
             key.title().replace("-", "_"), key.replace("-", "-_.")}
 
 
-def start_scenario(path, backend=None, **cache):
+def start_scenario(path, backend=BACKEND, **cache):
     standin = Standin(path)
     server = Ghaccess(scenario_settings(standin, **cache), backend=backend).start()
     return standin, server
@@ -106,20 +107,31 @@ def check_decisions(model, scenario):
                          "group_permissions " + spelling)
 
 
+def members_of(scenario):
+    return {user["login"] for user in scenario["users"] if user.get("org_role")}
+
+
 def check_admins_and_groups(model, scenario):
     expect = scenario["expect"]
     logins = [user["login"] for user in scenario["users"]]
+    members = members_of(scenario)
     if "admins" in expect:
         admins = {login for login in logins if model.is_admin(login)}
         assert_equal(admins, set(expect["admins"]), "admins")
     for login in logins:
         assert model.is_admin(login) in (True, False)
+        groups = model.groups(login)
+        # Every member, and nobody else, is in the members group.
+        assert_equal(MEMBERS in groups, login in members, "%s in %s" % (login, MEMBERS))
     for login, groups in expect.get("groups", {}).items():
-        assert_equal(sorted(model.groups(login)), sorted(groups), "groups of %s" % login)
-    for group, members in expect.get("group_members", {}).items():
-        assert_equal(sorted(model.group_members(group)), sorted(members),
+        expected = groups + ([MEMBERS] if login in members else [])
+        assert_equal(sorted(model.groups(login)), sorted(expected), "groups of %s" % login)
+    for group, group_members in expect.get("group_members", {}).items():
+        assert_equal(sorted(model.group_members(group)), sorted(group_members),
                      "members of %s" % group)
+    assert_equal(sorted(model.group_members(MEMBERS)), sorted(members), "members of " + MEMBERS)
     all_groups = model.groups()
+    assert MEMBERS in all_groups, all_groups
     for groups in expect.get("groups", {}).values():
         assert set(groups) <= set(all_groups), "every group is in /groups"
 
@@ -139,11 +151,22 @@ def check_inverses(model, scenario):
         answer = {(item["package"], tuple(item["permissions"]))
                   for item in model.user_package_permissions(login)}
         assert_equal(answer, by_user.get(login, set()), "user_package_permissions " + login)
-    groups = set(by_group) | set(model.groups()) | {"authenticated", "everyone", "nope"}
+    # A group is asked for by its name as /groups gives it; its entries are
+    # the keys of /group_permissions that pypicloud maps to group:<name>.
+    by_principal = {}
+    for key, entries in by_group.items():
+        by_principal.setdefault(group_to_principal(key), set()).update(entries)
+    for key in by_group:
+        assert group_to_principal(key).startswith("group:"), "special principal " + key
+    groups = set(model.groups()) | {"authenticated", "everyone", "nope", MEMBERS}
     for group in groups:
         answer = {(item["package"], tuple(item["permissions"]))
                   for item in model.group_package_permissions(group)}
-        assert_equal(answer, by_group.get(group, set()), "group_package_permissions " + group)
+        assert_equal(answer, by_principal.get("group:" + group, set()),
+                     "group_package_permissions " + group)
+    named = {"group:" + group for group in model.groups()}
+    assert set(by_principal) <= named, "a /group_permissions key no group has: %r" % (
+        set(by_principal) - named)
 
 
 def check_user_data(model, scenario):
@@ -200,28 +223,194 @@ def conformance_of_every_shared_scenario():
         stop_cleanly(server)
 
 
+# Team names pypicloud would read as something else, and what each team is
+# called in our answers (group_name = name, so any display name is a key).
+TRICKY_TEAMS = {
+    "everyone": "everyone",
+    "authenticated": "authenticated",
+    "system.Everyone": "system.Everyone",
+    "group:platform": "group:platform",
+    MEMBERS: "ghaccess:team:" + MEMBERS,
+    "ghaccess:team:x": "ghaccess:team:ghaccess:team:x",
+}
+
+
 @test
 def special_team_names_never_become_special_principals():
-    """Teams named like pypicloud's special principals only reach their members."""
+    """Teams named like pypicloud's special principals, or like the members
+    group, only reach their own members, and every answer names them alike:
+    /group_package_permissions answers for the name /groups and
+    /group_members give (pypicloud's admin page of a group)."""
     scenario = load_scenario(scenario_path(WORKED))
-    tricky = ["everyone", "authenticated"]
-    for index, slug in enumerate(tricky):
+    original = expected_permissions(scenario)
+    for index, name in enumerate(TRICKY_TEAMS):
         scenario["teams"].append({
-            "slug": slug, "name": slug.title(), "id": 290 + index, "parent": None,
+            "slug": "tricky-%d" % index, "name": name, "id": 290 + index, "parent": None,
             "members": [{"login": "dave", "role": "MEMBER"}],
             "repositories": [{"name": "core-lib", "permission": "ADMIN"}]})
     standin = Standin(scenario)
-    server = Ghaccess(scenario_settings(standin)).start()
+    settings = scenario_settings(standin)
+    settings["github"]["group_name"] = "name"
+    server = Ghaccess(settings).start()
     model = Pypicloud(server)
     groups = model.group_permissions("acme-core")
-    assert "group:everyone" in groups and "group:authenticated" in groups, groups
-    assert_equal(groups["authenticated"], ["read"], "the base permission")
-    bob = model.authenticate("bob", first_token(scenario["users"][1]))
-    assert_equal(model.permissions(bob, "acme-core"), ["read", "write"], "bob via platform")
-    dave = model.authenticate("dave", first_token(scenario["users"][3]))
-    assert_equal(model.permissions(dave, "acme-core"), ["read", "write"], "dave via the teams")
+    assert_equal(groups[MEMBERS], ["read"], "the base permission")
+    for key in groups:
+        assert group_to_principal(key).startswith("group:"), "special principal " + key
+    dave_groups = model.groups("dave")
+    for name, shown in TRICKY_TEAMS.items():
+        assert shown in dave_groups, (shown, dave_groups)
+        assert_equal(model.group_members(shown), ["dave"], "members of " + shown)
+        assert_equal(model.group_package_permissions(shown),
+                     [{"package": "acme-core", "permissions": ["read", "write"]}],
+                     "group_package_permissions " + shown)
+        assert_equal(group_to_principal(
+            next(key for key in groups if group_to_principal(key) == "group:" + shown)),
+            "group:" + shown, "the key of " + shown)
+    assert_equal(sorted(model.group_members(MEMBERS)), sorted(members_of(scenario)),
+                 "the members group is every member, not the team named like it")
+    for user in scenario["users"]:
+        login = user["login"]
+        userid = model.authenticate(login, first_token(user))
+        expected = (["read", "write"] if login == "dave"
+                    else original.get((login, "acme-core"), []))
+        assert_equal(model.permissions(userid, "acme-core", admin_bypass=False), expected,
+                     "%s on acme-core" % login)
     assert_equal(model.permissions(None, "acme-core"), [], "anonymous")
-    assert_equal(sorted(model.groups("dave")), ["authenticated", "everyone"], "dave's groups")
+    stop_cleanly(server)
+
+
+# ---- pypicloud's web sessions --------------------------------------------------
+
+def remove_members(standin, scenario, logins):
+    changed = copy.deepcopy(scenario)
+    for user in changed["users"]:
+        if user["login"] in logins:
+            user["org_role"] = None
+    for team in changed["teams"]:
+        team["members"] = [m for m in team["members"] if m["login"] not in logins]
+    standin.set_scenario(changed)
+    return changed
+
+
+@test
+def a_member_who_leaves_loses_everything_through_an_old_web_session():
+    """pypicloud's login form asks /verify once and keeps the login in a
+    cookie session; later requests never ask /verify again and get
+    system.Authenticated.  So the base permission must not ride on
+    "authenticated": a member who leaves the organization must read nothing
+    through a session opened before (recommended pypi.default_read empty)."""
+    scenario = load_scenario(scenario_path(WORKED))
+    table = expected_permissions(scenario)
+    packages = sorted(scenario["expect"]["packages"])
+    standin, server = start_scenario(scenario_path(WORKED))
+    model = Pypicloud(server, default_read=())
+    leavers = ("carol", "dave", "olivia")
+    sessions = {}
+    for user in scenario["users"]:
+        if user["login"] in leavers:
+            sessions[user["login"]] = model.login_form(user["login"], first_token(user))
+            assert sessions[user["login"]] is not None, "login form for " + user["login"]
+    verifies = model.calls["/verify"]
+    for login, session in sessions.items():
+        userid = model.session_user(session)
+        for package in packages:
+            assert_equal(model.permissions(userid, package, admin_bypass=False),
+                         table.get((login, package), []), "%s on %s by session" % (login, package))
+    assert_equal(model.calls["/verify"], verifies, "a session never asks /verify again")
+    assert model.permissions(model.session_user(sessions["dave"]), "acme-core") == ["read"], \
+        "dave reads acme-core through the base permission only"
+
+    remove_members(standin, scenario, leavers)
+    server.reload()
+    server.wait_health(200, check=lambda body: body["members"] == 1)
+    for login, session in sessions.items():
+        userid = model.session_user(session)
+        assert_equal(userid, login, "the cookie still names " + login)
+        assert_equal(model.groups(login), [], "groups of %s after leaving" % login)
+        assert_equal(model.is_admin(login), False, "admin after leaving: " + login)
+        for package in packages + [NO_PACKAGE]:
+            assert_equal(model.permissions(userid, package), [],
+                         "%s on %s through the old session" % (login, package))
+    assert_equal(model.calls["/verify"], verifies, "the session path asks no /verify")
+    assert_equal(model.verify_user("carol", first_token(scenario["users"][2])), False,
+                 "a new login is refused too")
+    # Why pypi.default_read must be empty: with pypicloud's default
+    # (["authenticated"]) a leaver's session still reads packages that no
+    # repository declares.
+    defaults = Pypicloud(server)
+    assert_equal(defaults.permissions(defaults.session_user(sessions["dave"]), NO_PACKAGE),
+                 ["read"], "pypicloud's default_read on an unclaimed package")
+    stop_cleanly(server)
+
+
+# ---- no backend credentials: the protocol is off -----------------------------
+
+PYPICLOUD_CALLS = [
+    ("/user_data", {}), ("/user_data", {"username": "olivia"}), ("/groups", {}),
+    ("/groups", {"username": "carol"}), ("/group_members", {"group": "platform"}),
+    ("/user_package_permissions", {"username": "olivia"}),
+    ("/group_package_permissions", {"group": "platform"}), ("/admin", {"username": "olivia"}),
+    ("/user_permissions", {"package": "acme-core"}),
+    ("/group_permissions", {"package": "acme-core"}),
+]
+
+
+def anonymous_answers(server, token):
+    """Every pypicloud call without credentials, as an anonymous client makes it."""
+    calls = PYPICLOUD_CALLS + [("/verify", {"username": "bob", "password": token})]
+    return [(path, server.get(path, params=params, auth=None)) for path, params in calls]
+
+
+@test
+def pypicloud_protocol_is_off_without_backend_credentials():
+    """The attack: with no backend credentials configured, an anonymous
+    client asks who the members, owners and teams are, which private
+    packages exist, and uses /verify to test tokens.  Every call is 404 and
+    GitHub is never asked; check-config and the start-up log say how to turn
+    the protocol on; a reload that sets credentials turns it on (401 without
+    them), and one that removes them turns it off again."""
+    scenario = load_scenario(scenario_path(WORKED))
+    bob = first_token(scenario["users"][1])
+    standin = Standin(scenario_path(WORKED))
+    server = Ghaccess(scenario_settings(standin), backend=None).start()
+    before = user_requests(standin)
+    for path, response in anonymous_answers(server, bob):
+        assert_equal(response.status, 404, "%s without backend credentials" % path)
+        for secret in ("olivia", "carol", "platform", "acme-core", "true"):
+            assert secret.encode() not in response.body, (path, response.body)
+    assert_equal(user_requests(standin) - before, 0, "GitHub asked about a token: an oracle")
+    for path, params in PYPICLOUD_CALLS[:2]:
+        response = server.get(path, params=params, auth=BACKEND)
+        assert_equal(response.status, 404, "%s with credentials nobody configured" % path)
+    assert_equal(server.get("/health", auth=None).status, 200, "/health stays open")
+    wait_for(lambda: "pypicloud protocol is off" in server.log(), what="the start-up warning")
+    assert "backend_user" in server.log(), "the log says how to turn it on"
+    check = subprocess.run([GHACCESS, "check-config", "--config", server.config_path],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=30, check=False)
+    assert_equal(check.returncode, 0, "check-config: " + check.stderr)
+    assert re.search(r"^# the pypicloud protocol is off \(404\): set \[server\] backend_user",
+                     check.stdout, re.M), check.stdout
+
+    # A reload with credentials turns it on: anonymous 401, pypicloud 200.
+    server.backend = BACKEND
+    server.settings["server"].update(backend_user=BACKEND[0], backend_password=BACKEND[1])
+    server.write_config()
+    server.reload()
+    wait_for(lambda: server.get("/admin", params={"username": "olivia"}).status == 200,
+             what="the protocol after a reload with credentials")
+    for path, response in anonymous_answers(server, bob):
+        assert_equal(response.status, 401, "%s anonymous, credentials configured" % path)
+    assert_equal(server.json("/admin", username="olivia"), True, "pypicloud's call")
+    assert_equal(user_requests(standin) - before, 0, "no token check for anonymous calls")
+
+    # And a reload without them turns it off again.
+    del server.settings["server"]["backend_user"], server.settings["server"]["backend_password"]
+    server.write_config()
+    server.reload()
+    wait_for(lambda: server.get("/admin", params={"username": "olivia"}).status == 404,
+             what="the protocol off after a reload without credentials")
     stop_cleanly(server)
 
 
@@ -255,7 +444,8 @@ def verify_asks_github_once_and_membership_every_time():
     # the connection when an answer is queued too early).
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     for _ in range(3):
-        connection.request("GET", "/admin?username=olivia")
+        connection.request("GET", "/admin?username=olivia",
+                           headers={"Authorization": basic_auth(*server.backend)})
         reply = connection.getresponse()
         assert_equal(reply.read(), b"true", "/admin on a kept-alive connection")
         assert reply.getheader("Connection", "").lower() != "close", reply.getheaders()
@@ -271,13 +461,7 @@ def verify_asks_github_once_and_membership_every_time():
     # valid token no longer logs in.
     bob = first_token(users["bob"])
     assert_equal(model.verify_user("bob", bob), True, "bob before")
-    changed = copy.deepcopy(scenario)
-    for user in changed["users"]:
-        if user["login"] == "bob":
-            user["org_role"] = None
-    for team in changed["teams"]:
-        team["members"] = [m for m in team["members"] if m["login"] != "bob"]
-    standin.set_scenario(changed)
+    remove_members(standin, scenario, ("bob",))
     server.reload()
     server.wait_health(200, check=lambda body: body["members"] == 3)
     before = user_requests(standin)
@@ -418,7 +602,7 @@ def health_before_first_snapshot_stale_and_recovery():
     assert_equal(server.json("/verify", username="olivia", password=olivia), False,
                  "no snapshot: no login")
     assert_equal(server.json("/user_permissions", package="acme-core"), {}, "no snapshot")
-    assert_equal(server.json("/group_permissions", package="acme-core"), {"authenticated": []},
+    assert_equal(server.json("/group_permissions", package="acme-core"), {MEMBERS: []},
                  "no snapshot: no fallback to pypicloud's defaults")
     body = server.wait_health(503, check=lambda b: "last_sync_error" in b)
     standin.clear_fault()

@@ -334,8 +334,8 @@ def etag_polling_sees_base_permission():
     settings["cache"]["poll_interval"] = 1
     server = Ghaccess(settings).start()
     dave = token_of(standin, "dave")
-    # Members read acme-core through the base permission ("authenticated").
-    base = lambda: server.json("/group_permissions", package=PACKAGE).get("authenticated")
+    # Members read acme-core through the base permission (the members group).
+    base = lambda: server.json("/group_permissions", package=PACKAGE).get("ghaccess:members")
     assert base() == ["read"], base()
     assert forward_auth(server, "dave", dave) == 200
     time.sleep(2.5)

@@ -121,7 +121,14 @@ RUN_ENV="CREDENTIALS_DIRECTORY=$PWD/$DATA/credentials" expect_ok "$DATA/pypiclou
 	"backend = memcache" \
 	"memcache.url = 10.0.0.5:11211" \
 	"secret_file = $PWD/$DATA/credentials/cache-key" \
-	"listen = 127.0.0.1:8082"
+	"listen = 127.0.0.1:8082" \
+	"backend_user = pypicloud" \
+	"backend_password = ********"
+# Without credentials the pypicloud protocol is off, and check-config says how to turn it on.
+expect_ok "$DATA/valid-no-backend.ini" "organization = acme" \
+	"# the pypicloud protocol is off (404): set [server] backend_user and backend_password_file (pypicloud's auth.user and auth.password) to turn it on"
+expect_ok "$DATA/pypicloud-server.ini" \
+	"# the pypicloud protocol is off (404): set auth.user and auth.password in pypicloud's [app:main] to turn it on"
 
 RUN_ENV="CREDENTIALS_DIRECTORY=$PWD/$DATA/credentials" expect_ok "$DATA/credentials.ini" \
 	"token = ********  ; from token_file" \
@@ -167,7 +174,13 @@ expect_error "$DATA/memcache-without-secret.ini" \
 expect_error "$DATA/bad-seed-value.ini" \
 	"$DATA/bad-seed-value.ini:4: [app:main] auth.otc.github.cache.backend: expected one of memory, memcache, memcached; got \"redis\""
 expect_error "$DATA/not-ghaccess.ini" \
-	"$DATA/not-ghaccess.ini: no ghaccess settings: expected a [github] section or, in a pypicloud server.ini, auth.otc.github.* keys in [app:main]"
+	"$DATA/not-ghaccess.ini: no ghaccess settings: expected a [github] section or, in a pypicloud server.ini, auth.otc.github.* keys in [app:main] or a [ghaccess:github] section"
+# The seed's memcache settings need ghaccess's own key for the shared entries.
+expect_error "$DATA/pypicloud-memcache-without-secret.ini" \
+	"$DATA/pypicloud-memcache-without-secret.ini: [ghaccess:cache] secret_file: required with backend = memcache (the key that protects the shared entries)"
+# ghaccess's [server] beside pypicloud's [server:main] breaks pserve: refused.
+expect_error "$DATA/pypicloud-bare-server.ini" \
+	"$DATA/pypicloud-bare-server.ini:10: [server]: in a pypicloud server.ini write [ghaccess:server] ([server] makes PasteDeploy's lookup of [server:main] ambiguous: pserve fails)"
 # Without $CREDENTIALS_DIRECTORY a bare name is relative to the working directory.
 expect_error "$DATA/credentials.ini" \
 	"$DATA/credentials.ini:5: [github] token_file: github-token: cannot open: No such file or directory"

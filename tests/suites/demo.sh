@@ -28,4 +28,11 @@ ls "$out/dl"
 answer=$(eval "$curl_line -s")
 echo "verify answered: $answer"
 [ "$answer" = true ]
+# Without the backend credentials the pypicloud protocol answers nobody.
+anonymous=$(echo "$curl_line" | sed 's/-u pypicloud:[^ ]* //')
+status=$(eval "$anonymous -s -o /dev/null -w '%{http_code}'")
+echo "anonymous verify: $status"
+[ "$status" = 401 ]
+# The printed server.ini lines parse as pasted, with the intended values.
+python3 tests/e2e/ini_snippets.py --demo "$out/demo.out"
 echo "demo: 1 passed, 0 failed"

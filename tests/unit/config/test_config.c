@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "config/config_internal.h"
+#include "util/ga_buf.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
@@ -468,16 +469,24 @@ test_server_ini_mixed(void **state)
 	char *content = ga_asprintf(
 		"[app:main]\n"
 		"pypi.auth = remote\n"
-		"AUTH.OTC.GITHUB.ORGANIZATION = acme\n"
+		"auth.otc.github.organization = acme\n"
+		"AUTH.OTC.GITHUB.ORGANIZATION = ignored-as-by-pypicloud\n"
 		"auth.otc.github.token = " TOKEN "\n"
 		"auth.otc.github.cache.backend = memcached\n"
 		"auth.otc.github.cache.memcache.url = 10.0.0.5\n"
-		"[cache]\n"
+		"auth.user = pypicloud\n"
+		"auth.password = " PASSWORD "\n"
+		"[server:main]\n"
+		"use = egg:waitress#main\n"
+		"[ghaccess:cache]\n"
 		"secret_file = %s\n"
-		"[server]\n"
+		"[ghaccess:server]\n"
 		"listen = 0.0.0.0:8082\n", key_file);
 	struct config *config = load_ok(fixture, "mixed.ini", content);
 
+	assert_true(config->server_ini);
+	assert_string_equal(config->backend_user, "pypicloud");
+	assert_string_equal(config->backend_password, PASSWORD);
 	assert_string_equal(config->organization, "acme");
 	assert_int_equal(config->cache_backend, CONFIG_CACHE_MEMCACHE);
 	assert_string_equal(config->memcache_url, "10.0.0.5:11211");
@@ -485,6 +494,89 @@ test_server_ini_mixed(void **state)
 	assert_string_equal(config->listen, "0.0.0.0:8082");
 	config_free(config);
 	ga_free(content);
+}
+
+/*
+ * What pypicloud gets from PasteDeploy is what ghaccess reads: inline
+ * comments kept, %(name)s interpolation with [DEFAULT] and here, "get",
+ * a pipeline's last application, pypicloud's PPC_* environment.
+ */
+static void
+test_server_ini_as_pastedeploy_reads_it(void **state)
+{
+	struct fixture *fixture = *state;
+	struct config *config;
+	char *here = ga_asprintf("%s/packages", fixture->dir);
+
+	config = load_ok(fixture, "paste.ini",
+			 "[DEFAULT]\n"
+			 "secret = a%%b\n"
+			 "auth.otc.github.repo_pattern = py-\n"
+			 "[pipeline:main]\n"
+			 "pipeline = translogger pypicloud\n"
+			 "[filter:translogger]\n"
+			 "use = egg:Paste#translogger\n"
+			 "[app:pypicloud]\n"
+			 "use = egg:pypicloud\n"
+			 "auth.otc.github.organization = acme\n"
+			 "auth.otc.github.token = " TOKEN "\n"
+			 "auth.user = pypi ; not a comment for configparser\n"
+			 "get auth.password = secret\n"
+			 "storage.dir = %(here)s/packages\n"
+			 "auth.otc.github.memcache_note = 100%%\n"
+			 "[server:main]\n"
+			 "use = egg:waitress#main\n");
+	assert_string_equal(config->backend_user, "pypi ; not a comment for configparser");
+	assert_string_equal(config->backend_password, "a%b");
+	assert_string_equal(config->repo_pattern, "py-");
+	config_free(config);
+
+	setenv("PPC_AUTH_OTC_GITHUB_TOKEN", ENV_TOKEN, 1);
+	setenv("PPC_AUTH_PASSWORD", "from-the-environment", 1);
+	config = load_ok(fixture, "environment.ini",
+			 "[app:main]\n"
+			 "auth.otc.github.organization = acme\n"
+			 "auth.otc.github.token = " TOKEN "\n"
+			 "auth.user = pypicloud\n"
+			 "auth.password = %(here)s\n");
+	assert_string_equal(config->token, ENV_TOKEN);
+	assert_string_equal(config->backend_password, "from-the-environment");
+	config_free(config);
+	unsetenv("PPC_AUTH_PASSWORD");
+	config = load_ok(fixture, "here.ini",
+			 "[app:main]\n"
+			 "auth.otc.github.organization = acme\n"
+			 "auth.user = pypicloud\n"
+			 "auth.password = %(here)s/packages\n");
+	assert_string_equal(config->token, ENV_TOKEN);
+	assert_string_equal(config->backend_password, here);
+	config_free(config);
+	unsetenv("PPC_AUTH_OTC_GITHUB_TOKEN");
+	ga_free(here);
+}
+
+/* A file made to explode under interpolation is refused at once. */
+static void
+test_server_ini_interpolation_is_bounded(void **state)
+{
+	struct fixture *fixture = *state;
+	struct ga_buf text;
+	struct config *config = NULL;
+	struct ga_err err;
+	const char *path;
+
+	ga_buf_init(&text, 0);
+	ga_buf_append_str(&text, "[app:main]\nauth.otc.github.organization = acme\n"
+			  "auth.otc.github.token = x\n");
+	for (char level = 'a'; level < 'j'; level++)
+		ga_buf_printf(&text, "%c = %%(%c)s%%(%c)s%%(%c)s%%(%c)s%%(%c)s%%(%c)s%%(%c)s%%(%c)s\n",
+			      level, level + 1, level + 1, level + 1, level + 1, level + 1,
+			      level + 1, level + 1, level + 1);
+	ga_buf_append_str(&text, "j = x\n");
+	path = write_file(fixture, "bomb.ini", ga_buf_cstr(&text));
+	assert_int_equal(config_load(path, &config, &err), GA_EINVAL);
+	assert_non_null(strstr(err.message, "interpolation too large"));
+	ga_buf_free(&text);
 }
 
 /* --- lists --------------------------------------------------------------- */
@@ -665,6 +757,8 @@ test_string_checks(void **state)
 /* --- errors -------------------------------------------------------------- */
 
 #define ORG_AND_TOKEN "[github]\norganization = acme\ntoken = " TOKEN "\n"
+#define SEED_ORG_AND_TOKEN "[app:main]\nauth.otc.github.organization = acme\n" \
+	"auth.otc.github.token = " TOKEN "\n"
 
 static const struct error_case {
 	const char *name;
@@ -714,10 +808,55 @@ static const struct error_case {
 	{ "unknown-section", ORG_AND_TOKEN "[githbu]\n", 4, "[githbu]: unknown section" },
 	{ "empty-file", "", 0,
 	  "no ghaccess settings: expected a [github] section or, in a pypicloud server.ini,"
-	  " auth.otc.github.* keys in [app:main]" },
+	  " auth.otc.github.* keys in [app:main] or a [ghaccess:github] section" },
 	{ "server-ini-without-seed-keys", "[app:main]\npypi.auth = config\n", 0,
 	  "no ghaccess settings: expected a [github] section or, in a pypicloud server.ini,"
-	  " auth.otc.github.* keys in [app:main]" },
+	  " auth.otc.github.* keys in [app:main] or a [ghaccess:github] section" },
+	{ "server-ini-bare-server", SEED_ORG_AND_TOKEN "[server:main]\nport = 1\n"
+	  "[server]\nlisten = 127.0.0.1:1\n", 6,
+	  "[server]: in a pypicloud server.ini write [ghaccess:server] ([server] makes"
+	  " PasteDeploy's lookup of [server:main] ambiguous: pserve fails)" },
+	{ "server-ini-bare-cache", SEED_ORG_AND_TOKEN "[cache]\nexpiration = 60\n", 4,
+	  "[cache]: in a pypicloud server.ini write [ghaccess:cache], where PasteDeploy"
+	  " never looks" },
+	{ "prefixed-in-ghaccess-file", ORG_AND_TOKEN "[ghaccess:cache]\nexpiration = 60\n", 4,
+	  "[ghaccess:...] sections belong in a pypicloud server.ini; in a ghaccess file write"
+	  " the section without the prefix" },
+	{ "server-ini-memcache-without-secret", SEED_ORG_AND_TOKEN
+	  "auth.otc.github.cache.backend = memcache\n", 0,
+	  "[ghaccess:cache] secret_file: required with backend = memcache"
+	  " (the key that protects the shared entries)" },
+	{ "server-ini-ambiguous", SEED_ORG_AND_TOKEN "[pipeline:main]\npipeline = x\n", 0,
+	  "[app:main] and [pipeline:main]: ambiguous sections for the application \"main\""
+	  " (PasteDeploy refuses the file)" },
+	{ "server-ini-no-app", "[server:main]\nport = 1\n[ghaccess:github]\n"
+	  "organization = acme\ntoken = x\n", 0,
+	  "no application section for \"main\" (PasteDeploy looks for [app:main],"
+	  " [pipeline:main], [filter-app:main] or [composite:main])" },
+	{ "server-ini-composite", "[composite:main]\nuse = egg:Paste#urlmap\n", 0,
+	  "[composite:main]: ghaccess cannot tell which application of a composite is"
+	  " pypicloud (use [app:main] or a pipeline)" },
+	{ "server-ini-use-section", SEED_ORG_AND_TOKEN "use = base\n", 4,
+	  "[app:main] use: ghaccess reads the settings of this section only; a use = that"
+	  " takes settings from another section or file is not followed (move the settings"
+	  " here)" },
+	{ "server-ini-bad-percent", SEED_ORG_AND_TOKEN "auth.password = 50%\nauth.user = u\n", 4,
+	  "[app:main] auth.password: '%' must be followed by '%' or '(NAME)s' (configparser's"
+	  " interpolation; write %% for a percent sign)" },
+	{ "server-ini-missing-variable", SEED_ORG_AND_TOKEN "storage = %(nowhere)s\n", 4,
+	  "[app:main] storage: %(nowhere)s: no such key to interpolate" },
+	{ "server-ini-user-in-default", "[DEFAULT]\nauth.user = pypicloud\n"
+	  SEED_ORG_AND_TOKEN, 2,
+	  "[DEFAULT] auth.user: pypicloud does not see [DEFAULT] (PasteDeploy hands it over as"
+	  " global configuration, which pypicloud ignores): set it in [app:main]" },
+	{ "server-ini-default-shadows", "[DEFAULT]\nauth.otc.github.token = a\n"
+	  SEED_ORG_AND_TOKEN, 5,
+	  "[app:main] auth.otc.github.token: [DEFAULT] has it too (line 2), and then"
+	  " PasteDeploy hands pypicloud neither: keep one" },
+	{ "server-ini-repeated-section", SEED_ORG_AND_TOKEN "[app:main]\nx = 1\n", 4,
+	  "[app:main]: repeated section (first on line 1); PasteDeploy cannot read the file" },
+	{ "server-ini-user-without-password", SEED_ORG_AND_TOKEN "auth.user = pypicloud\n", 4,
+	  "[app:main] auth.user: needs auth.password" },
 	{ "syntax-error", ORG_AND_TOKEN "just some words\n", 4,
 	  "syntax error: expected [section], key = value or a comment" },
 	{ "unclosed-section", "[github\norganization = acme\n", 1,
@@ -727,8 +866,10 @@ static const struct error_case {
 	{ "set-twice", ORG_AND_TOKEN "organization = other\n", 4,
 	  "[github] organization: already set on line 2" },
 	{ "set-twice-seed-and-native",
-	  "[app:main]\nauth.otc.github.organization = acme\n" ORG_AND_TOKEN, 4,
-	  "[github] organization: already set on line 2" },
+	  "[app:main]\nauth.otc.github.organization = acme\n[ghaccess:github]\n"
+	  "organization = acme\ntoken = x\n", 4,
+	  "[ghaccess:github] organization: conflicts with [app:main]"
+	  " auth.otc.github.organization on line 2 (set one)" },
 	{ "token-and-token-file", ORG_AND_TOKEN "token_file = /run/token\n", 4,
 	  "[github] token_file: conflicts with [github] token on line 3 (set one)" },
 	{ "missing-token-file", "[github]\norganization = acme\ntoken_file = /nonexistent/t\n", 3,
@@ -923,6 +1064,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_github_app_instead_of_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_ini, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_ini_mixed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_ini_as_pastedeploy_reads_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_server_ini_interpolation_is_bounded, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_list_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_parsers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format_bytes, setup, teardown),
