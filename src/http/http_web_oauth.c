@@ -5,7 +5,7 @@
  * ("Authorizing OAuth apps", "Generating a user access token for a GitHub
  * App"), with PKCE (RFC 7636, S256):
  *
- *   GET /login           a new sign-in: a random nonce in a signed,
+ *   GET /login           a new sign-in (?login=NAME suggests an account): a random nonce in a signed,
  *                        HttpOnly, SameSite=Lax cookie (10 minutes), and a
  *                        redirect to {github_url}/login/oauth/authorize
  *                        with state and code_challenge derived from it
@@ -48,6 +48,20 @@ append_param(struct ga_buf *url, const char *name, const char *value)
 	index_url_escape_segment(url, value);
 }
 
+/* /login?login=NAME suggests the GitHub account to sign in with (GitHub's
+ * authorize page takes the same hint); who signed in is read from GitHub
+ * afterwards, never taken from here. */
+static void
+append_login_hint(struct http_request *request, struct ga_buf *url)
+{
+	static const char *const names[] = { "login" };
+	struct http_param login;
+
+	http_query_get(request->query, request->query_len, names, &login, 1);
+	if (login.state == HTTP_PARAM_VALID && org_is_valid_login(login.value, login.len))
+		append_param(url, "login", login.value);
+}
+
 static char *
 callback_url(const struct config *config)
 {
@@ -81,6 +95,7 @@ web_handle_login(struct http_request *request)
 	append_param(&url, "code_challenge", challenge);
 	append_param(&url, "code_challenge_method", "S256");
 	append_param(&url, "allow_signup", "false");
+	append_login_hint(request, &url);
 	cookies[0] = web_cookie_header(config, web_oauth_cookie_name(config->web_cookie_secure),
 				       value, WEB_FLOW_SECONDS);
 	web_redirect_absolute(request, ga_buf_cstr(&url), (const char *const *)cookies);

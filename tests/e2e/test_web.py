@@ -511,6 +511,23 @@ def oauth_state_pkce_and_single_use():
 
 
 @test
+def login_hint_is_only_a_hint():
+    """/login?login=carol suggests carol's account; who signed in is what
+    GitHub's /user says, whatever the hint."""
+    standin, server = start(login="bob")
+    status, headers, _ = request(server, "GET", "/login?login=carol")
+    location = header(headers, "Location")[0]
+    assert "&login=carol" in location, location
+    status, headers, _ = request(server, "GET", "/login?login=%3Cx%3E")
+    assert "login=" not in header(headers, "Location")[0].split("allow_signup")[1]
+    cookie, location = begin_sign_in(server)
+    status, back = authorize(location + "&login=carol")
+    status, headers, _ = request(server, "GET", callback_path(back), cookie=cookie)
+    session = [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1.")][0]
+    assert session.split(".")[1] == "103", session   # carol's id, from GET /user
+
+
+@test
 def outsiders_get_no_session():
     standin, server = start(login="erin")   # an outside collaborator
     cookie, location = begin_sign_in(server)

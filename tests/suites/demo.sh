@@ -28,4 +28,12 @@ ls "$out/dl"
 answer=$(eval "$curl_line -s")
 echo "verify answered: $answer"
 [ "$answer" = true ]
-echo "demo: 1 passed, 0 failed"
+# The printed sign-in line for carol leads to a session as carol.
+login_url=$(grep -m1 '/login?login=carol' "$out/demo.out" | sed 's/.* //')
+cookies="$out/cookies"
+location=$(curl -s -o /dev/null -c "$cookies" -w '%{redirect_url}' "$login_url")
+back=$(curl -s -o /dev/null -w '%{redirect_url}' "$location")
+curl -s -o /dev/null -b "$cookies" -c "$cookies" "$back"
+page=$(curl -s -b "$cookies" "http://127.0.0.1:$port/")
+echo "$page" | grep -q 'class="who">carol<' || { echo "not signed in as carol:"; echo "$page"; exit 1; }
+echo "demo: 2 passed, 0 failed"

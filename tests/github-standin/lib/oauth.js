@@ -90,7 +90,11 @@ class OAuth {
       return back(redirectUri, { error: 'invalid_request', error_description: 'Invalid PKCE code_challenge or code_challenge_method.', state: st });
     }
     this.authorizations++;
-    const user = this.login == null ? null : state.userByLogin.get(String(this.login).toLowerCase());
+    // `login` "suggests a specific account to use for signing in": the
+    // stand-in's user signs in with it when it names a known account.
+    const suggested = query.get('login');
+    const who = suggested && state.userByLogin.has(suggested.toLowerCase()) && this.login != null ? suggested : this.login;
+    const user = who == null ? null : state.userByLogin.get(String(who).toLowerCase());
     if (!user) {
       return back(redirectUri, {
         error: 'access_denied',
