@@ -402,8 +402,9 @@ check_web(struct load *load)
 	const struct config *config = load->config;
 	bool on = config->web_client_id != NULL;
 	static const char *const needed[] = { "client_secret_file", "session_key_file", "url" };
-	static const char *const optional[] = { "github_url", "index_url", "session_lifetime",
-						"cookie_secure" };
+	/* session_lifetime and cookie_secure may stand at their defaults in a
+	 * file without pages (examples/ghaccess.ini does). */
+	static const char *const optional[] = { "github_url", "index_url" };
 
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		check_needs(load, "web", needed[i], on, "client_id");

@@ -159,7 +159,8 @@ split(const char *value, char parts[][WEB_COOKIE_MAX], size_t count)
 				break;
 			continue;
 		}
-		if (used + 1 >= WEB_COOKIE_MAX)
+		/* Text after the last expected part is one part too many. */
+		if (part >= count || used + 1 >= WEB_COOKIE_MAX)
 			return false;
 		parts[part][used++] = *c;
 	}
