@@ -8,7 +8,7 @@
  *   /organization        owners: packages, skipped repositories, sync,
  *                        GitHub budget, webhook deliveries
  *   /login               start signing in with GitHub (OAuth web flow)
- *   /login/callback      GitHub sends the browser back here
+ *   /login/callback      GET only: GitHub sends the browser back here
  *   /logout              POST, with the form's CSRF token
  *   /static/web.css      the stylesheet
  */
@@ -182,7 +182,8 @@ static const struct http_route web_routes[] = {
 	  .handle = web_handle_project },
 	{ .path = "/organization", .methods = GET_OR_HEAD, .handle = web_handle_organization },
 	{ .path = "/login", .methods = GET_OR_HEAD, .handle = web_handle_login },
-	{ .path = "/login/callback", .methods = GET_OR_HEAD, .handle = web_handle_callback },
+	/* GET only: a HEAD (a prefetcher) must not spend the sign-in. */
+	{ .path = "/login/callback", .methods = HTTP_GET, .handle = web_handle_callback },
 	{ .path = "/logout", .methods = HTTP_POST, .handle = web_handle_logout },
 	{ .path = "/static/web.css", .methods = GET_OR_HEAD, .handle = web_send_css },
 	{ .path = NULL },

@@ -481,6 +481,8 @@ def oauth_state_pkce_and_single_use():
         assert not [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1")], what
     assert standin.stats()["oauth_exchanges"] == exchanges, "GitHub was asked for a forged callback"
 
+    status, _, _ = request(server, "HEAD", path, cookie=cookie)
+    assert status == 405, "a HEAD (a prefetcher) must not spend the sign-in"
     status, headers, _ = request(server, "GET", path, cookie=cookie)
     assert status == 303, status
     session = [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1.")]
