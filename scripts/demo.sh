@@ -52,6 +52,13 @@ if [ ! -s "$DEMO/backend-password" ]; then
 	(umask 077 && od -An -N18 -tx1 /dev/urandom | tr -d ' \n' >"$DEMO/backend-password")
 fi
 BACKEND_PASSWORD=$(cat "$DEMO/backend-password")
+# The web pages: a GitHub App's client id and secret (the stand-in plays
+# GitHub's OAuth endpoints), and the key that signs sessions.
+WEB_CLIENT_ID=Iv1.demo0000000000000
+[ -s "$DEMO/client-secret" ] ||
+	(umask 077 && od -An -N20 -tx1 /dev/urandom | tr -d ' \n' >"$DEMO/client-secret")
+[ -s "$DEMO/session-key" ] ||
+	(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DEMO/session-key")
 cat >"$DEMO/ghaccess.ini" <<EOF
 ; Written by scripts/demo.sh: ghaccess against the GitHub stand-in.
 [github]
@@ -70,6 +77,14 @@ backend_password_file = $(pwd)/$DEMO/backend-password
 
 [index]
 storage_dir = $(pwd)/$DEMO/packages
+
+[web]
+client_id = $WEB_CLIENT_ID
+client_secret_file = $(pwd)/$DEMO/client-secret
+session_key_file = $(pwd)/$DEMO/session-key
+url = http://127.0.0.1:$PORT
+github_url = $GITHUB
+cookie_secure = false
 EOF
 mkdir -p "$DEMO/packages" "$DEMO/dist"
 
@@ -86,6 +101,12 @@ until curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
+
+# The stand-in's OAuth App registration: the callback URL, and who signs in
+# (bob, unless /login?login=NAME suggests another account).
+curl -sf -o /dev/null -X POST "$GITHUB/_standin/oauth" -d "{\"client_id\": \"$WEB_CLIENT_ID\",
+	\"client_secret\": \"$(cat "$DEMO/client-secret")\", \"kind\": \"github_app\",
+	\"callback_url\": \"http://127.0.0.1:$PORT/login/callback\", \"login\": \"bob\"}"
 
 # Two small wheels, so that pip has something to install: acme-tools
 # depends on acme-core.  bob (write on acme-core) and olivia (owner)
@@ -150,6 +171,15 @@ The built-in index (packages in $DEMO/packages):
     twine upload --repository-url http://127.0.0.1:$PORT/legacy/ -u dave -p ghp_dave0000000000000000000000000000000000 $DEMO/dist/acme_core-1.0.0-py3-none-any.whl
       (refused: dave may only read acme-core)
     $GHACCESS explain --config $DEMO/ghaccess.ini carol acme-core
+
+The web pages: open one of these in a browser to sign in (through the
+stand-in's GitHub sign-in) as that user:
+
+    olivia (owner):        http://127.0.0.1:$PORT/login?login=olivia
+    bob:                   http://127.0.0.1:$PORT/login?login=bob
+    carol:                 http://127.0.0.1:$PORT/login?login=carol
+    dave:                  http://127.0.0.1:$PORT/login?login=dave
+    erin (not a member):   http://127.0.0.1:$PORT/login?login=erin
 
 Users: olivia (owner), bob, carol, dave (members), erin (outside collaborator);
 their tokens are in $SCENARIO.  Logs: $DEMO/ghaccess.log.

@@ -2,7 +2,7 @@
  * config.h - the configuration of ghaccess, read from one INI file.
  *
  * config_load() reads either a ghaccess file ([github], [cache], [server],
- * [index], [webhook], [log]) or a pypicloud server.ini whose [app:main]
+ * [index], [webhook], [web], [log]) or a pypicloud server.ini whose [app:main]
  * section holds the seed plugin's auth.otc.github.* keys.  It validates
  * everything up front: unknown keys, bad numbers, an invalid repo_pattern,
  * a missing organization or credentials are errors that name the file, line
@@ -158,6 +158,18 @@ struct config {
 	char *webhook_secret;		/* secret */
 	long long webhook_max_body;	/* default 25 MiB (GitHub's cap) */
 	int webhook_debounce_ms;	/* default 500 */
+
+	/* [web] (the web pages, enabled when client_id is set) */
+	char *web_client_id;		/* OAuth client id of the GitHub App or OAuth App */
+	char *web_client_secret_file;	/* resolved path, or NULL */
+	char *web_client_secret;	/* secret */
+	char *web_session_key_file;	/* resolved path, or NULL */
+	char *web_session_key;		/* secret: at least 32 bytes */
+	char *web_url;			/* ghaccess's public base URL, no trailing slash */
+	char *web_github_url;		/* GitHub's web host; default derived from api_url */
+	char *web_index_url;		/* for install lines; default {url}/simple/ */
+	int web_session_lifetime;	/* seconds; default 28800 (8 hours) */
+	bool web_cookie_secure;		/* default true */
 
 	/* [log] */
 	int log_level;			/* enum ga_log_level; default info */

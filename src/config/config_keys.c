@@ -64,7 +64,7 @@ static const struct config_choice log_format_choices[] = {
 #define ONE_GIB (1024LL * 1024 * 1024)
 
 const char *const config_sections[] = {
-	"github", "cache", "server", "index", "webhook", "log", NULL,
+	"github", "cache", "server", "index", "webhook", "web", "log", NULL,
 };
 
 /* Printing and the documentation follow this order. */
@@ -148,6 +148,23 @@ const struct config_key config_keys[] = {
 	  "25M", 1024, ONE_GIB, NULL, NULL },
 	{ "webhook", "debounce_ms", NULL, CONFIG_VALUE_INT, FIELD(webhook_debounce_ms),
 	  "500", 0, 60000, NULL, NULL },
+
+	{ "web", "client_id", NULL, CONFIG_VALUE_STRING, FIELD(web_client_id),
+	  NULL, 0, 0, NULL, config_check_client_id },
+	{ "web", "client_secret_file", NULL, CONFIG_VALUE_PATH, FIELD(web_client_secret_file),
+	  NULL, 0, 0, NULL, NULL },
+	{ "web", "session_key_file", NULL, CONFIG_VALUE_PATH, FIELD(web_session_key_file),
+	  NULL, 0, 0, NULL, NULL },
+	{ "web", "url", NULL, CONFIG_VALUE_STRING, FIELD(web_url),
+	  NULL, 0, 0, NULL, config_check_url },
+	{ "web", "github_url", NULL, CONFIG_VALUE_STRING, FIELD(web_github_url),
+	  NULL, 0, 0, NULL, config_check_url },
+	{ "web", "index_url", NULL, CONFIG_VALUE_STRING, FIELD(web_index_url),
+	  NULL, 0, 0, NULL, config_check_url },
+	{ "web", "session_lifetime", NULL, CONFIG_VALUE_INT, FIELD(web_session_lifetime),
+	  "28800", 300, 7 * ONE_DAY, NULL, NULL },
+	{ "web", "cookie_secure", NULL, CONFIG_VALUE_BOOL, FIELD(web_cookie_secure),
+	  "true", 0, 0, NULL, NULL },
 
 	{ "log", "level", NULL, CONFIG_VALUE_CHOICE, FIELD(log_level),
 	  "info", 0, 0, log_level_choices, NULL },

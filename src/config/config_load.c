@@ -28,6 +28,8 @@
 #define PYPICLOUD_ENVIRONMENT_PREFIX "PPC_"
 #define TOKEN_ENVIRONMENT "GHACCESS_GITHUB_TOKEN"
 #define UTF8_BOM "\xEF\xBB\xBF"
+/* Shortest [web] session key accepted (bytes). */
+#define WEB_KEY_MIN 32
 
 /* What the file says about one row of config_keys. */
 struct setting {
@@ -624,6 +626,28 @@ check_cache_times(struct load *load)
 			      config->expiration);
 }
 
+/* [web]: client_id turns the pages on and needs the rest; the rest needs it. */
+static void
+check_web(struct load *load)
+{
+	const struct config *config = load->config;
+	bool on = config->web_client_id != NULL;
+	static const char *const needed[] = { "client_secret_file", "session_key_file", "url" };
+	/* session_lifetime and cookie_secure may stand at their defaults in a
+	 * file without pages (examples/ghaccess.ini does). */
+	static const char *const optional[] = { "github_url", "index_url" };
+
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		check_needs(load, "web", needed[i], on, "client_id");
+		if (on && !is_set(setting_of(load, "web", needed[i])))
+			note_error_at(load, GA_EINVAL, setting_of(load, "web", "client_id")->line,
+				      "%s: needs [web] %s", setting_of(load, "web", "client_id")->origin,
+				      needed[i]);
+	}
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		check_needs(load, "web", optional[i], on, "client_id");
+}
+
 static void
 check_combinations(struct load *load)
 {
@@ -648,6 +672,7 @@ check_combinations(struct load *load)
 	check_needs(load, "server", "backend_password_file", config->backend_user != NULL,
 		    "backend_user");
 	check_cache_times(load);
+	check_web(load);
 }
 
 static const char *
@@ -700,6 +725,33 @@ derive_graphql_url(struct load *load)
 		config->graphql_url = ga_asprintf("%s/graphql", config->api_url);
 }
 
+/*
+ * GitHub's web host (where /login/oauth/ lives), from the REST API's URL as
+ * GitHub documents them: https://api.github.com -> https://github.com,
+ * https://api.SUBDOMAIN.ghe.com -> https://SUBDOMAIN.ghe.com, Enterprise
+ * Server's https://HOST/api/v3 -> https://HOST.  Anything else must be set.
+ */
+static void
+derive_web_github_url(struct load *load)
+{
+	struct config *config = load->config;
+	const char *api = config->api_url;
+	const char *suffix = "/api/v3";
+	size_t len = strlen(api);
+	size_t scheme = strncmp(api, "https://", 8) == 0 ? 8 : strncmp(api, "http://", 7) == 0 ? 7 : 0;
+
+	if (config->web_client_id == NULL || config->web_github_url != NULL)
+		return;
+	if (len >= strlen(suffix) && strcmp(api + len - strlen(suffix), suffix) == 0)
+		config->web_github_url = ga_asprintf("%.*s", (int)(len - strlen(suffix)), api);
+	else if (scheme > 0 && strncmp(api + scheme, "api.", 4) == 0 && strchr(api + scheme, '/') == NULL)
+		config->web_github_url = ga_asprintf("%.*s%s", (int)scheme, api, api + scheme + 4);
+	else
+		note_error_at(load, GA_EINVAL, setting_of(load, "web", "client_id")->line,
+			      "[web] github_url: required: cannot derive GitHub's web address from "
+			      "[github] api_url %s", api);
+}
+
 /* --- secrets -------------------------------------------------------------- */
 
 /* Read the secret file of [section] name into *secret; an error names the key's line. */
@@ -750,6 +802,15 @@ load_secrets(struct load *load)
 	read_secret(load, "cache", "secret_file", config->secret_file, &config->secret);
 	read_secret(load, "webhook", "secret_file", config->webhook_secret_file,
 		    &config->webhook_secret);
+	read_secret(load, "web", "client_secret_file", config->web_client_secret_file,
+		    &config->web_client_secret);
+	read_secret(load, "web", "session_key_file", config->web_session_key_file,
+		    &config->web_session_key);
+	/* The key signs sessions: a short one could be guessed offline. */
+	if (config->web_session_key != NULL && strlen(config->web_session_key) < WEB_KEY_MIN)
+		note_error_at(load, GA_EINVAL, setting_of(load, "web", "session_key_file")->line,
+			      "%s: the key must be at least %d bytes (e.g. openssl rand -hex 32)",
+			      setting_of(load, "web", "session_key_file")->origin, WEB_KEY_MIN);
 	/* The GitHub client reads the key; say now, not at the first request, if it cannot. */
 	if (config->app_private_key_file != NULL && access(config->app_private_key_file, R_OK) != 0)
 		note_error_at(load, GA_EIO, key_file->line, "%s: %s: cannot read: %s",
@@ -797,6 +858,7 @@ config_load(const char *path, struct config **out, struct ga_err *err)
 		check_required(&load);
 	if (!failed(&load)) {
 		derive_graphql_url(&load);
+		derive_web_github_url(&load);
 		load_secrets(&load);
 	}
 	wipe_buf(&text);
@@ -843,5 +905,7 @@ config_free(struct config *config)
 	ga_free(config->path);
 	ga_secret_free(config->secret);
 	ga_secret_free(config->webhook_secret);
+	ga_secret_free(config->web_client_secret);
+	ga_secret_free(config->web_session_key);
 	ga_free(config);
 }

@@ -403,3 +403,21 @@ config_check_user(char **value, char *problem, size_t problem_size)
 	}
 	return true;
 }
+
+bool
+config_check_client_id(char **value, char *problem, size_t problem_size)
+{
+	/* It goes into the authorize URL and the token request as it is. */
+	for (const char *c = *value; *c != '\0'; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-')
+			continue;
+		snprintf(problem, problem_size, "must hold only letters, digits, '.', '_' and '-'");
+		return false;
+	}
+	if (strlen(*value) > 100) {
+		snprintf(problem, problem_size, "longer than 100 characters");
+		return false;
+	}
+	return true;
+}

@@ -146,14 +146,23 @@ static enum ga_rc
 build_headers(struct gh_client *client, const struct gh_request *request,
 	      struct curl_slist **headers, struct ga_err *err)
 {
-	*headers = gh_append_header(*headers, "Accept: application/vnd.github+json");
-	*headers = gh_append_header(*headers, "X-GitHub-Api-Version: 2022-11-28");
+	char line[128];
+
+	snprintf(line, sizeof(line), "Accept: %s",
+		 request->accept ? request->accept : "application/vnd.github+json");
+	*headers = gh_append_header(*headers, line);
+	if (!request->anonymous)	/* the web host's OAuth endpoints are not the API */
+		*headers = gh_append_header(*headers, "X-GitHub-Api-Version: 2022-11-28");
 	*headers = gh_append_header(*headers, client->user_agent);
 	if (request->body != NULL) {
-		*headers = gh_append_header(*headers, "Content-Type: application/json");
+		snprintf(line, sizeof(line), "Content-Type: %s",
+			 request->content_type ? request->content_type : "application/json");
+		*headers = gh_append_header(*headers, line);
 		/* No "Expect: 100-continue" round trip before a large query. */
 		*headers = gh_append_header(*headers, "Expect:");
 	}
+	if (request->anonymous)
+		return GA_OK;
 	if (request->token == NULL)
 		return gh_auth_header(client, headers, err);
 	if (!gh_token_is_sendable(request->token))

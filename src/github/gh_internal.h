@@ -10,6 +10,7 @@
  *   gh_parse.c    page parsers: GraphQL data -> struct org_input records
  *   gh_sync.c     the sync plan (pagination, follow-ups, base permission)
  *   gh_user.c     the token check
+ *   gh_oauth.c    the OAuth web flow's code exchange (the web pages' sign-in)
  * Nothing here is part of the module's contract with the rest of ghaccess.
  */
 #ifndef GH_INTERNAL_H
@@ -113,6 +114,11 @@ struct gh_request {
 	const char *body;		/* POST body (JSON), NUL-terminated; NULL for GET */
 	const char *token;		/* a user's token (token check); NULL: the client's credential */
 	long timeout_ms;		/* total; 0: config http_timeout */
+	/* The OAuth token endpoint (gh_oauth.c) is not the API: no
+	 * Authorization header at all, its own Accept and body type. */
+	bool anonymous;			/* send no Authorization header */
+	const char *accept;		/* NULL: application/vnd.github+json */
+	const char *content_type;	/* of body; NULL: application/json */
 };
 
 struct gh_response {

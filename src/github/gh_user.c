@@ -121,3 +121,45 @@ gh_check_token(struct gh_client *client, const char *username, const char *token
 	ga_free(url);
 	return result;
 }
+
+enum gh_oauth_result
+gh_token_owner(struct gh_client *client, const char *token, char login[40], long long *id,
+	       struct ga_err *err)
+{
+	const char *api_url = client->config->api_url ? client->config->api_url : DEFAULT_API_URL;
+	struct gh_response response;
+	enum gh_oauth_result result = GH_OAUTH_UNAVAILABLE;
+	char problem[GA_ERR_MESSAGE_MAX / 2];
+	char *owner = NULL;
+	char *url;
+
+	login[0] = '\0';
+	*id = 0;
+	if (!gh_token_is_sendable(token)) {
+		ga_err_set(err, GA_EDENIED, "the token cannot be sent in a header");
+		return GH_OAUTH_REFUSED;
+	}
+	url = ga_asprintf("%s/user", api_url);
+	gh_response_init(&response, client->options.max_reply_bytes);
+	ask_github(client, url, token, &response);
+	if (gh_http_classify(&response) == GH_OUTCOME_OK) {
+		if (gh_parse_user_rest(response.body.data, response.body.len, &owner, id, err) ==
+			    GA_OK &&
+		    strlen(owner) < 40) {
+			memcpy(login, owner, strlen(owner) + 1);
+			result = GH_OAUTH_OK;
+		} else if (owner != NULL) {
+			ga_err_set(err, GA_EUPSTREAM, "GET /user: login longer than 39 characters");
+		}
+	} else if (response.transport == CURLE_OK && response.status == 401) {
+		result = GH_OAUTH_REFUSED;
+		ga_err_set(err, GA_EDENIED, "GitHub does not know the token (HTTP 401)");
+	} else {
+		ga_err_set(err, GA_EUPSTREAM, "GET /user: %s",
+			   gh_http_describe(&response, problem, sizeof(problem)));
+	}
+	ga_free(owner);
+	gh_response_free(&response);
+	ga_free(url);
+	return result;
+}

@@ -194,4 +194,46 @@ enum gh_token_result gh_check_token(struct gh_client *client, const char *userna
 				    const char *token, long long *user_id,
 				    struct ga_err *err);
 
+/* ---- the OAuth web flow (gh_oauth.c), for the web pages' sign-in ---- */
+
+/* Answer of gh_oauth_exchange() and gh_token_owner(). */
+enum gh_oauth_result {
+	GH_OAUTH_OK = 0,
+	GH_OAUTH_REFUSED,	/* definite no: a bad or used code, wrong client credentials */
+	GH_OAUTH_UNAVAILABLE,	/* could not tell: timeout, 5xx, rate limit, garbage */
+};
+
+/* What the code exchange sends (all borrowed; secrets are never logged). */
+struct gh_oauth_exchange {
+	const char *client_id;
+	const char *client_secret;
+	const char *code;		/* from the callback's query */
+	const char *redirect_uri;	/* the one sent to the authorize page */
+	const char *code_verifier;	/* PKCE (RFC 7636, S256) */
+};
+
+/*
+ * POST {[web] github_url}/login/oauth/access_token with the exchange's
+ * fields (form-encoded, Accept: application/json), as GitHub documents it
+ * for OAuth Apps and GitHub Apps.  One try, never retried (a code is
+ * single use: a retry after a lost answer could only fail), within
+ * [github] timeout.  On GH_OAUTH_OK *token is the user's access token
+ * (ga_malloc'd: wipe it with ga_secret_free as soon as it is used).
+ * GitHub answers a refusal with 200 and {"error": ...}: that is REFUSED,
+ * with err naming GitHub's error code (never a secret).  Thread-safe.
+ */
+enum gh_oauth_result gh_oauth_exchange(struct gh_client *client,
+				       const struct gh_oauth_exchange *exchange, char **token,
+				       struct ga_err *err);
+
+/*
+ * GET {api_url}/user with a user's access token: the account's login
+ * (copied into login, at most 39 characters) and numeric id.  Same bounds
+ * as gh_check_token (one quick retry after a network error or 5xx, within
+ * [github] timeout).  401 is REFUSED; anything else that is not a user is
+ * UNAVAILABLE.  Thread-safe.
+ */
+enum gh_oauth_result gh_token_owner(struct gh_client *client, const char *token, char login[40],
+				    long long *id, struct ga_err *err);
+
 #endif

@@ -8,5 +8,6 @@ const struct http_frontend *const http_frontends[] = {
 	&http_forward_auth_frontend,
 	&http_metrics_frontend,
 	&http_webhook_frontend,
+	&http_web_frontend,
 	NULL,
 };

@@ -254,18 +254,26 @@ route_matches(const struct http_route *route, const char *path)
 	return strcmp(path, route->path) == 0;
 }
 
+/* The first route of the path that takes the method, else the first of
+ * the path (answered 405): one path may belong to two front ends by method
+ * (POST / uploads to the index, GET / is the web pages). */
 static bool
-find_route(const struct http_server *server, const char *path,
+find_route(const struct http_server *server, const char *path, unsigned method,
 	   const struct http_frontend **frontend, const struct http_route **route)
 {
+	bool found = false;
+
 	for (size_t i = 0; i < server->frontend_count; i++)
-		for (const struct http_route *r = server->frontends[i]->routes; r->path; r++)
-			if (route_matches(r, path)) {
-				*frontend = server->frontends[i];
-				*route = r;
+		for (const struct http_route *r = server->frontends[i]->routes; r->path; r++) {
+			if (!route_matches(r, path) || (found && (r->methods & method) == 0))
+				continue;
+			*frontend = server->frontends[i];
+			*route = r;
+			if ((r->methods & method) != 0)
 				return true;
-			}
-	return false;
+			found = true;
+		}
+	return found;
 }
 
 static enum MHD_Result
@@ -351,7 +359,8 @@ admit_request(struct http_request_private *glue)
 	struct http_request *request = &glue->request;
 	const struct config *config = service_config(request->service);
 
-	if (!find_route(glue->server, request->path, &glue->frontend, &glue->route))
+	if (!find_route(glue->server, request->path, method_bit(request->method), &glue->frontend,
+			&glue->route))
 		http_respond_error(request, MHD_HTTP_NOT_FOUND, "not found");
 	else if (glue->frontend->backend_auth && !config_backend_credentials_set(config))
 		/* The pypicloud protocol tells who is who and tests tokens: it is

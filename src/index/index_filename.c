@@ -252,6 +252,40 @@ index_filename_check(const char *filename, const char *project, const char *vers
 	return check_sdist(filename, stem_len, project_key, version, reason);
 }
 
+bool
+index_filename_version(const char *filename, const char *project_key,
+		       char out[INDEX_VERSION_MAX + 1])
+{
+	char reason[INDEX_REASON_MAX];
+	enum index_dist_type type;
+	struct wheel_parts parts;
+	size_t stem_len = index_filename_is_safe(filename, reason)
+				  ? stem_length(filename, strlen(filename), &type)
+				  : 0;
+
+	out[0] = '\0';
+	if (stem_len == 0)
+		return false;
+	if (type == INDEX_DIST_WHEEL) {
+		if (!parse_wheel(filename, stem_len, &parts, reason) ||
+		    !same_project(parts.name, parts.name_len, project_key))
+			return false;
+		memcpy(out, parts.version, parts.version_len + 1);
+		return true;
+	}
+	for (size_t i = 1; i + 1 < stem_len; i++) {
+		size_t len = stem_len - i - 1;
+
+		if (filename[i] == '-' && same_project(filename, i, project_key) &&
+		    len <= INDEX_VERSION_MAX && index_version_is_valid(filename + i + 1, len)) {
+			memcpy(out, filename + i + 1, len);
+			out[len] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Add key to out unless present; false when out is full. */
 static bool
 add_candidate(struct index_filename_projects *out, const char *name, size_t len)

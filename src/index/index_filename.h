@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "index/index_version.h"
 #include "org/org_names.h"
 
 /* Longest stored filename: NAME_MAX (255) less room for ".meta.json" and
@@ -63,6 +64,16 @@ bool index_filename_type(const char *filename, enum index_dist_type *type);
  */
 bool index_filename_check(const char *filename, const char *project, const char *version,
 			  enum index_dist_type *type, char reason[INDEX_REASON_MAX]);
+
+/*
+ * The version that filename (a safe wheel or sdist name) gives for project
+ * (a PEP 503 key), as written in the filename (a wheel's '_' read back as
+ * '-'), into out.  For an sdist with several splits naming the project the
+ * first (shortest name) wins.  false (out = "") when filename is not a
+ * file of project.
+ */
+bool index_filename_version(const char *filename, const char *project_key,
+			    char out[INDEX_VERSION_MAX + 1]);
 
 /* Candidate projects of a filename, each PEP 503 normalised, no duplicates. */
 struct index_filename_projects {

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/ga_log.h"
 
@@ -288,4 +289,226 @@ index_version_equal(const char *a, size_t a_len, const char *b, size_t b_len)
 	return index_version_normalize(a, a_len, true, normal_a) &&
 	       index_version_normalize(b, b_len, true, normal_b) &&
 	       strcmp(normal_a, normal_b) == 0;
+}
+
+/* ---- ordering ------------------------------------------------------------- */
+
+/* Decimal digit strings by value, whatever their length or leading zeros. */
+static int
+compare_numbers(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	int diff;
+
+	while (a_len > 1 && *a == '0') {
+		a++;
+		a_len--;
+	}
+	while (b_len > 1 && *b == '0') {
+		b++;
+		b_len--;
+	}
+	if (a_len != b_len)
+		return a_len < b_len ? -1 : 1;
+	diff = memcmp(a, b, a_len);
+	return (diff > 0) - (diff < 0);
+}
+
+/* One parsed version: pointers into the text, lengths, and what is set. */
+struct version_key {
+	const char *text;
+	struct version_groups groups;
+};
+
+static size_t
+group_len(const struct version_key *key, int group)
+{
+	return key->groups.end[group] - key->groups.start[group];
+}
+
+static const char *
+group_text(const struct version_key *key, int group)
+{
+	return key->text + key->groups.start[group];
+}
+
+/* A group's number, "0" when the group is absent ("1.0rc" is rc0). */
+static int
+compare_group_numbers(const struct version_key *a, int a_group, const struct version_key *b,
+		      int b_group)
+{
+	bool a_set = group_set(&a->groups, a_group);
+	bool b_set = group_set(&b->groups, b_group);
+
+	return compare_numbers(a_set ? group_text(a, a_group) : "0", a_set ? group_len(a, a_group) : 1,
+			       b_set ? group_text(b, b_group) : "0", b_set ? group_len(b, b_group) : 1);
+}
+
+/* The release segments one by one; missing ones count as 0. */
+static int
+compare_release(const struct version_key *a, const struct version_key *b)
+{
+	const char *p = group_text(a, GROUP_RELEASE), *p_end = p + group_len(a, GROUP_RELEASE);
+	const char *q = group_text(b, GROUP_RELEASE), *q_end = q + group_len(b, GROUP_RELEASE);
+
+	while (p < p_end || q < q_end) {
+		const char *p_dot = p < p_end ? memchr(p, '.', (size_t)(p_end - p)) : NULL;
+		const char *q_dot = q < q_end ? memchr(q, '.', (size_t)(q_end - q)) : NULL;
+		const char *p_stop = p_dot ? p_dot : p_end;
+		const char *q_stop = q_dot ? q_dot : q_end;
+		int diff = compare_numbers(p < p_end ? p : "0", p < p_end ? (size_t)(p_stop - p) : 1,
+					   q < q_end ? q : "0", q < q_end ? (size_t)(q_stop - q) : 1);
+
+		if (diff != 0)
+			return diff;
+		p = p < p_end ? p_stop + 1 : p_end;
+		q = q < q_end ? q_stop + 1 : q_end;
+	}
+	return 0;
+}
+
+/* Pre-release rank: a 0, b 1, rc 2; none 3 (a final release sorts after
+ * its pre-releases), except a bare dev release ("1.0.dev1"), which sorts
+ * before every pre-release of 1.0: -1. */
+static int
+pre_rank(const struct version_key *key)
+{
+	char letter;
+
+	if (!group_set(&key->groups, GROUP_PRE_LETTER)) {
+		bool post = group_set(&key->groups, GROUP_POST_IMPLICIT) ||
+			    group_set(&key->groups, GROUP_POST_LETTER);
+
+		return !post && group_set(&key->groups, GROUP_DEV_LETTER) ? -1 : 3;
+	}
+	letter = (char)(group_text(key, GROUP_PRE_LETTER)[0] | 0x20);
+	if (letter == 'a')
+		return 0;
+	if (letter == 'b')
+		return 1;	/* b, beta */
+	return 2;	/* c, rc, pre, preview */
+}
+
+static int
+compare_pre(const struct version_key *a, const struct version_key *b)
+{
+	int ra = pre_rank(a), rb = pre_rank(b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (ra < 0 || ra == 3)
+		return 0;
+	return compare_group_numbers(a, GROUP_PRE_NUMBER, b, GROUP_PRE_NUMBER);
+}
+
+static int
+post_group(const struct version_key *key)
+{
+	if (group_set(&key->groups, GROUP_POST_IMPLICIT))
+		return GROUP_POST_IMPLICIT;
+	return group_set(&key->groups, GROUP_POST_LETTER) ? GROUP_POST_NUMBER : -1;
+}
+
+/* No post release sorts before any post release. */
+static int
+compare_post(const struct version_key *a, const struct version_key *b)
+{
+	int pa = post_group(a), pb = post_group(b);
+
+	if (pa < 0 || pb < 0)
+		return pa < 0 && pb < 0 ? 0 : pa < 0 ? -1 : 1;
+	return compare_group_numbers(a, pa, b, pb);
+}
+
+/* No dev release sorts after any dev release. */
+static int
+compare_dev(const struct version_key *a, const struct version_key *b)
+{
+	bool da = group_set(&a->groups, GROUP_DEV_LETTER);
+	bool db = group_set(&b->groups, GROUP_DEV_LETTER);
+
+	if (!da || !db)
+		return da == db ? 0 : da ? -1 : 1;
+	return compare_group_numbers(a, GROUP_DEV_NUMBER, b, GROUP_DEV_NUMBER);
+}
+
+static bool
+is_digits(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return len > 0;
+}
+
+/* Local labels part by part: numeric parts by value and after alphanumeric
+ * ones, alphanumeric ones case-insensitively; no label sorts first. */
+static int
+compare_local(const struct version_key *a, const struct version_key *b)
+{
+	bool la = group_set(&a->groups, GROUP_LOCAL), lb = group_set(&b->groups, GROUP_LOCAL);
+	const char *p, *p_end, *q, *q_end;
+
+	if (!la || !lb)
+		return la == lb ? 0 : la ? 1 : -1;
+	p = group_text(a, GROUP_LOCAL);
+	p_end = p + group_len(a, GROUP_LOCAL);
+	q = group_text(b, GROUP_LOCAL);
+	q_end = q + group_len(b, GROUP_LOCAL);
+	while (p < p_end && q < q_end) {
+		size_t pn = strcspn(p, ".-_"), qn = strcspn(q, ".-_");
+		bool p_num, q_num;
+		int diff;
+
+		pn = pn > (size_t)(p_end - p) ? (size_t)(p_end - p) : pn;
+		qn = qn > (size_t)(q_end - q) ? (size_t)(q_end - q) : qn;
+		p_num = is_digits(p, pn);
+		q_num = is_digits(q, qn);
+		if (p_num != q_num)
+			return p_num ? 1 : -1;
+		if (p_num) {
+			diff = compare_numbers(p, pn, q, qn);
+		} else {
+			diff = strncasecmp(p, q, pn < qn ? pn : qn);
+			if (diff == 0 && pn != qn)
+				diff = pn < qn ? -1 : 1;
+		}
+		if (diff != 0)
+			return diff < 0 ? -1 : 1;
+		p += pn + 1;
+		q += qn + 1;
+	}
+	return (p < p_end) - (q < q_end);
+}
+
+int
+index_version_compare(const char *a, const char *b)
+{
+	struct version_key ka = {.text = a}, kb = {.text = b};
+	bool va = match_version(a, strlen(a), &ka.groups);
+	bool vb = match_version(b, strlen(b), &kb.groups);
+	int diff;
+
+	if (!va || !vb)
+		return va == vb ? 0 : va ? 1 : -1;
+	diff = compare_group_numbers(&ka, GROUP_EPOCH, &kb, GROUP_EPOCH);
+	if (diff == 0)
+		diff = compare_release(&ka, &kb);
+	if (diff == 0)
+		diff = compare_pre(&ka, &kb);
+	if (diff == 0)
+		diff = compare_post(&ka, &kb);
+	if (diff == 0)
+		diff = compare_dev(&ka, &kb);
+	if (diff == 0)
+		diff = compare_local(&ka, &kb);
+	return diff;
+}
+
+bool
+index_version_is_prerelease(const char *version)
+{
+	struct version_groups groups;
+
+	return match_version(version, strlen(version), &groups) &&
+	       (group_set(&groups, GROUP_PRE_LETTER) || group_set(&groups, GROUP_DEV_LETTER));
 }

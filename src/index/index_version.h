@@ -43,4 +43,16 @@ bool index_version_normalize(const char *version, size_t len, bool strip_trailin
 /* true when a and b are valid and equal under PEP 440 ("1.0" == "1.0.0"). */
 bool index_version_equal(const char *a, size_t a_len, const char *b, size_t b_len);
 
+/*
+ * PEP 440 ordering (packaging's Version comparison): negative, 0 or
+ * positive as a is older than, equal to or newer than b, e.g. 1.0.dev0 <
+ * 1.0a1 < 1.0rc1 < 1.0 < 1.0+local < 1.0.post1 < 1.1.  Numbers of any
+ * length compare by value.  An invalid version sorts before every valid
+ * one (two invalid ones compare equal).
+ */
+int index_version_compare(const char *a, const char *b);
+
+/* true when version is valid and a pre-release or development release. */
+bool index_version_is_prerelease(const char *version);
+
 #endif

@@ -219,6 +219,12 @@ service_cache(struct service *service)
 	return service->cache;
 }
 
+struct gh_client *
+service_github(struct service *service)
+{
+	return atomic_load(&service->client);
+}
+
 void
 service_note_refresh(struct service *service, bool ok, const struct ga_err *err)
 {

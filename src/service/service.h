@@ -46,6 +46,7 @@
 
 struct service;
 struct service_view;
+struct gh_client;
 
 /*
  * Data a front end computes once per snapshot.  build() runs on the
@@ -119,6 +120,11 @@ const struct config *service_config(struct service *service);
 
 /* The token cache (borrowed; lives as long as the service). */
 struct cache *service_cache(struct service *service);
+
+/* The GitHub client of the configuration in force (borrowed; a reload
+ * keeps the previous one alive until service_destroy, like configs), for
+ * the front ends' own GitHub calls (the web sign-in's code exchange). */
+struct gh_client *service_github(struct service *service);
 
 /*
  * The current view, or NULL when there is none yet or its data is older
@@ -245,5 +251,18 @@ void service_count_delivery(struct service *service, enum service_delivery resul
  */
 enum service_delivery service_deliver_webhook(struct service *service, const char *event,
 					      const char *delivery, char *body, size_t len);
+
+/* The GitHub budget and the webhook deliveries, for the owners' web page
+ * (the numbers /metrics exports). */
+struct service_events_summary {
+	long long github_points_remaining;	/* as GitHub last said; -1 unknown */
+	unsigned long long github_points_used;	/* by syncs since start */
+	unsigned long long deliveries[SERVICE_DELIVERY_RESULT_COUNT];	/* by result */
+	unsigned long long removals_applied;	/* removals applied at once */
+	unsigned long long refreshes_skipped;	/* webhook refreshes dropped (budget) */
+};
+
+/* Fill out with the numbers right now.  Thread-safe. */
+void service_get_events_summary(struct service *service, struct service_events_summary *out);
 
 #endif

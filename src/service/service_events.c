@@ -767,3 +767,17 @@ service_metrics(struct service *service)
 {
 	return service->metrics;
 }
+
+void
+service_get_events_summary(struct service *service, struct service_events_summary *out)
+{
+	const struct service_events *events = service->events;
+
+	memset(out, 0, sizeof(*out));
+	out->github_points_remaining = (long long)ga_metrics_gauge_value(events->points_remaining);
+	out->github_points_used = ga_metrics_counter_value(events->points_used);
+	for (int i = 0; i < SERVICE_DELIVERY_RESULT_COUNT; i++)
+		out->deliveries[i] = ga_metrics_counter_value(events->deliveries[i]);
+	out->removals_applied = ga_metrics_counter_value(events->removals_applied);
+	out->refreshes_skipped = ga_metrics_counter_value(events->webhook_refreshes_skipped);
+}

@@ -344,9 +344,11 @@ def upload_checks():
         response = upload(server, "bob", bob, small, "acme-core", "3.1", filetype="sdist")
         assert response.status == 400 and b"filetype" in response.body, response
         assert server.get("/simple/acme-core/", auth=("bob", bob)).status == 404
-        # Nothing half-stored.
+        # Nothing half-stored.  The temporary file goes when the request is
+        # complete, just after the answer was sent: give it a moment.
         storage = server.settings["index"]["storage_dir"]
-        assert [n for n in os.listdir(storage) if n.startswith(".upload-")] == []
+        wait_for(lambda: not [n for n in os.listdir(storage) if n.startswith(".upload-")],
+                 timeout=5, what="the refused uploads' temporary files to go")
 
 
 @test

@@ -12,6 +12,7 @@ const { State } = require('./lib/state');
 const { generate } = require('./lib/generate');
 const { Auth, Budgets, tokenFromHeader } = require('./lib/auth');
 const { Faults, faultResponse } = require('./lib/faults');
+const { OAuth } = require('./lib/oauth');
 
 const USAGE = `usage: node server.js (--scenario FILE | --generate repos=N,teams=N,members=N[,seed=S][,outside=N])
                       [--listen HOST:PORT] [--prefix /api]
@@ -86,6 +87,7 @@ class Stats {
     this.faulted_requests = 0;
     this.rateLimited = 0;
     this.webhooks_sent = 0;
+    this.oauth_exchanges = 0;
     this.queries = {};
   }
 
@@ -103,6 +105,7 @@ class Stats {
       faulted_requests: this.faulted_requests,
       rate_limited: this.rateLimited,
       webhooks_sent: this.webhooks_sent,
+      oauth_exchanges: this.oauth_exchanges,
       queries: this.queries,
     };
   }
@@ -137,6 +140,7 @@ function createStandin(opts) {
     appTokenTtl: opts.appTokenTtl,
   });
   const budgets = new Budgets({ graphql: opts.ratelimitLimit, core: opts.restRatelimitLimit });
+  const oauth = new OAuth();
   const prefix = opts.prefix || '';
   const graphqlPath = `${prefix}/graphql`;
   const restBase = prefix ? `${prefix}/v3` : '';
@@ -213,6 +217,8 @@ function createStandin(opts) {
         log(`scenario replaced: org ${state.org.login}, ${state.users.length} users, ${state.teams.length} teams, ${state.repos.length} repositories`);
         return sendJson(res, 200, { ok: true });
       }
+      if (req.method === 'GET' && path === '/_standin/oauth') return sendJson(res, 200, oauth.describe());
+      if (req.method === 'POST' && path === '/_standin/oauth') return sendJson(res, 200, Object.assign({ ok: true }, oauth.configure(json())));
       if (req.method === 'GET' && path === '/_standin/faults') return sendJson(res, 200, faults.describe());
       if (req.method === 'POST' && path === '/_standin/faults') {
         let d;
@@ -249,6 +255,35 @@ function createStandin(opts) {
     const url = new URL(req.url, 'http://standin.invalid');
     const path = url.pathname;
     if (path.startsWith('/_standin/')) return control(req, res, path);
+
+    // ---- the OAuth web flow lives on the web host, never under the API prefix
+    if (path === '/login/oauth/authorize' || path === '/login/oauth/access_token') {
+      const fault = faults.take('oauth');
+      if (fault) {
+        stats.faulted_requests++;
+        if (fault.mode === 'down') {
+          req.socket.destroy();
+          return undefined;
+        }
+        if (fault.mode === 'slow') await new Promise((r) => setTimeout(r, fault.delay_ms));
+        else {
+          const fr = faultResponse(fault, 'rest');
+          if (req.method === 'POST') await readBody(req).catch(() => '');
+          return send(res, fr.status, fr.headers, fr.text);
+        }
+      }
+      if (path === '/login/oauth/authorize' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const out = oauth.authorize(state, url.searchParams);
+        return send(res, out.status, out.headers, out.text);
+      }
+      if (path === '/login/oauth/access_token' && req.method === 'POST') {
+        const body = await readBody(req, 64 * 1024);
+        stats.oauth_exchanges++;
+        const out = oauth.exchange(state, url.searchParams, body, req.headers['content-type'], req.headers.accept);
+        return send(res, out.status, out.headers, out.text);
+      }
+      return send(res, 404, { 'content-type': 'text/html; charset=utf-8' }, '<html><body>Not Found</body></html>\n');
+    }
 
     // ---- which GitHub endpoint
     let kind;

@@ -35,4 +35,12 @@ echo "anonymous verify: $status"
 [ "$status" = 401 ]
 # The printed server.ini lines parse as pasted, with the intended values.
 python3 tests/e2e/ini_snippets.py --demo "$out/demo.out"
-echo "demo: 1 passed, 0 failed"
+# The printed sign-in line for carol leads to a session as carol.
+login_url=$(grep -m1 '/login?login=carol' "$out/demo.out" | sed 's/.* //')
+cookies="$out/cookies"
+location=$(curl -s -o /dev/null -c "$cookies" -w '%{redirect_url}' "$login_url")
+back=$(curl -s -o /dev/null -w '%{redirect_url}' "$location")
+curl -s -o /dev/null -b "$cookies" -c "$cookies" "$back"
+page=$(curl -s -b "$cookies" "http://127.0.0.1:$port/")
+echo "$page" | grep -q 'class="who">carol<' || { echo "not signed in as carol:"; echo "$page"; exit 1; }
+echo "demo: 3 passed, 0 failed"

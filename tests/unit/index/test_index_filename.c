@@ -124,6 +124,30 @@ expect_projects(const char *filename, size_t count, const char *const *names)
 }
 
 static void
+test_version(void **state)
+{
+	char version[INDEX_VERSION_MAX + 1];
+
+	(void)state;
+	assert_true(index_filename_version("acme_core-1.0.0-py3-none-any.whl", "acme-core", version));
+	assert_string_equal(version, "1.0.0");
+	assert_true(index_filename_version("Acme.Core-1.0_rc1-1-py3-none-any.whl", "acme-core",
+					   version));
+	assert_string_equal(version, "1.0-rc1");
+	assert_true(index_filename_version("acme_core-2.0.tar.gz", "acme-core", version));
+	assert_string_equal(version, "2.0");
+	assert_true(index_filename_version("acme-core-1-2.tar.gz", "acme-core", version));
+	assert_string_equal(version, "1-2");
+	assert_true(index_filename_version("acme-core-3.zip", "acme-core", version));
+	assert_string_equal(version, "3");
+	assert_false(index_filename_version("other-1.0.tar.gz", "acme-core", version));
+	assert_string_equal(version, "");
+	assert_false(index_filename_version("acme_core-1.0-py3-none-any.whl", "acme", version));
+	assert_false(index_filename_version("../acme_core-1.0.tar.gz", "acme-core", version));
+	assert_false(index_filename_version("acme_core-1.0.exe", "acme-core", version));
+}
+
+static void
 test_projects(void **state)
 {
 	static const char *const acme_core[] = { "acme-core" };
@@ -156,6 +180,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_safe_names),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_projects),
 	};
 

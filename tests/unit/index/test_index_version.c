@@ -97,6 +97,40 @@ test_equality(void **state)
 	assert_true(index_version_equal("1.0.0a0", 7, "1a0", 3));
 }
 
+/* Each version is older than the next (packaging's own test ordering). */
+static void
+test_ordering(void **state)
+{
+	static const char *const ordered[] = {
+		"1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456",
+		"1.0b2", "1.0b2.post345.dev456", "1.0b2.post345", "1.0b2-346", "1.0c1.dev456",
+		"1.0c1", "1.0rc2", "1.0c3", "1.0", "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34",
+		"1.0.post456", "1.0.15", "1.1.dev1", "1.2", "1.2+123abc", "1.2+1234.abc", "1.2+123456",
+		"1.2.r32+123456", "1.2.rev33+123456", "1!1.0", "1!1.0.post1",
+	};
+	size_t count = sizeof(ordered) / sizeof(ordered[0]);
+
+	(void)state;
+	for (size_t i = 0; i < count; i++) {
+		assert_int_equal(index_version_compare(ordered[i], ordered[i]), 0);
+		for (size_t j = i + 1; j < count; j++) {
+			if (index_version_compare(ordered[i], ordered[j]) >= 0)
+				fail_msg("%s must sort before %s", ordered[i], ordered[j]);
+			if (index_version_compare(ordered[j], ordered[i]) <= 0)
+				fail_msg("%s must sort after %s", ordered[j], ordered[i]);
+		}
+	}
+	assert_int_equal(index_version_compare("1.0", "1.0.0"), 0);
+	assert_int_equal(index_version_compare("1.0RC1", "1.0rc1"), 0);
+	assert_int_equal(index_version_compare("10", "9"), 1);
+	assert_int_equal(index_version_compare("1.99999999999999999999999", "1.100000000000000000000000"),
+			 -1);
+	assert_true(index_version_compare("not a version", "0") < 0);
+	assert_true(index_version_is_prerelease("1.0rc1"));
+	assert_true(index_version_is_prerelease("1.0.dev1"));
+	assert_false(index_version_is_prerelease("1.0.post1"));
+}
+
 static void
 test_limits(void **state)
 {
@@ -120,6 +154,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normal_forms),
 		cmocka_unit_test(test_equality),
+		cmocka_unit_test(test_ordering),
 		cmocka_unit_test(test_limits),
 	};
 

@@ -1,0 +1,595 @@
+#!/usr/bin/env python3
+"""test_web.py - the web pages, end to end: sign in with GitHub, packages, why, sign out.
+
+The real server against the GitHub stand-in, which plays GitHub's OAuth
+endpoints for a configured test user (POST /_standin/oauth).  The browser
+tests drive Debian's headless Chromium over the DevTools protocol
+(browser.py) and save a screenshot of each page under build/web/; the
+attack tests speak HTTP directly, with cookies signed here with the test's
+own key (the format of src/http/http_web_session.c) to forge, tamper with
+and expire them.  Run by tests/suites/web-e2e.sh;
+`python3 tests/e2e/test_web.py [TEST...]` runs some tests alone.
+"""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from browser import Browser  # noqa: E402
+from dists import wheel  # noqa: E402
+from harness import (  # noqa: E402
+    BUILD, GHACCESS, ROOT, Ghaccess, Standin, load_scenario, run_tests, scenario_path,
+    scenario_paths, scenario_settings, test, wait_for, workdir,
+)
+
+WORKED = "worked-example.json"
+CLIENT_ID = "Iv1.0123456789abcdef"
+CLIENT_SECRET = "client-secret-never-logged-0123456789abcdef"
+SESSION_KEY = "web-session-key-for-tests-only-0123456789abcdef"
+WEBHOOK_SECRET = "webhook-secret-never-logged-0123456789"
+SHOTS = os.path.join(BUILD, "web")
+COOKIE = "ghaccess_session"          # cookie_secure = false: no __Host- prefix
+SIGNIN_COOKIE = "ghaccess_signin"
+LIFETIME = 28800
+
+
+# ---- set-up -------------------------------------------------------------------
+
+def secret(name, text):
+    path = os.path.join(workdir(), name)
+    with open(path, "w", encoding="ascii") as file:
+        file.write(text + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def seed_storage(directory, scenario):
+    """Three versions of every package of the scenario (1.1.0 yanked with a
+    reason that holds HTML, 2.0rc1 a pre-release), as the index stores them."""
+    for index, name in enumerate(sorted(scenario.get("expect", {}).get("packages", {}))):
+        project = os.path.join(directory, name)
+        os.makedirs(project, exist_ok=True)
+        for version, yanked in (("1.0.0", False), ("1.1.0", True), ("2.0rc1", False)):
+            path = wheel(project, name, version, requires_python=">=3.9")
+            data = open(path, "rb").read()
+            record = {"filename": os.path.basename(path),
+                      "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                      "requires_python": ">=3.9", "uploader": "olivia",
+                      "uploaded_at": 1767225600 + index, "yanked": yanked,
+                      "yanked_reason": "<img src=x onerror=alert(1)> broken" if yanked else None}
+            with open(path + ".meta.json", "w", encoding="utf-8") as file:
+                json.dump(record, file)
+
+
+class WebServer(Ghaccess):
+    """ghaccess serve with [web] url filled in once its port is known."""
+
+    def write_config(self):
+        self.settings["web"]["url"] = self.url
+        super().write_config()
+
+
+def start(scenario=WORKED, login="bob", storage=True, webhook=False, **web):
+    standin = Standin(scenario_path(scenario) if isinstance(scenario, str) else scenario)
+    settings = scenario_settings(standin)
+    settings["web"] = {
+        "client_id": CLIENT_ID,
+        "client_secret_file": secret("client.secret", CLIENT_SECRET),
+        "session_key_file": secret("session.key", SESSION_KEY),
+        "github_url": standin.url,
+        "cookie_secure": False,
+    }
+    settings["web"].update(web)
+    if storage:
+        directory = os.path.join(workdir(), "storage-%d" % time.monotonic_ns())
+        seed_storage(directory, standin.scenario)
+        settings["index"] = {"storage_dir": directory}
+    if webhook:
+        settings["webhook"] = {"secret_file": secret("webhook.secret", WEBHOOK_SECRET)}
+    server = WebServer(settings).start()
+    standin.control("POST", "/_standin/oauth", {
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "kind": "github_app",
+        "callback_url": server.url + "/login/callback", "login": login})
+    return standin, server
+
+
+def sign_in_as(standin, login):
+    standin.control("POST", "/_standin/oauth", {
+        **{k: v for k, v in standin.control("GET", "/_standin/oauth").items()
+           if k in ("client_id", "callback_url", "kind")},
+        "client_secret": CLIENT_SECRET, "login": login})
+
+
+def expected_rows(scenario, user):
+    """{package: "read" | "read and write"} from the scenario's expect part."""
+    rows = {}
+    for entry in scenario["expect"].get("permissions", []):
+        if entry["user"] == user and "read" in entry["permissions"]:
+            rows[entry["package"]] = ("read and write" if "write" in entry["permissions"]
+                                      else "read")
+    return rows
+
+
+def members(scenario):
+    return [u["login"] for u in scenario["users"] if u.get("org_role")]
+
+
+def secret_words(scenario):
+    """What a signed-out page must never show: the organization, its
+    packages, repositories, teams and members."""
+    words = {scenario["organization"]["login"]}
+    words.update(scenario.get("expect", {}).get("packages", {}).keys())
+    words.update(r["name"] for r in scenario["repositories"])
+    words.update(t["slug"] for t in scenario.get("teams", []))
+    words.update(u["login"] for u in scenario["users"])
+    return {w for w in words if len(w) >= 3}
+
+
+def shot(browser, name):
+    path = os.path.join(SHOTS, name + ".png")
+    browser.screenshot(path)
+    return path
+
+
+# ---- cookies signed here, as src/http/http_web_session.c signs them --------------
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def fields_mac(key, fields):
+    message = b"".join(len(f).to_bytes(8, "big") + f for f in (x.encode() for x in fields))
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def derived(label, session_key=SESSION_KEY):
+    return hmac.new(session_key.encode(), label.encode(), hashlib.sha256).digest()
+
+
+def session_cookie(user_id, issued, expires, organization="acme", session_key=SESSION_KEY):
+    key = derived("ghaccess:v1:web-session", session_key)
+    parts = [str(user_id), str(issued), str(expires)]
+    mac = b64url(fields_mac(key, ["session", organization] + parts))
+    return "1.%s.%s" % (".".join(parts), mac)
+
+
+def csrf_token(user_id, issued, session_key=SESSION_KEY):
+    key = derived("ghaccess:v1:web-csrf", session_key)
+    return b64url(fields_mac(key, ["csrf", str(user_id), str(issued)]))
+
+
+def request(server, method, path, cookie=None, body=None, headers=None):
+    url = urllib.parse.urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=15)
+    all_headers = dict(headers or {})
+    if cookie is not None:
+        all_headers["Cookie"] = cookie
+    if body is not None:
+        all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        connection.request(method, path, body=body, headers=all_headers)
+        reply = connection.getresponse()
+        data = reply.read().decode("utf-8", "replace")
+        return reply.status, reply.getheaders(), data
+    finally:
+        connection.close()
+
+
+def header(headers, name):
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+def signed_in_page(status, body):
+    return status == 200 and 'id="packages"' in body
+
+
+# ---- the browser flows --------------------------------------------------------
+
+def browser_sign_in(browser, server, name_prefix=None):
+    browser.goto(server.url + "/")
+    browser.wait_for("document.querySelector('#signin')", what="the sign-in page")
+    if name_prefix:
+        shot(browser, name_prefix + "-signed-out")
+    browser.click("#signin")
+    browser.wait_for("document.querySelector('#packages')", what="the package list")
+
+
+def listed_rows(browser):
+    return browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#packages tbody tr')]"
+        ".map(r => [r.dataset.package, r.querySelector('.access').innerText]))")
+
+
+@test
+def browser_sign_in_packages_why_sign_out():
+    """Every scenario, two members each: exactly the expected packages; a
+    project page's "why" equals `ghaccess explain`; sign out."""
+    for path in scenario_paths():
+        scenario = load_scenario(path)
+        if not scenario.get("expect", {}).get("permissions"):
+            continue
+        logins = members(scenario)
+        chosen = []
+        for login in logins:   # two members whose rows differ, when there are
+            if not chosen or expected_rows(scenario, login) != expected_rows(scenario, chosen[0]):
+                chosen.append(login)
+            if len(chosen) == 2:
+                break
+        standin, server = start(os.path.basename(path), login=chosen[0])
+        words = secret_words(scenario)
+        for number, login in enumerate(chosen):
+            sign_in_as(standin, login)
+            name = "%s-%s" % (os.path.basename(path)[:-5], login)
+            with Browser() as browser:
+                browser.goto(server.url + "/")
+                browser.wait_for("document.querySelector('#signin')")
+                signed_out = browser.html()
+                leaked = [w for w in words if w in signed_out]
+                assert not leaked, "the signed-out page names %s" % leaked
+                if number == 0 and path.endswith(WORKED):
+                    shot(browser, "signed-out")
+                browser.click("#signin")
+                browser.wait_for("document.querySelector('#packages')")
+                rows = listed_rows(browser)
+                assert rows == expected_rows(scenario, login), (login, rows)
+                shot(browser, name + "-packages")
+                if rows:
+                    package = sorted(rows)[0]
+                    browser.goto("%s/project/%s/" % (server.url, package))
+                    why = browser.wait_for("(e => e && e.innerText)(document.querySelector('#why'))")
+                    explain = subprocess.run(
+                        [GHACCESS, "explain", "--config", server.config_path, login, package],
+                        capture_output=True, text=True, cwd=ROOT, timeout=60)
+                    assert explain.stdout.splitlines()[1] == why, (explain.stdout, why)
+                    shot(browser, name + "-project")
+                browser.click("header form button")
+                browser.wait_for("document.querySelector('#signin')", what="signed out")
+                assert not [c for c in browser.cookies() if c["name"] == COOKIE]
+        server.stop()
+        standin.stop()
+
+
+@test
+def browser_pages_at_phone_width_and_owner_page():
+    standin, server = start(login="olivia")
+    with Browser(width=390, height=844) as browser:
+        browser.set_width(390, 844, mobile=True)
+        browser_sign_in(browser, server)
+        # One column: nothing wider than the screen but the scrolling tables.
+        wide = browser.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, "page is %d px wide at phone width" % wide
+        shot(browser, "phone-packages")
+        browser.goto(server.url + "/project/acme-core/")
+        browser.wait_for("document.querySelector('#files')")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+        text = browser.text("main")
+        assert "pip install --index-url %s/simple/ acme-core" % server.url in text, text
+        assert "uv add --index" in text and "poetry add --source ghaccess acme-core" in text
+        # The owner sees who may write; the yank reason is text, not markup.
+        assert "Team platform" in browser.text("#writers"), browser.text("#writers")
+        assert "yanked: <img src=x onerror=alert(1)> broken" in text, text
+        assert browser.evaluate("document.querySelectorAll('main img').length") == 0
+        shot(browser, "phone-project")
+    with Browser() as browser:
+        browser_sign_in(browser, server)
+        browser.goto(server.url + "/project/acme-core/")
+        browser.wait_for("document.querySelector('#files')")
+        versions = browser.evaluate(
+            "[...document.querySelectorAll('#files tr.version th')].map(e => e.innerText)")
+        assert versions == ["2.0rc1", "1.1.0", "1.0.0"], versions
+        shot(browser, "project")
+        browser.goto(server.url + "/")
+        browser.wait_for("document.querySelector('#packages')")
+        latest = browser.evaluate("document.querySelector('#packages tbody tr td:nth-child(2)').innerText")
+        assert latest == "1.0.0", "1.1.0 is yanked and 2.0rc1 a pre-release: %r" % latest
+        browser.goto(server.url + "/organization")
+        browser.wait_for("document.querySelector('#skipped')")
+        text = browser.text("main")
+        assert "docs" in browser.text("#skipped") and "Webhook deliveries" in text, text
+        assert "GraphQL points left this hour" in text
+        shot(browser, "organization")
+
+
+@test
+def browser_removed_member_loses_the_session():
+    standin, server = start(login="bob", webhook=True)
+    with Browser() as browser:
+        browser_sign_in(browser, server)
+        report = standin.control("POST", "/_standin/webhook", {
+            "url": server.url + "/webhook", "secret": WEBHOOK_SECRET,
+            "event": "organization", "payload_action": "member_removed", "login": "bob"})
+        assert report["status"] == 202, report
+        started = time.monotonic()
+
+        def signed_out():
+            browser.goto(server.url + "/")
+            browser.wait_for("document.querySelector('#signin') || document.querySelector('#packages')")
+            # The first page without the session says why (and clears the cookie).
+            return browser.text("#notice")
+        notice = wait_for(signed_out, timeout=5, what="bob's session to end")
+        assert time.monotonic() - started < 5
+        assert "session has ended" in notice, notice
+        shot(browser, "session-ended")
+
+
+# ---- attacks, over plain HTTP ------------------------------------------------------
+
+@test
+def signed_out_pages_name_nothing():
+    standin, server = start()
+    words = secret_words(standin.scenario)
+    for path in ("/", "/?q=acme", "/login/callback", "/organization"):
+        status, headers, body = request(server, "GET", path)
+        leaked = [w for w in words if w in body]
+        assert not leaked, "%s names %s" % (path, leaked)
+    # A package that exists and one that does not: the same answer.
+    answers = [request(server, "GET", p)[:2] for p in ("/project/acme-core/",
+                                                       "/project/no-such-thing/")]
+    assert answers[0][0] == answers[1][0] == 303, answers
+    assert header(answers[0][1], "Location") == header(answers[1][1], "Location") == ["/"]
+
+
+@test
+def security_headers_and_no_inline_script():
+    standin, server = start()
+    cookie = "%s=%s" % (COOKIE, session_cookie(102, int(time.time()), int(time.time()) + 600))
+    for path, with_cookie in (("/", False), ("/", True), ("/project/acme-core/", True)):
+        status, headers, body = request(server, "GET", path, cookie=cookie if with_cookie else None)
+        assert status == 200, (path, status, body[:300])
+        csp = header(headers, "Content-Security-Policy")[0]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, csp
+        assert "unsafe-inline" not in csp and "script-src" not in csp, csp
+        assert header(headers, "X-Frame-Options") == ["DENY"]
+        assert header(headers, "X-Content-Type-Options") == ["nosniff"]
+        assert header(headers, "Cache-Control") == ["no-store"]
+        assert "<script" not in body.lower() and " style=" not in body.lower()
+    # What the user types comes back as text.
+    status, headers, body = request(server, "GET", "/?q=%3Cscript%3Ealert(1)%3C/script%3E",
+                                    cookie=cookie)
+    assert status == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in body, body[-800:]
+    assert "<script>" not in body
+
+
+@test
+def forged_expired_and_tampered_cookies_are_refused():
+    standin, server = start()
+    now = int(time.time())
+    good = session_cookie(102, now, now + 600)
+    assert signed_in_page(*request(server, "GET", "/", cookie="%s=%s" % (COOKIE, good))[::2])
+    uid, iat, exp, mac = good.split(".")[1:]
+    bad = {
+        "expired": session_cookie(102, now - 700, now - 100),
+        "longer than the lifetime": session_cookie(102, now, now + LIFETIME + 10),
+        "issued in the future": session_cookie(102, now + 3600, now + 4000),
+        "another user id, same MAC": "1.%s.%s.%s.%s" % (101, iat, exp, mac),
+        "later expiry, same MAC": "1.%s.%s.%s.%s" % (uid, iat, int(exp) + 1, mac),
+        "wrong key": session_cookie(102, now, now + 600, session_key="x" * 40),
+        "another organization": session_cookie(102, now, now + 600, organization="other"),
+        "no MAC": "1.%s.%s.%s" % (uid, iat, exp),
+        "MAC of zeros": "1.%s.%s.%s.%s" % (uid, iat, exp, "A" * 43),
+        "version 2": "2" + good[1:],
+        "garbage": "<script>",
+        "not a member (erin)": session_cookie(105, now, now + 600),
+    }
+    for what, value in bad.items():
+        status, headers, body = request(server, "GET", "/", cookie="%s=%s" % (COOKIE, value))
+        assert not signed_in_page(status, body), what
+        assert "acme-core" not in body, what
+        cleared = [c for c in header(headers, "Set-Cookie") if c.startswith(COOKIE + "=;")]
+        assert cleared and "Max-Age=0" in cleared[0], (what, headers)
+    # Two session cookies: which one would a proxy have looked at?
+    status, _, body = request(server, "GET", "/", cookie="%s=%s; %s=%s" % (COOKIE, good, COOKIE, good))
+    assert not signed_in_page(status, body)
+
+
+@test
+def csrf_token_required_for_sign_out():
+    standin, server = start()
+    now = int(time.time())
+    value = session_cookie(102, now, now + 600)
+    cookie = "%s=%s" % (COOKIE, value)
+    token = csrf_token(102, now)
+    status, headers, body = request(server, "GET", "/", cookie=cookie)
+    assert 'name="csrf" value="%s"' % token in body, "the form carries the session's token"
+    refused = {
+        "missing": "",
+        "empty": "csrf=",
+        "wrong": "csrf=" + "A" * 43,
+        "another session's": "csrf=" + csrf_token(102, now - 1),
+    }
+    for what, form in refused.items():
+        status, headers, body = request(server, "POST", "/logout", cookie=cookie, body=form)
+        assert status == 403, (what, status)
+        assert not header(headers, "Set-Cookie"), what
+    status, headers, _ = request(server, "POST", "/logout", cookie=cookie, body="csrf=" + token,
+                                 headers={"Origin": "https://evil.example"})
+    assert status == 403, "a form posted from another site"
+    status, headers, _ = request(server, "POST", "/logout", cookie=cookie, body="csrf=" + token,
+                                 headers={"Content-Type": "text/plain"})
+    assert status == 403, "not a form body"
+    status, headers, _ = request(server, "GET", "/logout", cookie=cookie)
+    assert status == 405, "sign-out is a POST"
+    status, headers, _ = request(server, "POST", "/logout", cookie=cookie, body="csrf=" + token,
+                                 headers={"Origin": server.url})
+    assert status == 303, status
+    assert any(c.startswith(COOKIE + "=;") and "Max-Age=0" in c for c in header(headers, "Set-Cookie"))
+
+
+def begin_sign_in(server):
+    """GET /login: the sign-in cookie and GitHub's authorize URL."""
+    status, headers, _ = request(server, "GET", "/login")
+    assert status == 303, status
+    cookie = [c.split(";")[0] for c in header(headers, "Set-Cookie")
+              if c.startswith(SIGNIN_COOKIE + "=")][0]
+    return cookie, header(headers, "Location")[0]
+
+
+def authorize(standin_url):
+    """What the browser does at GitHub: follow the authorize URL once."""
+    url = urllib.parse.urlsplit(standin_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        connection.request("GET", url.path + "?" + url.query)
+        reply = connection.getresponse()
+        reply.read()
+        return reply.status, reply.getheader("Location")
+    finally:
+        connection.close()
+
+
+def callback_path(location):
+    url = urllib.parse.urlsplit(location)
+    return url.path + "?" + url.query
+
+
+@test
+def oauth_state_pkce_and_single_use():
+    standin, server = start()
+    cookie, location = begin_sign_in(server)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    assert location.startswith(standin.url + "/login/oauth/authorize?"), location
+    assert query["client_id"] == CLIENT_ID and query["code_challenge_method"] == "S256"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", query["code_challenge"]), query
+    assert query["redirect_uri"] == server.url + "/login/callback"
+    assert len(query["state"]) == 43
+    assert "Max-Age=600" in [c for c in request(server, "GET", "/login")[1]
+                             if c[0].lower() == "set-cookie"][0][1]
+    status, back = authorize(location)
+    assert status == 302 and back.startswith(server.url + "/login/callback?"), back
+    path = callback_path(back)
+    exchanges = standin.stats()["oauth_exchanges"]
+
+    # Without the cookie, with another sign-in's cookie, with a changed
+    # state: refused before anything is asked of GitHub.
+    other_cookie, _ = begin_sign_in(server)
+    changed = path.replace("state=", "state=x")
+    for what, c, p in (("no cookie", None, path), ("another cookie", other_cookie, path),
+                       ("changed state", cookie, changed),
+                       ("no state", cookie, re.sub(r"&?state=[^&]*", "", path))):
+        status, headers, body = request(server, "GET", p, cookie=c)
+        assert status == 400, (what, status)
+        assert not [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1")], what
+    assert standin.stats()["oauth_exchanges"] == exchanges, "GitHub was asked for a forged callback"
+
+    status, _, _ = request(server, "HEAD", path, cookie=cookie)
+    assert status == 405, "a HEAD (a prefetcher) must not spend the sign-in"
+    status, headers, _ = request(server, "GET", path, cookie=cookie)
+    assert status == 303, status
+    session = [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1.")]
+    assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0], headers
+    assert "Max-Age=28800" in session[0]
+    assert any(h.startswith(SIGNIN_COOKIE + "=;") for h in header(headers, "Set-Cookie")), \
+        "the sign-in cookie is cleared"
+    assert signed_in_page(*request(server, "GET", "/", cookie=session[0].split(";")[0])[::2])
+
+    # The same callback again (a replay): refused here, GitHub not asked.
+    exchanges = standin.stats()["oauth_exchanges"]
+    status, headers, body = request(server, "GET", path, cookie=cookie)
+    assert status == 400 and "already used" in body, (status, body[-400:])
+    assert standin.stats()["oauth_exchanges"] == exchanges
+
+    # The user cancels at GitHub.
+    sign_in_as(standin, None)
+    cookie, location = begin_sign_in(server)
+    status, back = authorize(location)
+    assert "error=access_denied" in back
+    status, headers, body = request(server, "GET", callback_path(back), cookie=cookie)
+    assert status == 200 and "cancelled" in body
+    assert not [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1")]
+    # The server's log never holds a secret.
+    log = server.log()
+    for value in (CLIENT_SECRET, SESSION_KEY, "gho_", "ghu_", query["state"]):
+        assert value not in log, value
+
+
+@test
+def login_hint_is_only_a_hint():
+    """/login?login=carol suggests carol's account; who signed in is what
+    GitHub's /user says, whatever the hint."""
+    standin, server = start(login="bob")
+    status, headers, _ = request(server, "GET", "/login?login=carol")
+    location = header(headers, "Location")[0]
+    assert "&login=carol" in location, location
+    status, headers, _ = request(server, "GET", "/login?login=%3Cx%3E")
+    assert "login=" not in header(headers, "Location")[0].split("allow_signup")[1]
+    cookie, location = begin_sign_in(server)
+    status, back = authorize(location + "&login=carol")
+    status, headers, _ = request(server, "GET", callback_path(back), cookie=cookie)
+    session = [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1.")][0]
+    assert session.split(".")[1] == "103", session   # carol's id, from GET /user
+
+
+@test
+def outsiders_get_no_session():
+    standin, server = start(login="erin")   # an outside collaborator
+    cookie, location = begin_sign_in(server)
+    status, back = authorize(location)
+    status, headers, body = request(server, "GET", callback_path(back), cookie=cookie)
+    assert status == 403, status
+    assert "cannot use this package index" in body
+    assert not [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1")]
+    assert "acme" not in body
+
+
+@test
+def enterprise_server_urls_are_derived():
+    """[github] api_url https://HOST/api/v3: the web flow goes to HOST/login/oauth/."""
+    standin = Standin(scenario_path(WORKED), args=["--prefix", "/api"])
+    settings = scenario_settings(standin)
+    settings["github"]["api_url"] = standin.url + "/api/v3"
+    settings["github"]["graphql_url"] = None
+    settings["web"] = {"client_id": CLIENT_ID,
+                       "client_secret_file": secret("client.secret", CLIENT_SECRET),
+                       "session_key_file": secret("session.key", SESSION_KEY),
+                       "cookie_secure": False}
+    server = WebServer(settings).start()
+    standin.control("POST", "/_standin/oauth", {
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "login": "carol",
+        "callback_url": server.url + "/login/callback"})
+    cookie, location = begin_sign_in(server)
+    assert location.startswith(standin.url + "/login/oauth/authorize?"), location
+    status, back = authorize(location)
+    status, headers, _ = request(server, "GET", callback_path(back), cookie=cookie)
+    assert status == 303 and [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1.")]
+
+
+@test
+def github_down_during_sign_in():
+    standin, server = start()
+    cookie, location = begin_sign_in(server)
+    status, back = authorize(location)
+    standin.fault("error5xx", target="oauth", status=502)
+    status, headers, body = request(server, "GET", callback_path(back), cookie=cookie)
+    assert status == 503, status
+    assert not [h for h in header(headers, "Set-Cookie") if h.startswith(COOKIE + "=1")]
+
+
+@test
+def members_do_not_see_who_else_may_write():
+    standin, server = start()
+    now = int(time.time())
+    dave = "%s=%s" % (COOKIE, session_cookie(104, now, now + 600))   # read only
+    status, _, body = request(server, "GET", "/project/acme-core/", cookie=dave)
+    assert status == 200 and 'id="writers-hidden"' in body and "platform" not in body.split("Who else")[1]
+    status, _, body = request(server, "GET", "/organization", cookie=dave)
+    assert status == 404, "not an owner"
+    olivia = "%s=%s" % (COOKIE, session_cookie(101, now, now + 600))
+    status, _, body = request(server, "GET", "/project/acme-core/", cookie=olivia)
+    assert 'id="writers"' in body and "bob" in body.split("Who else")[1]
+    # A package dave may not see is "not found", like one that does not exist.
+    status_a, _, body_a = request(server, "GET", "/project/no-such-thing/", cookie=dave)
+    assert status_a == 404
+
+
+if __name__ == "__main__":
+    run_tests()
