@@ -132,16 +132,23 @@ org_snapshot_package_count(const struct org_snapshot *snapshot)
 	return snapshot->package_count;
 }
 
+/* The index of name (any spelling) in a map by PEP 503 key, or -1. */
+static long
+find_by_key(const struct ga_map *map, const char *name)
+{
+	char key[ORG_PACKAGE_NAME_MAX];
+	size_t index;
+
+	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)) ||
+	    !ga_map_find(map, key, &index))
+		return -1;
+	return (long)index;
+}
+
 long
 org_snapshot_find_package(const struct org_snapshot *snapshot, const char *name)
 {
-	char key[ORG_PACKAGE_NAME_MAX];
-	size_t package;
-
-	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)) ||
-	    !ga_map_find(&snapshot->package_by_key, key, &package))
-		return -1;
-	return (long)package;
+	return find_by_key(&snapshot->package_by_key, name);
 }
 
 const char *
@@ -193,13 +200,7 @@ org_snapshot_reserved_count(const struct org_snapshot *snapshot)
 long
 org_snapshot_find_reserved(const struct org_snapshot *snapshot, const char *name)
 {
-	char key[ORG_PACKAGE_NAME_MAX];
-	size_t reserved;
-
-	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)) ||
-	    !ga_map_find(&snapshot->reserved_by_key, key, &reserved))
-		return -1;
-	return (long)reserved;
+	return find_by_key(&snapshot->reserved_by_key, name);
 }
 
 const char *
