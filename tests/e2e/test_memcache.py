@@ -8,7 +8,6 @@ whose memcached went away falls back to its own memory and says so.
 Skipped when memcached is not installed.
 """
 
-import copy
 import hashlib
 import hmac
 import json
@@ -22,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
     Ghaccess, Memcached, Standin, load_scenario, run_tests, scenario_path,
-    scenario_settings, test, wait_for, workdir,
+    scenario_settings, test, wait_for, without_member, workdir,
 )
 from pypicloud_model import Pypicloud  # noqa: E402
 
@@ -202,16 +201,6 @@ class SharedSnapshot:
 
 def verify(server, scenario, login):
     return server.json("/verify", username=login, password=token_of(scenario, login))
-
-
-def without_member(scenario, login):
-    changed = copy.deepcopy(scenario)
-    for user in changed["users"]:
-        if user["login"] == login:
-            user["org_role"] = None
-    for team in changed["teams"]:
-        team["members"] = [m for m in team["members"] if m["login"] != login]
-    return changed
 
 
 def resync(server):

@@ -24,17 +24,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dists  # noqa: E402
-import harness  # noqa: E402
-from harness import (GHACCESS, Ghaccess, Standin, ini_text, load_scenario,  # noqa: E402
-                     run_tests, scenario_path, scenario_settings, test)
+from harness import (GHACCESS, Ghaccess, Standin, helpers_of, ini_text,  # noqa: E402
+                     load_scenario, run_tests, scenario_path, scenario_settings, test)
 from pypicloud_model import Pypicloud  # noqa: E402
 
-# The index tests' clients (twine, pip, the upload form); importing the
-# module registers its tests, which this program does not run.
-_registered = len(harness._tests)
-from test_index import (client_env, fresh_dir, index_url, pip, tokens,  # noqa: E402
-                        twine_upload, upload)
-del harness._tests[_registered:]
+# The index tests' clients: twine, pip, the upload form.
+_index = helpers_of("test_index")
+client_env, fresh_dir, index_url = _index.client_env, _index.fresh_dir, _index.index_url
+pip, tokens, twine_upload, upload = _index.pip, _index.tokens, _index.twine_upload, _index.upload
 
 SCENARIO = scenario_path("name-takeover.json")
 BACKEND = ("pypicloud", "backend-password-for-names")
