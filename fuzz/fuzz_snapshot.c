@@ -46,6 +46,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t m = 0; m < org_snapshot_member_count(snapshot) && m < 64; m++)
 		for (size_t p = 0; p < org_snapshot_package_count(snapshot) && p < 64; p++)
 			(void)org_decide(snapshot, (long)m, (long)p);
+	/* A name has one owner: reserved or a package, never both; every
+	 * conflict is about a name that is one or the other. */
+	for (size_t r = 0; r < org_snapshot_reserved_count(snapshot) && r < 64; r++) {
+		const char *key = org_snapshot_reserved_key(snapshot, (long)r);
+
+		if (org_snapshot_find_package(snapshot, key) >= 0 ||
+		    org_snapshot_find_reserved(snapshot, key) != (long)r)
+			abort();
+		for (size_t m = 0; m < org_snapshot_member_count(snapshot) && m < 64; m++)
+			if (org_decide_by_name(snapshot, org_snapshot_member_login(snapshot, (long)m),
+					       key).read != org_snapshot_member_is_owner(snapshot, (long)m))
+				abort();
+	}
+	for (size_t c = 0; c < org_snapshot_conflict_count(snapshot) && c < 64; c++)
+		if (!org_snapshot_name_is_claimed(snapshot, org_snapshot_conflict_key(snapshot, c)))
+			abort();
 	org_snapshot_release(snapshot);
 	return 0;
 }

@@ -113,14 +113,21 @@ const char *cache_status(struct cache *cache);
  *
  * cache_snapshot_publish stores the serialised snapshot (org_input_to_json
  * text, any size up to 512 MiB) in chunks under 1 MB, each authenticated,
- * under a new generation, then points the "current" key at it; GA_EUPSTREAM
- * when memcached is unreachable, GA_ELIMIT when too large.
+ * then points the "current" key at them with a generation higher than any
+ * this instance has seen (monotonic across instances: the current pointer
+ * is read first); GA_EUPSTREAM when memcached is unreachable, GA_ELIMIT
+ * when too large.
  *
- * cache_snapshot_fetch returns the newest published text (caller frees with
- * ga_free; NUL-terminated, *len excludes the NUL) and its publication time;
- * GA_ENOTFOUND when none, GA_EPARSE when a value failed authentication, a
- * chunk is missing or the whole text fails its SHA-256 (logged, ignored:
- * the caller keeps its own snapshot), GA_EUPSTREAM when unreachable.
+ * cache_snapshot_fetch returns the published text (caller frees with
+ * ga_free; NUL-terminated, *len excludes the NUL) and the time its data
+ * was read, when it is newer than what this instance has: GA_ENOTFOUND
+ * when none, when it is the one this instance published or fetched last,
+ * or when its generation is lower than one already seen (a replayed value:
+ * counted in rejected_values, logged, never returned).  GA_EPARSE when a
+ * value failed authentication, a chunk is missing, the whole text fails its
+ * SHA-256, or its data was read more than 5 s in the future of our clock
+ * (logged, ignored: the caller keeps its own snapshot), GA_EUPSTREAM when
+ * unreachable.
  */
 bool cache_sync_lock_take(struct cache *cache, int ttl_seconds);
 void cache_sync_lock_release(struct cache *cache);

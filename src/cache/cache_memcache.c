@@ -30,13 +30,17 @@
 #define EXPIRED_GRACE_SECONDS 5		/* memcached's clock runs in whole seconds */
 #define MEMCACHED_RELATIVE_TTL_MAX 2592000	/* above: memcached reads a date */
 #define SNAPSHOT_MAX ((size_t)512 << 20)
+/* A shared snapshot read from GitHub later than this past our own clock
+ * comes from an instance whose clock runs ahead: not adopted. */
+#define SNAPSHOT_FUTURE_SKEW_SECONDS 5
 #define WARNED_KEYS 64
 #define INSTANCE_ID_SIZE 16
 
 /* Token payload: verdict (1) | user_id (8) | stored_at_ms (8). */
 #define TOKEN_PAYLOAD_SIZE 17
-/* Snapshot pointer: generation | chunk_count | total_length | sha256 | synced_at. */
-#define CURRENT_PAYLOAD_SIZE (8 + 8 + 8 + 32 + 8)
+/* Snapshot pointer: set_id | chunk_count | total_length | sha256 | synced_at |
+ * generation. */
+#define CURRENT_PAYLOAD_SIZE (8 + 8 + 8 + 32 + 8 + 8)
 
 /*
  * memcached_st handles are not thread-safe: each call borrows one from this
@@ -63,6 +67,12 @@ struct cache_shared {
 	atomic_bool available;
 	atomic_llong next_attempt_ms;	/* while unavailable: when to try again */
 	atomic_ullong rejected;
+	/* The highest snapshot generation this instance has read (in a pointer
+	 * that authenticated) or written: an older one is never adopted. */
+	atomic_ullong highest_generation;
+	/* The generation of the snapshot this instance last published or
+	 * fetched whole: not fetched again. */
+	atomic_ullong known_generation;
 
 	pthread_mutex_t sync_lock_state;
 	bool sync_lock_held;
@@ -524,6 +534,8 @@ cache_shared_create(const struct config *config, const uint8_t mac_key[GA_HMAC_S
 	atomic_init(&shared->available, true);
 	atomic_init(&shared->next_attempt_ms, 0);
 	atomic_init(&shared->rejected, 0);
+	atomic_init(&shared->highest_generation, 0);
+	atomic_init(&shared->known_generation, 0);
 	pthread_mutex_init(&shared->sync_lock_state, NULL);
 	pthread_mutex_init(&shared->warned_lock, NULL);
 	/* Find out now whether memcached answers, so that the status and the
@@ -711,11 +723,11 @@ current_key_name(const struct cache_shared *shared, char name[SHARED_KEY_MAX])
 }
 
 static void
-chunk_key_name(const struct cache_shared *shared, uint64_t generation, uint64_t index,
+chunk_key_name(const struct cache_shared *shared, uint64_t set_id, uint64_t index,
 	       char name[SHARED_KEY_MAX])
 {
 	snprintf(name, SHARED_KEY_MAX, "ghaccess:v1:%s:snapshot:%016llx:%llu",
-		 shared->org_segment, (unsigned long long)generation, (unsigned long long)index);
+		 shared->org_segment, (unsigned long long)set_id, (unsigned long long)index);
 }
 
 static uint64_t
@@ -724,54 +736,26 @@ chunk_count_for(size_t len)
 	return (len + CACHE_CHUNK_PAYLOAD_MAX - 1) / CACHE_CHUNK_PAYLOAD_MAX;
 }
 
-enum ga_rc
-cache_shared_snapshot_publish(struct cache_shared *shared, const char *text, size_t len,
-			      long long synced_at, struct ga_err *err)
-{
-	char name[SHARED_KEY_MAX];
-	uint8_t current[CURRENT_PAYLOAD_SIZE];
-	uint64_t generation;
-	uint64_t chunks = chunk_count_for(len);
-
-	if (len > SNAPSHOT_MAX)
-		return ga_err_set(err, GA_ELIMIT, "snapshot of %zu bytes is too large to share",
-				  len);
-	ga_random_bytes(&generation, sizeof(generation));
-	/* Chunks first, the pointer last: a reader never follows a pointer to
-	 * a generation that is not complete.  Chunks outlive the pointer, so
-	 * a reader that has just read it still finds them. */
-	for (uint64_t i = 0; i < chunks; i++) {
-		size_t offset = (size_t)i * CACHE_CHUNK_PAYLOAD_MAX;
-		size_t part = len - offset < CACHE_CHUNK_PAYLOAD_MAX ? len - offset
-								      : CACHE_CHUNK_PAYLOAD_MAX;
-
-		chunk_key_name(shared, generation, i, name);
-		if (!memcached_success(put_value(shared, name, text + offset, part,
-						 shared->snapshot_ttl + 60, false)))
-			return ga_err_set(err, GA_EUPSTREAM,
-					  "memcached: cannot store snapshot chunk %llu",
-					  (unsigned long long)i);
-	}
-	cache_put_u64(current, generation);
-	cache_put_u64(current + 8, chunks);
-	cache_put_u64(current + 16, len);
-	ga_sha256(text, len, current + 24);
-	cache_put_u64(current + 56, (uint64_t)synced_at);
-	current_key_name(shared, name);
-	if (!memcached_success(put_value(shared, name, current, sizeof(current),
-					 shared->snapshot_ttl, false)))
-		return ga_err_set(err, GA_EUPSTREAM,
-				  "memcached: cannot store the snapshot pointer");
-	return GA_OK;
-}
-
 struct current_pointer {
-	uint64_t generation;
+	uint64_t set_id;		/* random: names the chunks */
 	uint64_t chunks;
 	uint64_t total;
 	uint8_t sha256[32];
 	long long synced_at;
+	uint64_t generation;		/* monotonic: orders publications */
 };
+
+/* Remember generation as seen; returns the highest seen before it. */
+static uint64_t
+note_generation(struct cache_shared *shared, uint64_t generation)
+{
+	uint64_t seen = atomic_load(&shared->highest_generation);
+
+	while (generation > seen &&
+	       !atomic_compare_exchange_weak(&shared->highest_generation, &seen, generation))
+		;
+	return seen;
+}
 
 static enum ga_rc
 fetch_current(struct cache_shared *shared, struct current_pointer *current, struct ga_err *err)
@@ -797,17 +781,132 @@ fetch_current(struct cache_shared *shared, struct current_pointer *current, stru
 		reject_value(shared, name, "malformed snapshot pointer");
 		rc = ga_err_set(err, GA_EPARSE, "shared snapshot pointer malformed");
 	} else {
-		current->generation = cache_get_u64(payload);
+		current->set_id = cache_get_u64(payload);
 		current->chunks = cache_get_u64(payload + 8);
 		current->total = cache_get_u64(payload + 16);
 		memcpy(current->sha256, payload + 24, 32);
 		current->synced_at = (long long)cache_get_u64(payload + 56);
+		current->generation = cache_get_u64(payload + 64);
 		if (current->total > SNAPSHOT_MAX ||
 		    current->chunks != chunk_count_for(current->total))
 			rc = ga_err_set(err, GA_EPARSE, "shared snapshot pointer out of bounds");
 	}
 	ga_free(value);
 	return rc;
+}
+
+/*
+ * A generation above every one seen so far (ours and, through the pointer
+ * read just before, every other instance's): the wall clock in milliseconds,
+ * or one more than the highest seen when that is ahead (another instance's
+ * clock runs fast, or it published twice in one millisecond).
+ */
+static uint64_t
+next_generation(struct cache_shared *shared)
+{
+	struct current_pointer previous;
+	struct ga_err ignored;
+	uint64_t now_ms = (uint64_t)wall_ms();
+	uint64_t highest;
+
+	if (fetch_current(shared, &previous, &ignored) == GA_OK)
+		note_generation(shared, previous.generation);
+	highest = atomic_load(&shared->highest_generation);
+	if (now_ms > highest)
+		highest = now_ms;
+	else if (highest < UINT64_MAX)
+		highest++;
+	note_generation(shared, highest);
+	return highest;
+}
+
+enum ga_rc
+cache_shared_snapshot_publish(struct cache_shared *shared, const char *text, size_t len,
+			      long long synced_at, struct ga_err *err)
+{
+	char name[SHARED_KEY_MAX];
+	uint8_t current[CURRENT_PAYLOAD_SIZE];
+	uint64_t set_id;
+	uint64_t generation;
+	uint64_t chunks = chunk_count_for(len);
+
+	if (len > SNAPSHOT_MAX)
+		return ga_err_set(err, GA_ELIMIT, "snapshot of %zu bytes is too large to share",
+				  len);
+	ga_random_bytes(&set_id, sizeof(set_id));
+	/* Chunks first, the pointer last: a reader never follows a pointer to
+	 * a set that is not complete.  Chunks outlive the pointer, so a reader
+	 * that has just read it still finds them. */
+	for (uint64_t i = 0; i < chunks; i++) {
+		size_t offset = (size_t)i * CACHE_CHUNK_PAYLOAD_MAX;
+		size_t part = len - offset < CACHE_CHUNK_PAYLOAD_MAX ? len - offset
+								      : CACHE_CHUNK_PAYLOAD_MAX;
+
+		chunk_key_name(shared, set_id, i, name);
+		if (!memcached_success(put_value(shared, name, text + offset, part,
+						 shared->snapshot_ttl + 60, false)))
+			return ga_err_set(err, GA_EUPSTREAM,
+					  "memcached: cannot store snapshot chunk %llu",
+					  (unsigned long long)i);
+	}
+	cache_put_u64(current, set_id);
+	cache_put_u64(current + 8, chunks);
+	cache_put_u64(current + 16, len);
+	ga_sha256(text, len, current + 24);
+	generation = next_generation(shared);
+	cache_put_u64(current + 56, (uint64_t)synced_at);
+	cache_put_u64(current + 64, generation);
+	current_key_name(shared, name);
+	if (!memcached_success(put_value(shared, name, current, sizeof(current),
+					 shared->snapshot_ttl, false)))
+		return ga_err_set(err, GA_EUPSTREAM,
+				  "memcached: cannot store the snapshot pointer");
+	atomic_store(&shared->known_generation, generation);
+	return GA_OK;
+}
+
+/*
+ * Whoever can write to memcached cannot forge a pointer, but can write back
+ * one it copied earlier: its seal stays valid for snapshot_ttl.  So a
+ * pointer older than one already seen is never adopted (GA_ENOTFOUND:
+ * nothing newer; counted and logged once per generation), nor one whose
+ * data was read in the future of our clock beyond SNAPSHOT_FUTURE_SKEW_SECONDS
+ * (GA_EPARSE: the caller syncs by itself and overwrites it).  The snapshot
+ * this instance already has is GA_ENOTFOUND too, without reading its chunks.
+ */
+static enum ga_rc
+check_freshness(struct cache_shared *shared, const struct current_pointer *current,
+		struct ga_err *err)
+{
+	uint64_t seen = note_generation(shared, current->generation);
+	long long now = time(NULL);
+
+	if (current->generation < seen) {
+		char name[SHARED_KEY_MAX];
+		char generation[24];
+		char label[SHARED_KEY_MAX + 24];
+
+		atomic_fetch_add(&shared->rejected, 1);
+		current_key_name(shared, name);
+		snprintf(generation, sizeof(generation), "%llu",
+			 (unsigned long long)current->generation);
+		snprintf(label, sizeof(label), "%s#%s", name, generation);
+		if (first_warning_for(shared, label))
+			ga_log(GA_LOG_WARN, "shared snapshot older than one already seen: not "
+			       "adopted (a replayed value, or a publication that lost a race)",
+			       "key", name, "generation", generation, (char *)NULL);
+		return ga_err_set(err, GA_ENOTFOUND, "shared snapshot of generation %llu is older "
+				  "than generation %llu, already seen",
+				  (unsigned long long)current->generation,
+				  (unsigned long long)seen);
+	}
+	if (current->generation == atomic_load(&shared->known_generation))
+		return ga_err_set(err, GA_ENOTFOUND, "no newer shared snapshot");
+	if (current->synced_at > now + SNAPSHOT_FUTURE_SKEW_SECONDS)
+		return ga_err_set(err, GA_EPARSE, "shared snapshot dated %lld s in the future "
+				  "(more than the %d s of clock skew allowed)",
+				  current->synced_at - now, SNAPSHOT_FUTURE_SKEW_SECONDS);
+	return GA_OK;
 }
 
 /* Read chunk index of current into text + offset, expecting part bytes. */
@@ -823,7 +922,7 @@ fetch_chunk(struct cache_shared *shared, const struct current_pointer *current, 
 	long long expires_at;
 	enum ga_rc rc;
 
-	chunk_key_name(shared, current->generation, index, name);
+	chunk_key_name(shared, current->set_id, index, name);
 	rc = get_value(shared, name, &value, &len);
 	if (rc == GA_ENOTFOUND)
 		return ga_err_set(err, GA_EPARSE, "shared snapshot chunk %llu missing",
@@ -859,6 +958,8 @@ cache_shared_snapshot_fetch(struct cache_shared *shared, char **text, size_t *le
 	*text = NULL;
 	*len = 0;
 	rc = fetch_current(shared, &current, err);
+	if (rc == GA_OK)
+		rc = check_freshness(shared, &current, err);
 	if (rc != GA_OK)
 		goto done;
 	assembled = ga_malloc((size_t)current.total + 1);
@@ -880,6 +981,7 @@ cache_shared_snapshot_fetch(struct cache_shared *shared, char **text, size_t *le
 		goto done;
 	}
 	assembled[current.total] = '\0';
+	atomic_store(&shared->known_generation, current.generation);
 	*text = assembled;
 	*len = (size_t)current.total;
 	*synced_at = current.synced_at;

@@ -4,8 +4,10 @@
  * Decides with the same engine as every front end, against a live sync or a
  * snapshot file, and prints the decision with its chain of reasons, e.g.
  * "read, write: via team platform (parent of platform-infra, of which carol
- * is a member), which has WRITE on core-lib".  For a package name that no
- * repository provides, it says which repository was skipped and why.
+ * is a member), which has WRITE on core-lib".  For a reserved name it names
+ * the repository that owns it; for a name nobody owns, which repository of
+ * that name was skipped and why; and every newer repository that declares
+ * the name too (a conflict).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "github/github.h"
+#include "org/org_names.h"
 #include "org/org_policy.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
@@ -42,8 +45,8 @@ obtain_input(const struct config *config, const char *snapshot_path, struct org_
 	return rc;
 }
 
-/* For an unknown package: a skipped repository of that name, or one that
- * declares the name but yields no package, is what the operator looks for. */
+/* For an unknown package: a skipped repository of that name is what the
+ * operator looks for. */
 static void
 print_skipped_hint(const struct org_snapshot *snapshot, const char *package)
 {
@@ -51,9 +54,27 @@ print_skipped_hint(const struct org_snapshot *snapshot, const char *package)
 
 	if (reason != NULL)
 		printf("note: the repository %s yields no package: %s\n", package, reason);
-	else if (org_snapshot_name_is_claimed(snapshot, package))
-		printf("note: a repository declares %s but yields no package; "
-		       "`ghaccess sync` lists skipped repositories with reasons\n", package);
+}
+
+/* Newer repositories that declare the name too (or the repository of that
+ * name, when it is one): ignored, and worth knowing, since someone may be
+ * trying to take the name over. */
+static void
+print_conflicts(const struct org_snapshot *snapshot, const char *package)
+{
+	char key[ORG_PACKAGE_NAME_MAX];
+
+	if (!org_normalize_package(package, strlen(package), key, sizeof(key)))
+		key[0] = '\0';
+	for (size_t i = 0; i < org_snapshot_conflict_count(snapshot); i++) {
+		const char *repository = org_snapshot_conflict_repository(snapshot, i);
+		const char *name = org_snapshot_conflict_key(snapshot, i);
+
+		if (strcmp(name, key) == 0 || strcmp(repository, package) == 0)
+			printf("conflict: the repository %s also declares %s, which belongs to "
+			       "%s (older repository); %s is ignored\n", repository, name,
+			       org_snapshot_conflict_owner(snapshot, i), repository);
+	}
 }
 
 static int
@@ -106,8 +127,9 @@ run_explain(int argc, char **argv)
 	printf("%s may %s %s\n%s\n", argv[optind],
 	       decision.write ? "read and write" : decision.read ? "read" : "not read",
 	       argv[optind + 1], text);
-	if (org_snapshot_find_package(snapshot, argv[optind + 1]) < 0)
+	if (!org_snapshot_name_is_claimed(snapshot, argv[optind + 1]))
 		print_skipped_hint(snapshot, argv[optind + 1]);
+	print_conflicts(snapshot, argv[optind + 1]);
 	ga_free(text);
 	org_snapshot_release(snapshot);
 	config_free(config);

@@ -2,10 +2,12 @@
  * cli_sync.c - `ghaccess sync`: read the organization from GitHub once and
  * say what the index would make of it.
  *
- * The summary (text, or one JSON object with --json) shows the packages
- * and why other repositories are skipped, so an operator can check a
- * configuration before serving it; --out keeps the raw records as a
- * snapshot file that `serve --snapshot` and `explain --snapshot` read.
+ * The summary (text, or one JSON object with --json) shows the packages,
+ * the reserved names (owners only), the conflicts (newer repositories
+ * declaring a name an older one owns) and why other repositories are
+ * skipped, so an operator can check a configuration before serving it;
+ * --out keeps the raw records as a snapshot file that `serve --snapshot`
+ * and `explain --snapshot` read.
  */
 #include "cli/cli.h"
 
@@ -148,6 +150,19 @@ print_packages(const struct org_snapshot *snapshot)
 		       org_snapshot_package_repository(snapshot, (long)i),
 		       org_snapshot_package_archived(snapshot, (long)i) ? " (archived: read-only)"
 									: "");
+	count = org_snapshot_reserved_count(snapshot);
+	printf("reserved:        %zu%s\n", count, count > 0 ? " (owners only)" : "");
+	for (size_t i = 0; i < count; i++)
+		printf("  %s <- %s (%s)\n", org_snapshot_reserved_key(snapshot, (long)i),
+		       org_snapshot_reserved_repository(snapshot, (long)i),
+		       org_snapshot_reserved_reason(snapshot, (long)i));
+	count = org_snapshot_conflict_count(snapshot);
+	printf("conflicts:       %zu\n", count);
+	for (size_t i = 0; i < count; i++)
+		printf("  %s declares %s, which belongs to %s (older repository)\n",
+		       org_snapshot_conflict_repository(snapshot, i),
+		       org_snapshot_conflict_key(snapshot, i),
+		       org_snapshot_conflict_owner(snapshot, i));
 	count = org_snapshot_skipped_count(snapshot);
 	printf("skipped:         %zu\n", count);
 	for (size_t i = 0; i < count; i++)
@@ -209,6 +224,32 @@ json_skipped(const struct org_snapshot *snapshot)
 	return skipped;
 }
 
+/* {"name": "repository"}, like packages. */
+static json_t *
+json_reserved(const struct org_snapshot *snapshot)
+{
+	json_t *reserved = json_object();
+
+	for (size_t i = 0; i < org_snapshot_reserved_count(snapshot); i++)
+		json_object_set_new(reserved, org_snapshot_reserved_key(snapshot, (long)i),
+				    json_string(org_snapshot_reserved_repository(snapshot, (long)i)));
+	return reserved;
+}
+
+/* {"newer repository": {"name": ..., "owner": "older repository"}}. */
+static json_t *
+json_conflicts(const struct org_snapshot *snapshot)
+{
+	json_t *conflicts = json_object();
+
+	for (size_t i = 0; i < org_snapshot_conflict_count(snapshot); i++)
+		json_object_set_new(conflicts, org_snapshot_conflict_repository(snapshot, i),
+				    json_pack("{s:s, s:s}",
+					      "name", org_snapshot_conflict_key(snapshot, i),
+					      "owner", org_snapshot_conflict_owner(snapshot, i)));
+	return conflicts;
+}
+
 static json_t *
 json_owner_logins(const struct org_snapshot *snapshot)
 {
@@ -254,6 +295,8 @@ print_json(const struct sync_result *result)
 			    json_integer((json_int_t)org_snapshot_team_count(snapshot)));
 	json_object_set_new(summary, "repositories", json_integer((json_int_t)stats->repositories));
 	json_object_set_new(summary, "packages", json_packages(snapshot));
+	json_object_set_new(summary, "reserved", json_reserved(snapshot));
+	json_object_set_new(summary, "conflicts", json_conflicts(snapshot));
 	json_object_set_new(summary, "skipped", json_skipped(snapshot));
 	json_object_set_new(summary, "graphql_requests", json_integer(stats->graphql_requests));
 	json_object_set_new(summary, "graphql_points", json_integer(stats->graphql_points));

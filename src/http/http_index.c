@@ -523,7 +523,13 @@ may_write(void *context, const char *project, char reason[INDEX_REASON_MAX])
 	if (access.write)
 		return true;
 	package = org_snapshot_find_package(upload->login.snapshot, project);
-	if (access.basis != INDEX_ACCESS_PACKAGE)
+	if (org_snapshot_find_reserved(upload->login.snapshot, project) >= 0)
+		/* Which repository owns it is not the uploader's business. */
+		snprintf(reason, INDEX_REASON_MAX,
+			 "%s may not upload %s: an older repository of the organization "
+			 "declares this name, so only organization owners may upload it",
+			 upload->login.user, project);
+	else if (access.basis != INDEX_ACCESS_PACKAGE)
 		snprintf(reason, INDEX_REASON_MAX,
 			 "%s may not upload %s: no organization repository provides it, and only "
 			 "organization owners may upload such a package",

@@ -45,6 +45,10 @@
  * BASE_GROUP: [] stops pypicloud's default_read.  The per-package answers
  * and the per-user / per-group inverses are all produced by the two
  * enumerators below, so they agree by construction.
+ *
+ * A reserved name (docs/access-model.md §2) is answered as a package that
+ * only owners may use: the owners in /user_permissions and the guard
+ * BASE_GROUP: [] in /group_permissions, never two empty objects.
  */
 
 struct pypicloud_entry {
@@ -72,6 +76,8 @@ struct pypicloud_data {
 	struct pypicloud_package *packages;
 	char *all_groups_body;
 	struct MHD_Response *all_groups;
+	char *reserved_users_body;	/* /user_permissions of a reserved name */
+	struct MHD_Response *reserved_users;
 };
 
 /* The group of every current member, holding the base permission.  Its
@@ -79,6 +85,8 @@ struct pypicloud_data {
 #define RESERVED_PREFIX "ghaccess:"
 #define BASE_GROUP RESERVED_PREFIX "members"
 #define RENAMED_TEAM_PREFIX RESERVED_PREFIX "team:"
+/* A /group_permissions answer that grants nothing and is not empty. */
+static const char guard_groups[] = "{\"" BASE_GROUP "\":[]}";
 
 /* ---- names ----------------------------------------------------------- */
 
@@ -261,6 +269,26 @@ all_groups_array(const struct pypicloud_data *data)
 	return ga_buf_steal(&buf);
 }
 
+/* The owners with read and write: /user_permissions of every reserved name. */
+static char *
+reserved_users_object(const struct org_snapshot *snapshot)
+{
+	struct ga_buf buf;
+	struct object_writer writer = { &buf, true };
+	size_t count = 0;
+	const long *owners = org_snapshot_owners(snapshot, &count);
+	struct pypicloud_entry entry = { .read = true, .write = true };
+
+	ga_buf_init(&buf, 0);
+	ga_buf_append_char(&buf, '{');
+	for (size_t i = 0; i < count; i++) {
+		entry.key = org_snapshot_member_login(snapshot, owners[i]);
+		write_entry(&writer, &entry);
+	}
+	ga_buf_append_char(&buf, '}');
+	return ga_buf_steal(&buf);
+}
+
 static void
 pypicloud_data_destroy(void *opaque)
 {
@@ -284,6 +312,9 @@ pypicloud_data_destroy(void *opaque)
 		MHD_destroy_response(data->all_groups);
 	ga_free(data->all_groups_body);
 	ga_free(data->team_names);
+	if (data->reserved_users != NULL)
+		MHD_destroy_response(data->reserved_users);
+	ga_free(data->reserved_users_body);
 	ga_free(data->team_keys);
 	ga_free(data->packages);
 	ga_free(data);
@@ -317,6 +348,9 @@ pypicloud_data_build(const struct org_snapshot *snapshot, const struct config *c
 	data->all_groups_body = all_groups_array(data);
 	data->all_groups = http_json_response_create(data->all_groups_body,
 						     strlen(data->all_groups_body), true);
+	data->reserved_users_body = reserved_users_object(snapshot);
+	data->reserved_users = http_json_response_create(data->reserved_users_body,
+							 strlen(data->reserved_users_body), true);
 	return data;
 }
 
@@ -523,16 +557,23 @@ respond_package(struct http_request *request, bool users)
 	if (snapshot == NULL) {
 		/* Fail closed even if pypicloud's default_read were "everyone":
 		 * with no usable snapshot, no package falls back to it. */
-		static const char guard[] = "{\"" BASE_GROUP "\":[]}";
-
 		if (users)
 			http_respond_constant(request, HTTP_JSON_EMPTY_OBJECT);
 		else
-			http_respond(request, MHD_HTTP_OK, NULL, guard, sizeof(guard) - 1,
-				     HTTP_BODY_STATIC);
+			http_respond(request, MHD_HTTP_OK, NULL, guard_groups,
+				     sizeof(guard_groups) - 1, HTTP_BODY_STATIC);
 		return;
 	}
 	package = org_snapshot_find_package(snapshot, param.value);
+	if (package < 0 && org_snapshot_find_reserved(snapshot, param.value) >= 0) {
+		/* Owners only, and never pypicloud's defaults. */
+		if (users)
+			http_respond_shared(request, MHD_HTTP_OK, data->reserved_users);
+		else
+			http_respond(request, MHD_HTTP_OK, NULL, guard_groups,
+				     sizeof(guard_groups) - 1, HTTP_BODY_STATIC);
+		return;
+	}
 	if (package < 0 || (size_t)package >= data->package_count) {
 		http_respond_constant(request, HTTP_JSON_EMPTY_OBJECT);
 		return;
@@ -579,6 +620,29 @@ write_inverse_entry(void *context, const struct pypicloud_entry *entry)
 	ga_buf_append_char(writer->buf, '}');
 }
 
+/* The reserved names in the inverses, as their per-name answers have them:
+ * owners with read and write, the guard group with nothing. */
+static void
+append_reserved_inverse(struct inverse_writer *writer, const struct org_snapshot *snapshot,
+			bool users)
+{
+	struct pypicloud_entry entry = { .key = writer->name, .name = writer->name };
+
+	if (users) {
+		long member = org_snapshot_find_member(snapshot, writer->name);
+
+		if (!org_snapshot_member_is_owner(snapshot, member))
+			return;
+		entry.read = entry.write = true;
+	} else if (strcmp(writer->name, BASE_GROUP) != 0) {
+		return;
+	}
+	for (size_t i = 0; i < org_snapshot_reserved_count(snapshot); i++) {
+		writer->package = org_snapshot_reserved_key(snapshot, (long)i);
+		write_inverse_entry(writer, &entry);
+	}
+}
+
 static void
 respond_inverse(struct http_request *request, const char *param_name, bool users)
 {
@@ -604,6 +668,7 @@ respond_inverse(struct http_request *request, const char *param_name, bool users
 		else
 			for_each_group_entry(snapshot, data, (long)i, write_inverse_entry, &writer);
 	}
+	append_reserved_inverse(&writer, snapshot, users);
 	ga_buf_append_char(&buf, ']');
 	respond_buffer(request, &buf);
 }

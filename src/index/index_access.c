@@ -37,8 +37,14 @@ index_access_decide(const struct org_snapshot *snapshot, long member, const char
 		access.write = decision.write;
 		return access;
 	}
-	if (org_snapshot_name_is_claimed(snapshot, name))
-		return owners_only(snapshot, member, INDEX_ACCESS_CLAIMED);
+	if (org_snapshot_find_reserved(snapshot, name) >= 0) {
+		struct org_decision decision = org_decide_reserved(snapshot, member);
+
+		access = (struct index_access){ .basis = INDEX_ACCESS_CLAIMED };
+		access.read = decision.read;
+		access.write = decision.write;
+		return access;
+	}
 	access = owners_only(snapshot, member, INDEX_ACCESS_UNCLAIMED);
 	if (member >= 0 && unclaimed == CONFIG_UNCLAIMED_MEMBERS)
 		access.read = true;

@@ -6,13 +6,14 @@
  *
  *   1. A package of the organization (a repository yields it): the
  *      decision of docs/access-model.md, org_decide(), unchanged.
- *   2. A name that an organization repository claims but that yields no
- *      package (the repository is excluded by the filters, disabled, or
- *      lost a name conflict): owners only, read and write, whatever
- *      [index] unclaimed says.  Such a name belongs to a repository whose
- *      grants the configuration chose not to apply; letting every member
- *      read it could expose what the filters were meant to hide, and
- *      letting a team member write it would bypass the exclusion.
+ *   2. A reserved name (org_snapshot_find_reserved): the oldest
+ *      repository that declares it is excluded by the filters or disabled,
+ *      so it yields no package, and no newer repository may take the name
+ *      over.  Owners only, read and write, whatever [index] unclaimed says
+ *      (org_decide_reserved).  Letting every member read it could expose
+ *      what the filters were meant to hide, and letting a newer
+ *      repository's writers in would hand them the excluded repository's
+ *      package (docs/access-model.md §2).
  *   3. A name no repository claims: readable by owners, and by every member
  *      when [index] unclaimed = members; writable by owners only (a member
  *      cannot create a package without a repository).  Only here may a
@@ -36,7 +37,7 @@
 
 enum index_access_basis {
 	INDEX_ACCESS_PACKAGE = 0,	/* case 1: org_decide */
-	INDEX_ACCESS_CLAIMED,		/* case 2: claimed, not a package */
+	INDEX_ACCESS_CLAIMED,		/* case 2: reserved (or an invalid name) */
 	INDEX_ACCESS_UNCLAIMED,		/* case 3 */
 };
 

@@ -110,10 +110,32 @@ org_decide(const struct org_snapshot *snapshot, long member, long package)
 }
 
 struct org_decision
+org_decide_reserved(const struct org_snapshot *snapshot, long member)
+{
+	struct org_decision decision = {.source = ORG_SOURCE_NONE, .granting_team = -1,
+					.reserved = true};
+
+	if (member >= 0 && (size_t)member < snapshot->member_count &&
+	    snapshot->members[member].is_owner) {
+		decision.level = ORG_LEVEL_ADMIN;
+		decision.source = ORG_SOURCE_OWNER;
+		decision.read = true;
+		decision.write = true;
+	}
+	return decision;
+}
+
+struct org_decision
 org_decide_by_name(const struct org_snapshot *snapshot, const char *login, const char *package)
 {
-	return org_decide(snapshot, org_snapshot_find_member(snapshot, login),
-			  org_snapshot_find_package(snapshot, package));
+	long member = org_snapshot_find_member(snapshot, login);
+	long found = org_snapshot_find_package(snapshot, package);
+
+	if (found >= 0)
+		return org_decide(snapshot, member, found);
+	if (org_snapshot_find_reserved(snapshot, package) >= 0)
+		return org_decide_reserved(snapshot, member);
+	return org_decide(snapshot, member, -1);
 }
 
 /* ---- explanation ------------------------------------------------------ */
@@ -205,16 +227,35 @@ explain_source(struct ga_buf *text, const struct org_snapshot *snapshot, long me
 	}
 }
 
+/* The reserved name in words: who owns it and why only owners may use it. */
+static void
+explain_reserved(struct ga_buf *text, const struct org_snapshot *snapshot, long member,
+		 long reserved)
+{
+	struct org_decision decision = org_decide_reserved(snapshot, member);
+
+	append_permissions(text, &decision);
+	ga_buf_append_str(text, ": ");
+	if (decision.read)
+		ga_buf_printf(text, "%s is an owner of the organization %s; ",
+			      snapshot->members[member].login, org_snapshot_organization(snapshot));
+	ga_buf_printf(text, "%s is reserved: the oldest repository that declares it, %s, "
+		      "yields no package (%s), so only organization owners may read or "
+		      "upload it", snapshot->reserved[reserved].key,
+		      snapshot->reserved[reserved].repository, snapshot->reserved[reserved].reason);
+}
+
 char *
 org_explain(const struct org_snapshot *snapshot, const char *login, const char *package_name)
 {
 	struct ga_buf text;
 	long member = org_snapshot_find_member(snapshot, login);
 	long package = org_snapshot_find_package(snapshot, package_name);
+	long reserved = package < 0 ? org_snapshot_find_reserved(snapshot, package_name) : -1;
 	struct org_decision decision;
 
 	ga_buf_init(&text, 0);
-	if (package < 0) {
+	if (package < 0 && reserved < 0) {
 		ga_buf_printf(&text, "no access: no repository of %s provides the package %s",
 			      org_snapshot_organization(snapshot), package_name);
 		return ga_buf_steal(&text);
@@ -223,6 +264,10 @@ org_explain(const struct org_snapshot *snapshot, const char *login, const char *
 		ga_buf_printf(&text, "no access: %s is not a member of the organization %s "
 			      "(outside collaborators and strangers cannot log in)",
 			      login, org_snapshot_organization(snapshot));
+		return ga_buf_steal(&text);
+	}
+	if (reserved >= 0) {
+		explain_reserved(&text, snapshot, member, reserved);
 		return ga_buf_steal(&text);
 	}
 	decision = org_decide(snapshot, member, package);

@@ -35,12 +35,23 @@ struct org_decision {
 					 * an ancestor-or-self of one of the
 					 * member's teams (org_explain names it) */
 	bool archived;			/* write removed because archived */
+	bool reserved;			/* a reserved name: owners only */
 };
 
 /* Decision for member index and package index (either -1: no access). */
 struct org_decision org_decide(const struct org_snapshot *snapshot, long member, long package);
 
-/* Same by login (exact) and package name (any spelling). */
+/*
+ * Decision for member on a reserved name (org_snapshot_find_reserved):
+ * owners read and write, nobody else gets anything (ORG_SOURCE_OWNER or
+ * ORG_SOURCE_NONE, reserved set).  The owning repository's grants, the
+ * base permission and archiving do not apply: the configuration chose not
+ * to make that repository a package, and no newer one may take its name.
+ */
+struct org_decision org_decide_reserved(const struct org_snapshot *snapshot, long member);
+
+/* Same by login (exact) and package name (any spelling): a package through
+ * org_decide, a reserved name through org_decide_reserved, else nothing. */
 struct org_decision org_decide_by_name(const struct org_snapshot *snapshot, const char *login,
 				       const char *package);
 

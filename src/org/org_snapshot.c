@@ -236,7 +236,9 @@ index_owners(struct org_snapshot *snapshot)
 struct candidate {
 	const struct org_input_repository *repository;
 	char *key;		/* normalised declared name, or NULL */
-	char reason[ORG_REASON_MAX];
+	const char *owned_key;	/* once it owns its name: the snapshot's copy */
+	bool yields;		/* passes the filters and is not disabled */
+	char reason[ORG_REASON_MAX];	/* why it yields no package */
 };
 
 static void
@@ -248,19 +250,26 @@ add_skip(struct org_snapshot *snapshot, const char *repository, const char *reas
 	skip->reason = ga_strdup(reason);
 }
 
+/* Oldest first (lower id); the name breaks a tie, so the order is total. */
 static int
 compare_candidate_id(const void *a, const void *b)
 {
-	long long x = ((const struct candidate *)a)->repository->id;
-	long long y = ((const struct candidate *)b)->repository->id;
+	const struct org_input_repository *x = ((const struct candidate *)a)->repository;
+	const struct org_input_repository *y = ((const struct candidate *)b)->repository;
 
-	return (x > y) - (x < y);
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	return strcmp(x->name, y->name);
 }
 
-/* Parse every pyproject (for the claimed-name list), then apply filters. */
+/*
+ * The name a repository declares, read whatever the filters say: a
+ * filtered or disabled repository still owns its names (access-model.md
+ * §2), so every pyproject is parsed.  Then whether it may yield a package,
+ * with the reason when it may not (a filter first, as `sync` shows it).
+ */
 static void
-examine_repository(struct org_snapshot *snapshot, const struct org_filters *filters,
-		   struct candidate *candidate)
+examine_repository(const struct org_filters *filters, struct candidate *candidate)
 {
 	const struct org_input_repository *repository = candidate->repository;
 	char name_reason[ORG_REASON_MAX];
@@ -270,12 +279,12 @@ examine_repository(struct org_snapshot *snapshot, const struct org_filters *filt
 
 	if (named && org_normalize_package(name, strlen(name), normalized, sizeof(normalized))) {
 		candidate->key = ga_strdup(normalized);
-		snapshot->claimed_names[snapshot->claimed_count++] = ga_strdup(normalized);
 	} else if (named) {
 		named = false;
 		snprintf(name_reason, sizeof(name_reason), "invalid project name");
 	}
 	ga_free(name);
+	candidate->yields = false;
 	if (!org_filters_accept(filters, repository->name, candidate->reason)) {
 		/* reason set by the filter */
 	} else if (repository->disabled) {
@@ -283,10 +292,8 @@ examine_repository(struct org_snapshot *snapshot, const struct org_filters *filt
 	} else if (!named) {
 		memcpy(candidate->reason, name_reason, ORG_REASON_MAX);
 	} else {
-		return;
+		candidate->yields = true;
 	}
-	ga_free(candidate->key);
-	candidate->key = NULL;
 }
 
 static void
@@ -296,6 +303,7 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
 
 	package->key = candidate->key;
 	candidate->key = NULL;
+	candidate->owned_key = package->key;
 	package->repository = candidate->repository->name;
 	package->archived = candidate->repository->archived;
 	package->collaborators_known = candidate->repository->collaborators_known;
@@ -303,33 +311,79 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
 	snapshot->package_count++;
 }
 
+/* The owner of the name yields no package: the name is reserved. */
+static void
+add_reserved(struct org_snapshot *snapshot, struct candidate *candidate)
+{
+	struct snapshot_reserved *reserved = &snapshot->reserved[snapshot->reserved_count++];
+
+	reserved->key = candidate->key;
+	candidate->key = NULL;
+	candidate->owned_key = reserved->key;
+	reserved->repository = candidate->repository->name;
+	reserved->reason = ga_strdup(candidate->reason);
+	add_skip(snapshot, candidate->repository->name, candidate->reason);
+}
+
+/* candidate declares a name that the older owner already holds. */
+static void
+add_conflict(struct org_snapshot *snapshot, struct candidate *candidate,
+	     const struct candidate *owner)
+{
+	struct snapshot_conflict *conflict = &snapshot->conflicts[snapshot->conflict_count++];
+	char reason[2 * ORG_REASON_MAX];	/* room for the owner's reason */
+
+	conflict->repository = candidate->repository->name;
+	conflict->key = owner->owned_key;
+	conflict->owner = owner->repository->name;
+	/* A repository the filters keep out is reported for that first. */
+	if (!candidate->yields)
+		snprintf(reason, sizeof(reason), "%s", candidate->reason);
+	else if (owner->yields)
+		snprintf(reason, sizeof(reason),
+			 "conflict: package %s already belongs to %s (older repository)",
+			 owner->owned_key, owner->repository->name);
+	else
+		snprintf(reason, sizeof(reason),
+			 "conflict: %s is reserved by %s (older repository, %s)",
+			 owner->owned_key, owner->repository->name, owner->reason);
+	add_skip(snapshot, candidate->repository->name, reason);
+	ga_free(candidate->key);
+	candidate->key = NULL;
+}
+
 /*
- * The older repository (lower id) owns a name: otherwise anyone allowed to
- * create a repository could take over a package by declaring its name.
+ * Every repository competes for the name it declares, whatever the filters
+ * and its state: the oldest (lowest id) owns it.  Otherwise a member
+ * allowed to create repositories could take over the package of an
+ * excluded or disabled repository by declaring its name.  When the owner
+ * yields no package the name is reserved (owners only, never a fallback).
  */
 static void
 select_packages(struct org_snapshot *snapshot, struct candidate *candidates, size_t count)
 {
+	struct ga_map owner_by_key;
+
+	ga_map_init(&owner_by_key);
 	qsort(candidates, count, sizeof(*candidates), compare_candidate_id);
 	for (size_t i = 0; i < count; i++) {
 		struct candidate *candidate = &candidates[i];
 		size_t owner;
 
-		if (candidate->key == NULL) {
+		if (candidate->key == NULL)
 			add_skip(snapshot, candidate->repository->name, candidate->reason);
-		} else if (ga_map_find(&snapshot->package_by_key, candidate->key, &owner)) {
-			char reason[ORG_REASON_MAX];
-
-			snprintf(reason, sizeof(reason),
-				 "conflict: package %s already belongs to %s (older repository)",
-				 candidate->key, snapshot->packages[owner].repository);
-			add_skip(snapshot, candidate->repository->name, reason);
-			ga_free(candidate->key);
-			candidate->key = NULL;
-		} else {
-			add_package(snapshot, candidate);
+		else if (ga_map_find(&owner_by_key, candidate->key, &owner))
+			add_conflict(snapshot, candidate, &candidates[owner]);
+		else {
+			/* The oldest declaring repository: it owns the name. */
+			ga_map_insert(&owner_by_key, candidate->key, i);
+			if (candidate->yields)
+				add_package(snapshot, candidate);
+			else
+				add_reserved(snapshot, candidate);
 		}
 	}
+	ga_map_free(&owner_by_key);
 }
 
 static int
@@ -429,6 +483,20 @@ compare_skip(const void *a, const void *b)
 		      ((const struct snapshot_skip *)b)->repository);
 }
 
+static int
+compare_reserved(const void *a, const void *b)
+{
+	return strcmp(((const struct snapshot_reserved *)a)->key,
+		      ((const struct snapshot_reserved *)b)->key);
+}
+
+static int
+compare_conflict(const void *a, const void *b)
+{
+	return strcmp(((const struct snapshot_conflict *)a)->repository,
+		      ((const struct snapshot_conflict *)b)->repository);
+}
+
 static void
 index_repositories(struct org_snapshot *snapshot, const struct org_filters *filters)
 {
@@ -438,19 +506,26 @@ index_repositories(struct org_snapshot *snapshot, const struct org_filters *filt
 
 	snapshot->packages = ga_calloc(count, sizeof(*snapshot->packages));
 	snapshot->skipped = ga_calloc(count, sizeof(*snapshot->skipped));
-	snapshot->claimed_names = ga_calloc(count, sizeof(char *));
+	snapshot->reserved = ga_calloc(count, sizeof(*snapshot->reserved));
+	snapshot->conflicts = ga_calloc(count, sizeof(*snapshot->conflicts));
 	for (size_t r = 0; r < count; r++) {
 		candidates[r].repository = &input->repositories[r];
-		examine_repository(snapshot, filters, &candidates[r]);
+		examine_repository(filters, &candidates[r]);
 	}
 	select_packages(snapshot, candidates, count);
+	for (size_t r = 0; r < count; r++)
+		ga_free(candidates[r].key);
 	ga_free(candidates);
-	for (size_t c = 0; c < snapshot->claimed_count; c++)
-		ga_map_insert(&snapshot->claimed_by_name, snapshot->claimed_names[c], c);
 	qsort(snapshot->skipped, snapshot->skipped_count, sizeof(*snapshot->skipped),
 	      compare_skip);
 	for (size_t s = 0; s < snapshot->skipped_count; s++)
 		ga_map_insert(&snapshot->skip_by_repository, snapshot->skipped[s].repository, s);
+	qsort(snapshot->reserved, snapshot->reserved_count, sizeof(*snapshot->reserved),
+	      compare_reserved);
+	for (size_t r = 0; r < snapshot->reserved_count; r++)
+		ga_map_insert(&snapshot->reserved_by_key, snapshot->reserved[r].key, r);
+	qsort(snapshot->conflicts, snapshot->conflict_count, sizeof(*snapshot->conflicts),
+	      compare_conflict);
 	index_grants(snapshot);
 }
 
@@ -494,7 +569,7 @@ org_snapshot_build(struct org_input *input, const struct config *config,
 	ga_map_init(&snapshot->team_by_key);
 	ga_map_init(&snapshot->package_by_key);
 	ga_map_init(&snapshot->skip_by_repository);
-	ga_map_init(&snapshot->claimed_by_name);
+	ga_map_init(&snapshot->reserved_by_key);
 	index_members(snapshot);
 	index_teams(snapshot, config);
 	compute_groups(snapshot);
@@ -523,19 +598,22 @@ snapshot_free(struct org_snapshot *snapshot)
 	}
 	for (size_t s = 0; s < snapshot->skipped_count; s++)
 		ga_free(snapshot->skipped[s].reason);
-	for (size_t c = 0; c < snapshot->claimed_count; c++)
-		ga_free(snapshot->claimed_names[c]);
+	for (size_t r = 0; r < snapshot->reserved_count; r++) {
+		ga_free(snapshot->reserved[r].key);
+		ga_free(snapshot->reserved[r].reason);
+	}
 	ga_free(snapshot->members);
 	ga_free(snapshot->teams);
 	ga_free(snapshot->packages);
 	ga_free(snapshot->skipped);
 	ga_free(snapshot->owners);
-	ga_free(snapshot->claimed_names);
+	ga_free(snapshot->reserved);
+	ga_free(snapshot->conflicts);
 	ga_map_free(&snapshot->member_by_login);
 	ga_map_free(&snapshot->team_by_key);
 	ga_map_free(&snapshot->package_by_key);
 	ga_map_free(&snapshot->skip_by_repository);
-	ga_map_free(&snapshot->claimed_by_name);
+	ga_map_free(&snapshot->reserved_by_key);
 	org_input_free(snapshot->input);
 	ga_free(snapshot);
 }

@@ -3,7 +3,8 @@
  *
  * org_snapshot_build() applies the repository filters and the pyproject
  * rules of docs/access-model.md to a struct org_input and indexes the result:
- * members by login, packages by PEP 503 key, groups by key, each in O(1);
+ * members by login, packages and reserved names by PEP 503 key, groups by
+ * key, each in O(1);
  * a member's groups (immediate teams and all their ancestors) and a group's
  * members (immediate members of it and of all its descendants) are computed
  * once, at build time.  After that nothing changes: any number of threads
@@ -100,9 +101,35 @@ bool org_snapshot_package_collaborators_known(const struct org_snapshot *snapsho
 					      long package);
 
 /*
- * true when any organization repository claims the name, whatever its
- * filters say (including skipped duplicates and excluded repositories that
- * parsed): the built-in index never sends such a name to a fallback index.
+ * Reserved names (docs/access-model.md §2): the oldest repository that
+ * declares the name (every repository competes, whatever the filters and
+ * its state) yields no package, because a filter keeps it out or it is
+ * disabled.  Only organization owners may use such a name, in every front
+ * end, and it is never sent to a fallback index.  Sorted by key.
+ */
+size_t org_snapshot_reserved_count(const struct org_snapshot *snapshot);
+/* name in any spelling (normalised here); -1 when not reserved or too long. */
+long org_snapshot_find_reserved(const struct org_snapshot *snapshot, const char *name);
+const char *org_snapshot_reserved_key(const struct org_snapshot *snapshot, long reserved);
+/* The repository that owns the name, and why it yields no package. */
+const char *org_snapshot_reserved_repository(const struct org_snapshot *snapshot,
+					     long reserved);
+const char *org_snapshot_reserved_reason(const struct org_snapshot *snapshot, long reserved);
+
+/*
+ * Conflicts: a newer repository declaring a name that an older one owns
+ * (as a package or reserved), sorted by repository name.  Each is also
+ * skipped; the conflict is reported whatever the newer repository's filters.
+ */
+size_t org_snapshot_conflict_count(const struct org_snapshot *snapshot);
+const char *org_snapshot_conflict_repository(const struct org_snapshot *snapshot, size_t i);
+const char *org_snapshot_conflict_key(const struct org_snapshot *snapshot, size_t i);
+const char *org_snapshot_conflict_owner(const struct org_snapshot *snapshot, size_t i);
+
+/*
+ * true when the name is a package or reserved, i.e. some organization
+ * repository owns it; also for a name too long to normalise.  The built-in
+ * index never sends such a name to a fallback index.
  */
 bool org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *name);
 

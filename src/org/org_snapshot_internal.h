@@ -46,6 +46,20 @@ struct snapshot_skip {
 	char *reason;			/* owned */
 };
 
+/* A name whose owner (the oldest declaring repository) yields no package. */
+struct snapshot_reserved {
+	char *key;			/* PEP 503 normalised, owned */
+	const char *repository;		/* the owner, borrowed from the input */
+	char *reason;			/* why the owner yields no package, owned */
+};
+
+/* A newer repository that declares a name an older one owns. */
+struct snapshot_conflict {
+	const char *repository;		/* the newer one, borrowed from the input */
+	const char *key;		/* borrowed from the package or reserved name */
+	const char *owner;		/* the owning repository, borrowed */
+};
+
 struct org_snapshot {
 	atomic_long references;
 	struct org_input *input;	/* owned */
@@ -61,14 +75,16 @@ struct org_snapshot {
 	size_t skipped_count;
 	long *owners;			/* member indexes sorted by login */
 	size_t owner_count;
-	char **claimed_names;		/* normalised names of every repository */
-	size_t claimed_count;
+	struct snapshot_reserved *reserved;	/* sorted by key */
+	size_t reserved_count;
+	struct snapshot_conflict *conflicts;	/* sorted by repository */
+	size_t conflict_count;
 
 	struct ga_map member_by_login;
 	struct ga_map team_by_key;
 	struct ga_map package_by_key;
 	struct ga_map skip_by_repository;
-	struct ga_map claimed_by_name;
+	struct ga_map reserved_by_key;
 };
 
 #endif

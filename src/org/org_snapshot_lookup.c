@@ -132,16 +132,23 @@ org_snapshot_package_count(const struct org_snapshot *snapshot)
 	return snapshot->package_count;
 }
 
+/* The index of name (any spelling) in a map by PEP 503 key, or -1. */
+static long
+find_by_key(const struct ga_map *map, const char *name)
+{
+	char key[ORG_PACKAGE_NAME_MAX];
+	size_t index;
+
+	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)) ||
+	    !ga_map_find(map, key, &index))
+		return -1;
+	return (long)index;
+}
+
 long
 org_snapshot_find_package(const struct org_snapshot *snapshot, const char *name)
 {
-	char key[ORG_PACKAGE_NAME_MAX];
-	size_t package;
-
-	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)) ||
-	    !ga_map_find(&snapshot->package_by_key, key, &package))
-		return -1;
-	return (long)package;
+	return find_by_key(&snapshot->package_by_key, name);
 }
 
 const char *
@@ -184,6 +191,60 @@ org_snapshot_package_collaborators_known(const struct org_snapshot *snapshot, lo
 	return snapshot->packages[package].collaborators_known;
 }
 
+size_t
+org_snapshot_reserved_count(const struct org_snapshot *snapshot)
+{
+	return snapshot->reserved_count;
+}
+
+long
+org_snapshot_find_reserved(const struct org_snapshot *snapshot, const char *name)
+{
+	return find_by_key(&snapshot->reserved_by_key, name);
+}
+
+const char *
+org_snapshot_reserved_key(const struct org_snapshot *snapshot, long reserved)
+{
+	return snapshot->reserved[reserved].key;
+}
+
+const char *
+org_snapshot_reserved_repository(const struct org_snapshot *snapshot, long reserved)
+{
+	return snapshot->reserved[reserved].repository;
+}
+
+const char *
+org_snapshot_reserved_reason(const struct org_snapshot *snapshot, long reserved)
+{
+	return snapshot->reserved[reserved].reason;
+}
+
+size_t
+org_snapshot_conflict_count(const struct org_snapshot *snapshot)
+{
+	return snapshot->conflict_count;
+}
+
+const char *
+org_snapshot_conflict_repository(const struct org_snapshot *snapshot, size_t i)
+{
+	return snapshot->conflicts[i].repository;
+}
+
+const char *
+org_snapshot_conflict_key(const struct org_snapshot *snapshot, size_t i)
+{
+	return snapshot->conflicts[i].key;
+}
+
+const char *
+org_snapshot_conflict_owner(const struct org_snapshot *snapshot, size_t i)
+{
+	return snapshot->conflicts[i].owner;
+}
+
 bool
 org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *name)
 {
@@ -193,7 +254,8 @@ org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *na
 	 * count it as claimed, so it is never sent to a fallback index. */
 	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)))
 		return true;
-	return ga_map_find(&snapshot->claimed_by_name, key, NULL);
+	return ga_map_find(&snapshot->package_by_key, key, NULL) ||
+	       ga_map_find(&snapshot->reserved_by_key, key, NULL);
 }
 
 size_t

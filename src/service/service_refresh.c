@@ -183,8 +183,8 @@ adopt_shared(struct service *service, const struct config *config)
 	if (rc == GA_ENOTFOUND)
 		return REFRESH_NOTHING_NEW;
 	if (rc == GA_EPARSE) {
-		ga_log(GA_LOG_ERROR, "the snapshot in memcached was rejected (forged or "
-		       "corrupted): syncing ourselves",
+		ga_log(GA_LOG_ERROR, "the snapshot in memcached was rejected (forged, "
+		       "corrupted or dated in the future): syncing ourselves",
 		       "error", err.message, (char *)NULL);
 		return REFRESH_REJECTED;
 	}
@@ -193,8 +193,11 @@ adopt_shared(struct service *service, const struct config *config)
 		       (char *)NULL);
 		return REFRESH_NOTHING_NEW;
 	}
+	/* The cache hands over only a publication newer than any it has seen
+	 * (a higher generation), so equal dates mean a second sync in the
+	 * same second: take it.  Data read earlier than ours is not taken. */
 	current = service_acquire_view_any_age(service);
-	newer = current == NULL || synced_at > current->synced_at;
+	newer = current == NULL || synced_at >= current->synced_at;
 	service_release_view(current);
 	if (newer)
 		rc = publish_text(service, text, len, config, "memcached", &err);

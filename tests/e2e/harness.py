@@ -22,6 +22,7 @@ GHACCESS_SCENARIOS (a directory of scenarios, default tests/scenarios).
 import atexit
 import base64
 import http.client
+import importlib
 import json
 import os
 import shlex
@@ -369,6 +370,22 @@ def ini_text(sections):
     return "\n".join(lines)
 
 
+def without_member(scenario, login):
+    """A copy of scenario after login left the organization: still a GitHub
+    user whose tokens GitHub knows, no longer a member, in no team, no
+    longer a collaborator."""
+    changed = json.loads(json.dumps(scenario))
+    for user in changed["users"]:
+        if user["login"] == login:
+            user["org_role"] = None
+    for team in changed["teams"]:
+        team["members"] = [m for m in team["members"] if m["login"] != login]
+    for repository in changed["repositories"]:
+        repository["collaborators"] = [c for c in repository.get("collaborators", [])
+                                       if c["login"] != login]
+    return changed
+
+
 def scenario_settings(standin, **cache):
     """The configuration sections for serving standin's scenario."""
     scenario = standin.scenario
@@ -525,6 +542,15 @@ def test(function):
     """Register a test function (run in definition order by run_tests)."""
     _tests.append(function)
     return function
+
+
+def helpers_of(module):
+    """Import another test program (by module name) for its helpers, without
+    registering its tests in this program."""
+    registered = len(_tests)
+    imported = importlib.import_module(module)
+    del _tests[registered:]
+    return imported
 
 
 def run_tests():

@@ -75,12 +75,19 @@ def check_logins(model, scenario):
         assert_equal(answer, login["ok"], "verify %s" % login["username"])
 
 
+def owned_names(scenario):
+    """The packages and the reserved names (owners only) of a scenario: both
+    must be answered as packages, never as two empty objects."""
+    expect = scenario["expect"]
+    return sorted(set(expect.get("packages", {})) | set(expect.get("reserved", {})))
+
+
 def check_decisions(model, scenario):
     """Every user x package: what pypicloud decides from our answers."""
     expect = scenario["expect"]
     table = expected_permissions(scenario)
     admins = set(expect.get("admins", []))
-    packages = sorted(expect.get("packages", {}))
+    packages = owned_names(scenario)
     for user in scenario["users"]:
         login = user["login"]
         userid = model.authenticate(login, first_token(user))
@@ -139,7 +146,7 @@ def check_admins_and_groups(model, scenario):
 def check_inverses(model, scenario):
     """/user_package_permissions and /group_package_permissions are the exact
     inverse of the per-package answers."""
-    packages = sorted(scenario["expect"].get("packages", {}))
+    packages = owned_names(scenario)
     by_user, by_group = {}, {}
     for package in packages:
         for login, perms in model.user_permissions(package).items():

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sync-cli.sh - `ghaccess sync` against the GitHub stand-in, for every shared
-# scenario: exit status, the --json summary's packages and skipped
-# repositories against the scenario's expect, a loadable --out snapshot, exit
+# scenario: exit status, the --json summary's packages, reserved names,
+# conflicts and skipped repositories against the scenario's expect (and the
+# text summary's reserved names and conflicts), a loadable --out snapshot, exit
 # 1 when GitHub is down, exit 2 for a bad configuration or usage, and never a
 # token on the terminal.
 #
@@ -117,6 +118,16 @@ if summary.get('organization') != login:
     problems.append('organization %r' % summary.get('organization'))
 if 'packages' in expect and summary['packages'] != expect['packages']:
     problems.append('packages %r, expected %r' % (summary['packages'], expect['packages']))
+if 'reserved' in expect and summary['reserved'] != expect['reserved']:
+    problems.append('reserved %r, expected %r' % (summary['reserved'], expect['reserved']))
+if 'conflicts' in expect:
+    conflicts = {repository: entry['name'] for repository, entry in summary['conflicts'].items()}
+    if conflicts != expect['conflicts']:
+        problems.append('conflicts %r, expected %r' % (conflicts, expect['conflicts']))
+    owners = dict(expect.get('packages', {}), **expect.get('reserved', {}))
+    for repository, entry in summary['conflicts'].items():
+        if entry['name'] in owners and entry['owner'] != owners[entry['name']]:
+            problems.append('conflict of %s: owner %r' % (repository, entry['owner']))
 for repository in expect.get('skipped', []):
     if repository not in summary['skipped']:
         problems.append('%s not reported as skipped' % repository)
@@ -144,6 +155,31 @@ if not isinstance(summary.get('warnings'), list):
     problems.append('warnings missing')
 if snapshot.get('organization') != login:
     problems.append('snapshot organization %r' % snapshot.get('organization'))
+for problem in problems:
+    print(problem)
+sys.exit(1 if problems else 0)
+EOF
+}
+
+# text_lists SCENARIO TEXT: the text summary names every reserved name with
+# its repository and every conflict.
+text_lists() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+expect = json.load(open(sys.argv[1])).get('expect') or {}
+text = open(sys.argv[2]).read()
+lines = text.splitlines()
+problems = []
+for name, repository in expect.get('reserved', {}).items():
+    if not any(line.startswith('  %s <- %s (' % (name, repository)) for line in lines):
+        problems.append('reserved %s <- %s not shown' % (name, repository))
+for repository, name in expect.get('conflicts', {}).items():
+    if not any(line.startswith('  %s declares %s, which belongs to ' % (repository, name))
+               for line in lines):
+        problems.append('conflict of %s not shown' % repository)
+if 'reserved' in expect and not any(line.startswith('reserved:        %d' % len(expect['reserved']))
+                                    for line in lines):
+    problems.append('reserved count not shown')
 for problem in problems:
     print(problem)
 sys.exit(1 if problems else 0)
@@ -193,6 +229,10 @@ for scenario in "${scenarios[@]}"; do
 	status=$?
 	if [ "$status" -ne 0 ] || ! grep -q '^packages: ' "$WORK/$name.txt"; then
 		fail "$name: text summary (exit $status)"
+	fi
+	check
+	if ! problems=$(text_lists "$scenario" "$WORK/$name.txt" 2>&1); then
+		fail "$name: text summary: $problems"
 	fi
 	for file in "$WORK/$name.json" "$WORK/$name.err" "$WORK/$name.txt" "$WORK/$name.txt.err" \
 		"$WORK/$name.snapshot"; do

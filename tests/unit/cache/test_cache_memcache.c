@@ -575,6 +575,35 @@ expect_fetch_ok(struct cache *cache, const char *text, size_t len)
 	ga_free(fetched);
 }
 
+/* An instance reads each publication once: these use a new one. */
+static void
+new_reader_fetch_fails(const char *organization, enum ga_rc expected,
+		       unsigned long long rejected)
+{
+	struct cache *reader = new_cache(SECRET, organization);
+
+	expect_fetch_fails(reader, expected);
+	assert_int_equal(stats_of(reader).rejected_values, rejected);
+	cache_destroy(reader);
+}
+
+static void
+new_reader_fetch_ok(const char *organization, const char *text, size_t len)
+{
+	struct cache *reader = new_cache(SECRET, organization);
+
+	expect_fetch_ok(reader, text, len);
+	/* Once read, the same publication is nothing new. */
+	expect_fetch_fails(reader, GA_ENOTFOUND);
+	cache_destroy(reader);
+}
+
+/* The snapshot pointer's payload (docs/internals/cache.md): set id, chunk
+ * count, length, SHA-256, synced_at, generation. */
+#define POINTER_SIZE 72
+#define POINTER_SYNCED_AT 56
+#define POINTER_GENERATION 64
+
 static void
 test_snapshot_corruption(void **state)
 {
@@ -587,8 +616,8 @@ test_snapshot_corruption(void **state)
 	uint8_t *chunk;
 	size_t chunk_len;
 	uint8_t mac_key[GA_HMAC_SIZE];
-	uint8_t pointer[64];
-	uint8_t sealed[64 + CACHE_SEAL_OVERHEAD];
+	uint8_t pointer[POINTER_SIZE];
+	uint8_t sealed[POINTER_SIZE + CACHE_SEAL_OVERHEAD];
 	struct cache *a;
 	struct ga_err err;
 
@@ -598,31 +627,33 @@ test_snapshot_corruption(void **state)
 	text = random_text(len);
 	assert_int_equal(cache_snapshot_publish(a, text, len, 1, &err), GA_OK);
 	current = raw_get(current_name, &current_len);
-	assert_int_equal(current_len, 64 + CACHE_SEAL_OVERHEAD);
+	assert_int_equal(current_len, POINTER_SIZE + CACHE_SEAL_OVERHEAD);
 	assert_int_equal(cache_get_u64(current + CACHE_SEAL_HEADER + 8), 3);	/* chunks */
 	snprintf(chunk_name, sizeof(chunk_name), "ghaccess:v1:corrupt:snapshot:%016llx:1",
 		(unsigned long long)cache_get_u64(current + CACHE_SEAL_HEADER));
 	chunk = raw_get(chunk_name, &chunk_len);
 	assert_true(chunk_len < 1000000);
 
+	/* The publisher has it already. */
+	expect_fetch_fails(a, GA_ENOTFOUND);
+
 	/* One flipped byte in the middle chunk. */
 	chunk[chunk_len / 2] ^= 1;
 	raw_set(chunk_name, chunk, chunk_len);
-	expect_fetch_fails(a, GA_EPARSE);
-	assert_int_equal(stats_of(a).rejected_values, 1);
+	new_reader_fetch_fails("corrupt", GA_EPARSE, 1);
 	chunk[chunk_len / 2] ^= 1;
 	raw_set(chunk_name, chunk, chunk_len);
-	expect_fetch_ok(a, text, len);
+	new_reader_fetch_ok("corrupt", text, len);
 
 	/* A missing chunk. */
 	raw_delete(chunk_name);
-	expect_fetch_fails(a, GA_EPARSE);
+	new_reader_fetch_fails("corrupt", GA_EPARSE, 0);
 	raw_set(chunk_name, chunk, chunk_len);
-	expect_fetch_ok(a, text, len);
+	new_reader_fetch_ok("corrupt", text, len);
 
 	/* A forged pointer. */
 	raw_set(current_name, "\x01garbage", 8);
-	expect_fetch_fails(a, GA_EPARSE);
+	new_reader_fetch_fails("corrupt", GA_EPARSE, 1);
 
 	/* A pointer that authenticates (whoever wrote it had the secret) but
 	 * whose SHA-256 does not match the chunks. */
@@ -631,15 +662,113 @@ test_snapshot_corruption(void **state)
 	cache_derive_key(SECRET, VALUE_MAC_LABEL, mac_key);
 	cache_seal(mac_key, current_name, time(NULL) + 600, pointer, sizeof(pointer), sealed);
 	raw_set(current_name, sealed, sizeof(sealed));
-	expect_fetch_fails(a, GA_EPARSE);
+	new_reader_fetch_fails("corrupt", GA_EPARSE, 0);
 
 	/* The genuine pointer again. */
 	raw_set(current_name, current, current_len);
-	expect_fetch_ok(a, text, len);
+	new_reader_fetch_ok("corrupt", text, len);
 	free(current);
 	free(chunk);
 	ga_free(text);
 	cache_destroy(a);
+}
+
+/* The pointer stored now under name, opened (payload copied to pointer). */
+static void
+read_pointer(const char *name, uint8_t pointer[POINTER_SIZE], uint8_t **sealed,
+	     size_t *sealed_len)
+{
+	*sealed = raw_get(name, sealed_len);
+	assert_int_equal(*sealed_len, POINTER_SIZE + CACHE_SEAL_OVERHEAD);
+	memcpy(pointer, *sealed + CACHE_SEAL_HEADER, POINTER_SIZE);
+}
+
+/* Write pointer under name as an instance holding the secret would: here,
+ * one whose clock is off (a publication dated or numbered ahead). */
+static void
+write_pointer(const char *name, const uint8_t pointer[POINTER_SIZE], long long synced_at,
+	      uint64_t generation)
+{
+	uint8_t mac_key[GA_HMAC_SIZE];
+	uint8_t payload[POINTER_SIZE];
+	uint8_t sealed[POINTER_SIZE + CACHE_SEAL_OVERHEAD];
+
+	memcpy(payload, pointer, POINTER_SIZE);
+	cache_put_u64(payload + POINTER_SYNCED_AT, (uint64_t)synced_at);
+	cache_put_u64(payload + POINTER_GENERATION, generation);
+	cache_derive_key(SECRET, VALUE_MAC_LABEL, mac_key);
+	cache_seal(mac_key, name, time(NULL) + 600, payload, sizeof(payload), sealed);
+	raw_set(name, sealed, sizeof(sealed));
+}
+
+/*
+ * Whoever can write to memcached can put back a genuine pointer it copied
+ * earlier.  A follower that has seen a newer generation never takes it
+ * (nothing new, counted), nor a pointer whose data was read more than the
+ * allowed skew in the future; publications stay ordered even when an
+ * instance's clock runs ahead.
+ */
+static void
+test_snapshot_replay_and_future(void **state)
+{
+	const char *name = "ghaccess:v1:replay:snapshot:current";
+	long long now = time(NULL);
+	uint8_t first[POINTER_SIZE], second[POINTER_SIZE], ahead[POINTER_SIZE];
+	uint8_t *first_sealed, *second_sealed, *ahead_sealed;
+	size_t first_len, second_len, ahead_len;
+	struct cache *a, *b, *fresh;
+	struct ga_err err;
+
+	(void)state;
+	need_memcached();
+	a = new_cache(SECRET, "replay");
+	b = new_cache(SECRET, "replay");
+	assert_int_equal(cache_snapshot_publish(a, "first", 5, now - 100, &err), GA_OK);
+	read_pointer(name, first, &first_sealed, &first_len);
+	expect_fetch_ok(b, "first", 5);
+	assert_int_equal(cache_snapshot_publish(a, "second", 6, now - 50, &err), GA_OK);
+	read_pointer(name, second, &second_sealed, &second_len);
+	assert_true(cache_get_u64(second + POINTER_GENERATION) >
+		    cache_get_u64(first + POINTER_GENERATION));
+	expect_fetch_ok(b, "second", 6);
+
+	/* The first pointer written back: b has seen newer, a published newer. */
+	raw_set(name, first_sealed, first_len);
+	expect_fetch_fails(b, GA_ENOTFOUND);
+	expect_fetch_fails(a, GA_ENOTFOUND);
+	assert_int_equal(stats_of(b).rejected_values, 1);
+	assert_int_equal(stats_of(a).rejected_values, 1);
+	/* An instance that has seen nothing cannot tell (docs say so). */
+	fresh = new_cache(SECRET, "replay");
+	expect_fetch_ok(fresh, "first", 5);
+	cache_destroy(fresh);
+	/* The current one again: b has it already. */
+	raw_set(name, second_sealed, second_len);
+	expect_fetch_fails(b, GA_ENOTFOUND);
+	assert_int_equal(stats_of(b).rejected_values, 1);
+
+	/* Dated in the future beyond the skew: refused, whatever its generation;
+	 * within the skew: taken. */
+	write_pointer(name, second, now + 60, cache_get_u64(second + POINTER_GENERATION) + 1);
+	expect_fetch_fails(b, GA_EPARSE);
+	write_pointer(name, second, now + 3, cache_get_u64(second + POINTER_GENERATION) + 2);
+	expect_fetch_ok(b, "second", 6);
+
+	/* An instance whose clock runs an hour ahead published; a's next
+	 * publication still comes after it, and b takes it. */
+	write_pointer(name, second, now, cache_get_u64(second + POINTER_GENERATION) + 3600000);
+	read_pointer(name, ahead, &ahead_sealed, &ahead_len);
+	expect_fetch_ok(b, "second", 6);
+	assert_int_equal(cache_snapshot_publish(a, "third", 5, now, &err), GA_OK);
+	expect_fetch_ok(b, "third", 5);
+	raw_set(name, ahead_sealed, ahead_len);
+	expect_fetch_fails(b, GA_ENOTFOUND);
+	assert_int_equal(stats_of(b).rejected_values, 2);
+	free(first_sealed);
+	free(second_sealed);
+	free(ahead_sealed);
+	cache_destroy(a);
+	cache_destroy(b);
 }
 
 /* ---- the sync lock -------------------------------------------------- */
@@ -806,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_forged_values_rejected),
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_snapshot_corruption),
+		cmocka_unit_test(test_snapshot_replay_and_future),
 		cmocka_unit_test(test_sync_lock),
 		cmocka_unit_test(test_memcached_hangs),
 		cmocka_unit_test(test_memcached_dies_and_returns),

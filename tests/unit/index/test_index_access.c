@@ -1,7 +1,7 @@
 /*
  * test_index_access.c - the built-in index's access rule on the worked
  * example (tests/scenarios/worked-example.json): organization packages as
- * org_decide says, claimed-but-skipped names owners only, unclaimed names
+ * org_decide says, reserved names owners only, unclaimed names
  * by the [index] unclaimed setting, and fallback only for unclaimed names
  * the index does not hold.
  */
@@ -23,14 +23,18 @@ struct fixture {
 };
 
 /* The worked example with the "tools" repository excluded by the filters:
- * acme-tools is then claimed by a repository but is no package. */
+ * acme-tools is then reserved by a repository that yields no package.  dave
+ * created a newer repository declaring the name, to take it over. */
 static int
 setup(void **state)
 {
+	static const char takeover[] = "[project]\nname = \"Acme.Tools\"\n";
 	static struct fixture f;
 	char path[1024];
 	json_t *scenario;
 	struct config *config;
+	struct org_input *input;
+	struct org_input_repository *repository;
 	struct ga_err err;
 
 	ga_log_setup(GA_LOG_SILENT, GA_LOG_LOGFMT);
@@ -39,9 +43,11 @@ setup(void **state)
 	config = scenario_config(scenario);
 	config_list_free(&config->repo_exclude_list);
 	config_list_parse("tools", &config->repo_exclude_list);
-	assert_int_equal(org_snapshot_build(scenario_to_input(scenario), config, &f.snapshot,
-					    &err),
-			 GA_OK);
+	input = scenario_to_input(scenario);
+	repository = org_input_add_repository(input, 999999, "tools-takeover", false, false);
+	org_input_repository_set_pyproject(repository, takeover, sizeof(takeover) - 1);
+	org_input_repository_add_collaborator(repository, "dave", ORG_LEVEL_ADMIN);
+	assert_int_equal(org_snapshot_build(input, config, &f.snapshot, &err), GA_OK);
 	config_free(config);
 	json_decref(scenario);
 	*state = &f;
@@ -79,7 +85,8 @@ static const struct access_case access_cases[] = {
 	{ "bob", "acme-client", true, MEMBERS, true, false, false, INDEX_ACCESS_PACKAGE },
 	{ "carol", "acme.core", false, OWNERS, true, true, false, INDEX_ACCESS_PACKAGE },
 	{ "dave", "acme-core", true, OWNERS, true, false, false, INDEX_ACCESS_PACKAGE },
-	/* Claimed by the excluded "tools" repository: owners only, always. */
+	/* Reserved by the excluded "tools" repository: owners only, always;
+	 * not dave, although his newer repository declares the name. */
 	{ "olivia", "acme-tools", true, OWNERS, true, true, false, INDEX_ACCESS_CLAIMED },
 	{ "dave", "acme-tools", true, MEMBERS, false, false, false, INDEX_ACCESS_CLAIMED },
 	{ "bob", "acme_tools", false, MEMBERS, false, false, false, INDEX_ACCESS_CLAIMED },

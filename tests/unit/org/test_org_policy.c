@@ -116,8 +116,10 @@ static const struct decision_case decision_cases[] = {
 	/* Case matters for logins. */
 	{"Ben", "lib-a", 0, ORG_SOURCE_NONE},
 	/* Unknown packages, and skipped repositories, are not packages. */
-	{"owen", "gone", 0, ORG_SOURCE_NONE},
 	{"owen", "no-toml", 0, ORG_SOURCE_NONE},
+	/* A disabled repository's name is reserved: owners only. */
+	{"owen", "gone", 2, ORG_SOURCE_OWNER},
+	{"ann", "gone", 0, ORG_SOURCE_NONE},
 };
 
 static void
@@ -232,14 +234,17 @@ test_filters(void **state)
 	config_list_free(&config->repo_exclude_list);
 	config_list_parse("lib-c squat", &config->repo_include_list);
 	snapshot = build(fixture_input(), config);
-	assert_int_equal(org_snapshot_package_count(snapshot), 2);
+	assert_int_equal(org_snapshot_package_count(snapshot), 1);
 	assert_string_equal(org_snapshot_skip_reason_of(snapshot, "lib-a"),
 			    "not in repo_include_list");
-	/* With lib-a filtered out, the only repository left declaring the name
-	 * is squat: the operator's include list chose it. */
-	assert_string_equal(org_snapshot_package_repository(
-				    snapshot, org_snapshot_find_package(snapshot, "lib-a")),
-			    "squat");
+	/* lib-a is filtered out but still owns its name (the older repository):
+	 * the name is reserved, and squat, although included, does not get it. */
+	assert_int_equal(org_snapshot_find_package(snapshot, "lib-a"), -1);
+	assert_string_equal(org_snapshot_reserved_repository(
+				    snapshot, org_snapshot_find_reserved(snapshot, "lib-a")),
+			    "lib-a");
+	assert_non_null(strstr(org_snapshot_skip_reason_of(snapshot, "squat"),
+			       "conflict: lib-a is reserved by lib-a"));
 	org_snapshot_release(snapshot);
 	config_free(config);
 }

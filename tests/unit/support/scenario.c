@@ -250,6 +250,53 @@ assert_skipped(json_t *expect, const struct org_snapshot *snapshot)
 	}
 }
 
+/* "reserved": exactly these names, each reserved by that repository. */
+static void
+assert_reserved(json_t *expect, const struct org_snapshot *snapshot)
+{
+	json_t *reserved = json_object_get(expect, "reserved");
+	const char *key;
+	json_t *repository;
+
+	if (reserved == NULL)
+		return;
+	if (json_object_size(reserved) != org_snapshot_reserved_count(snapshot))
+		fail_msg("reserved: expected %zu names, got %zu", json_object_size(reserved),
+			 org_snapshot_reserved_count(snapshot));
+	json_object_foreach(reserved, key, repository) {
+		long found = org_snapshot_find_reserved(snapshot, key);
+
+		if (found < 0)
+			fail_msg("name %s is not reserved", key);
+		assert_string_equal(org_snapshot_reserved_key(snapshot, found), key);
+		assert_string_equal(org_snapshot_reserved_repository(snapshot, found),
+				    json_string_value(repository));
+		assert_int_equal(org_snapshot_find_package(snapshot, key), -1);
+	}
+}
+
+/* "conflicts": exactly these repositories, each with the name it declares. */
+static void
+assert_conflicts(json_t *expect, const struct org_snapshot *snapshot)
+{
+	json_t *conflicts = json_object_get(expect, "conflicts");
+	size_t count = org_snapshot_conflict_count(snapshot);
+
+	if (conflicts == NULL)
+		return;
+	if (json_object_size(conflicts) != count)
+		fail_msg("conflicts: expected %zu, got %zu", json_object_size(conflicts), count);
+	for (size_t i = 0; i < count; i++) {
+		const char *repository = org_snapshot_conflict_repository(snapshot, i);
+		json_t *name = json_object_get(conflicts, repository);
+
+		if (name == NULL)
+			fail_msg("%s reported as a conflict", repository);
+		assert_string_equal(org_snapshot_conflict_key(snapshot, i), json_string_value(name));
+		assert_non_null(org_snapshot_skip_reason_of(snapshot, repository));
+	}
+}
+
 /* The expected permissions of (user, package): NULL when not listed. */
 static json_t *
 expected_permissions(json_t *expect, const char *user, const char *package)
@@ -266,6 +313,25 @@ expected_permissions(json_t *expect, const char *user, const char *package)
 }
 
 static void
+assert_permission(json_t *expect, const char *login, const char *package,
+		  const struct org_snapshot *snapshot)
+{
+	struct org_decision decision = org_decide_by_name(snapshot, login, package);
+	json_t *expected = expected_permissions(expect, login, package);
+	size_t want = expected ? json_array_size(expected) : 0;
+	size_t got = decision.write ? 2 : decision.read ? 1 : 0;
+
+	if (want != got)
+		fail_msg("%s on %s: expected %zu permissions, got %zu", login, package, want, got);
+	/* The fixed order is ["read"] or ["read", "write"]. */
+	if (want >= 1)
+		assert_string_equal(json_string_value(json_array_get(expected, 0)), "read");
+	if (want == 2)
+		assert_string_equal(json_string_value(json_array_get(expected, 1)), "write");
+}
+
+/* Every user on every package and every reserved name. */
+static void
 assert_permissions(const json_t *scenario, json_t *expect, const struct org_snapshot *snapshot)
 {
 	json_t *user;
@@ -278,23 +344,10 @@ assert_permissions(const json_t *scenario, json_t *expect, const struct org_snap
 	json_array_foreach(json_object_get(scenario, "users"), i, user) {
 		const char *login = json_string_value(json_object_get(user, "login"));
 
-		json_object_foreach(json_object_get(expect, "packages"), package, ignored) {
-			struct org_decision decision = org_decide_by_name(snapshot, login, package);
-			json_t *expected = expected_permissions(expect, login, package);
-			size_t want = expected ? json_array_size(expected) : 0;
-			size_t got = decision.write ? 2 : decision.read ? 1 : 0;
-
-			if (want != got)
-				fail_msg("%s on %s: expected %zu permissions, got %zu", login,
-					 package, want, got);
-			/* The fixed order is ["read"] or ["read", "write"]. */
-			if (want >= 1)
-				assert_string_equal(json_string_value(json_array_get(expected, 0)),
-						    "read");
-			if (want == 2)
-				assert_string_equal(json_string_value(json_array_get(expected, 1)),
-						    "write");
-		}
+		json_object_foreach(json_object_get(expect, "packages"), package, ignored)
+			assert_permission(expect, login, package, snapshot);
+		json_object_foreach(json_object_get(expect, "reserved"), package, ignored)
+			assert_permission(expect, login, package, snapshot);
 	}
 }
 
@@ -365,6 +418,8 @@ scenario_assert_snapshot(const json_t *scenario, const struct org_snapshot *snap
 
 	assert_packages(expect, snapshot);
 	assert_skipped(expect, snapshot);
+	assert_reserved(expect, snapshot);
+	assert_conflicts(expect, snapshot);
 	assert_permissions(scenario, expect, snapshot);
 	assert_groups(expect, snapshot);
 	assert_group_members(expect, snapshot);
