@@ -72,8 +72,27 @@ render_packages(struct ga_buf *page, const struct org_snapshot *snapshot, const 
 									  : "");
 	}
 	web_html(page, "</tbody></table></div>\n");
-	/* Reserved names (names that only owners may use) are listed here
-	 * once the snapshot knows them: one call, added with that rule. */
+	count = org_snapshot_reserved_count(snapshot);
+	web_html(page, "<h2>Reserved names (%zu)</h2><p class=\"muted\">Names whose oldest "
+		 "declaring repository yields no package: owners only.</p><div class=\"scroll\">"
+		 "<table id=\"reserved\"><thead><tr><th>Name</th><th>Repository</th><th>Why</th>"
+		 "</tr></thead><tbody>\n", count);
+	for (size_t i = 0; i < count; i++)
+		web_html(page, "<tr><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			 org_snapshot_reserved_key(snapshot, (long)i),
+			 org_snapshot_reserved_repository(snapshot, (long)i),
+			 org_snapshot_reserved_reason(snapshot, (long)i));
+	web_html(page, "</tbody></table></div>\n");
+	count = org_snapshot_conflict_count(snapshot);
+	web_html(page, "<h2>Conflicts (%zu)</h2><div class=\"scroll\"><table id=\"conflicts\">"
+		 "<thead><tr><th>Repository</th><th>Declares</th><th>Owned by</th></tr></thead>"
+		 "<tbody>\n", count);
+	for (size_t i = 0; i < count; i++)
+		web_html(page, "<tr><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			 org_snapshot_conflict_repository(snapshot, i),
+			 org_snapshot_conflict_key(snapshot, i),
+			 org_snapshot_conflict_owner(snapshot, i));
+	web_html(page, "</tbody></table></div>\n");
 	count = org_snapshot_skipped_count(snapshot);
 	web_html(page, "<h2>Repositories without a package (%zu)</h2><div class=\"scroll\">"
 		 "<table id=\"skipped\"><thead><tr><th>Repository</th><th>Why</th></tr></thead>"

@@ -189,7 +189,8 @@ collect_rows(struct http_request *request, const struct web_session *session,
 {
 	const struct org_snapshot *snapshot = session->snapshot;
 	size_t packages = org_snapshot_package_count(snapshot);
-	struct row *rows = ga_calloc(packages + stored->count + 1, sizeof(*rows));
+	size_t reserved = org_snapshot_reserved_count(snapshot);
+	struct row *rows = ga_calloc(packages + reserved + stored->count + 1, sizeof(*rows));
 	size_t count = 0;
 
 	for (size_t i = 0; i < packages; i++) {
@@ -202,10 +203,22 @@ collect_rows(struct http_request *request, const struct web_session *session,
 		rows[count].repository = org_snapshot_package_repository(snapshot, (long)i);
 		rows[count++].write = access.write;
 	}
+	/* Reserved names: the index decides (owners only). */
+	for (size_t i = 0; i < reserved; i++) {
+		const char *key = org_snapshot_reserved_key(snapshot, (long)i);
+		struct index_access access = access_to(request, session, key, true);
+
+		if (!access.read)
+			continue;
+		rows[count].name = key;
+		rows[count].repository = org_snapshot_reserved_repository(snapshot, (long)i);
+		rows[count++].write = access.write;
+	}
 	for (size_t i = 0; i < stored->count; i++) {
 		struct index_access access;
 
-		if (org_snapshot_find_package(snapshot, stored->names[i]) >= 0)
+		if (org_snapshot_find_package(snapshot, stored->names[i]) >= 0 ||
+		    org_snapshot_find_reserved(snapshot, stored->names[i]) >= 0)
 			continue;
 		access = access_to(request, session, stored->names[i], true);
 		if (!access.read)

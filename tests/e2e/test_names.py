@@ -101,7 +101,7 @@ def assert_owners_only(server, name, mallory, bob, olivia):
     # pypicloud: a package only owners may use, never two empty objects
     # (which would let pypi.default_read give it to every member).
     assert model.user_permissions(name) == {"olivia": ["read", "write"]}, name
-    assert model.group_permissions(name) == {"authenticated": []}, name
+    assert model.group_permissions(name) == {"ghaccess:members": []}, name
     assert model.user_permissions(SPELLING[name]) == model.user_permissions(name)
     assert model.permissions("olivia", name) == ["read", "write"], name
     # Whatever pypicloud's defaults: they never apply to the name.

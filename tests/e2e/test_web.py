@@ -591,5 +591,29 @@ def members_do_not_see_who_else_may_write():
     assert status_a == 404
 
 
+@test
+def reserved_names_are_for_owners_and_listed_with_conflicts():
+    standin, server = start("name-takeover.json", storage=False)
+    scenario = standin.scenario
+    now = int(time.time())
+    org = scenario["organization"]["login"]
+    ids = {u["login"]: u["id"] for u in scenario["users"]}
+    reserved = scenario["expect"]["reserved"]
+    olivia = "%s=%s" % (COOKIE, session_cookie(ids["olivia"], now, now + 600, org))
+    mallory = "%s=%s" % (COOKIE, session_cookie(ids["mallory"], now, now + 600, org))
+    _, _, home = request(server, "GET", "/", cookie=olivia)
+    _, _, overview = request(server, "GET", "/organization", cookie=olivia)
+    _, _, theirs = request(server, "GET", "/", cookie=mallory)
+    for name, repository in reserved.items():
+        assert 'data-package="%s"' % name in home, (name, home)
+        assert name in overview.split('id="reserved"')[1].split("</table>")[0], overview
+        assert 'data-package="%s"' % name not in theirs, (name, theirs)
+        status, _, _ = request(server, "GET", "/project/%s/" % name, cookie=mallory)
+        assert status == 404, (name, status)
+    conflicts = overview.split('id="conflicts"')[1].split("</table>")[0]
+    for repository in scenario["expect"]["conflicts"]:
+        assert repository in conflicts, (repository, conflicts)
+
+
 if __name__ == "__main__":
     run_tests()
