@@ -237,6 +237,10 @@ struct candidate {
 	const struct org_input_repository *repository;
 	char *key;		/* normalised declared name, or NULL */
 	char reason[ORG_REASON_MAX];
+	/* GitHub did not give the repository's id, so its age cannot settle
+	 * a conflict: it yields no package, and neither does any other
+	 * repository declaring the same name (it might be the older one). */
+	bool contested;
 };
 
 static void
@@ -280,8 +284,17 @@ examine_repository(struct org_snapshot *snapshot, const struct org_filters *filt
 		/* reason set by the filter */
 	} else if (repository->disabled) {
 		snprintf(candidate->reason, ORG_REASON_MAX, "repository is disabled");
+	} else if (repository->is_fork && !filters->include_forks) {
+		snprintf(candidate->reason, ORG_REASON_MAX, "fork of %.100s (include_forks = false)",
+			 repository->fork_parent != NULL ? repository->fork_parent
+							  : "another repository");
 	} else if (!named) {
 		memcpy(candidate->reason, name_reason, ORG_REASON_MAX);
+	} else if (repository->id <= 0) {
+		snprintf(candidate->reason, ORG_REASON_MAX,
+			 "GitHub did not give the repository's id, which settles name conflicts");
+		candidate->contested = true;
+		return;
 	} else {
 		return;
 	}
@@ -299,6 +312,9 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
 	package->repository = candidate->repository->name;
 	package->archived = candidate->repository->archived;
 	package->collaborators_known = candidate->repository->collaborators_known;
+	package->is_fork = candidate->repository->is_fork;
+	package->is_template = candidate->repository->is_template;
+	package->fork_parent = candidate->repository->fork_parent;
 	ga_map_insert(&snapshot->package_by_key, package->key, snapshot->package_count);
 	snapshot->package_count++;
 }
@@ -307,15 +323,50 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
  * The older repository (lower id) owns a name: otherwise anyone allowed to
  * create a repository could take over a package by declaring its name.
  */
+/* A name declared by a repository of unknown age belongs to nobody. */
+static bool
+skip_contested(struct org_snapshot *snapshot, const struct ga_map *contested,
+	       const struct candidate *candidates, struct candidate *candidate)
+{
+	char reason[ORG_REASON_MAX];
+	size_t holder;
+
+	if (candidate->key == NULL || !ga_map_find(contested, candidate->key, &holder))
+		return false;
+	if (candidate->contested)
+		snprintf(reason, sizeof(reason), "%s", candidate->reason);
+	else
+		snprintf(reason, sizeof(reason),
+			 "conflict: package %s is also declared by %s, whose age GitHub did not say",
+			 candidate->key, candidates[holder].repository->name);
+	add_skip(snapshot, candidate->repository->name, reason);
+	ga_free(candidate->key);
+	candidate->key = NULL;
+	return true;
+}
+
 static void
 select_packages(struct org_snapshot *snapshot, struct candidate *candidates, size_t count)
 {
+	struct ga_map contested;
+	char **contested_keys = ga_calloc(count + 1, sizeof(char *));
+
 	qsort(candidates, count, sizeof(*candidates), compare_candidate_id);
+	/* The map borrows its keys: copies, since candidates' keys are freed
+	 * as they are skipped. */
+	ga_map_init(&contested);
+	for (size_t i = 0; i < count; i++)
+		if (candidates[i].contested) {
+			contested_keys[i] = ga_strdup(candidates[i].key);
+			ga_map_insert(&contested, contested_keys[i], i);
+		}
 	for (size_t i = 0; i < count; i++) {
 		struct candidate *candidate = &candidates[i];
 		size_t owner;
 
-		if (candidate->key == NULL) {
+		if (skip_contested(snapshot, &contested, candidates, candidate)) {
+			/* skipped */
+		} else if (candidate->key == NULL) {
 			add_skip(snapshot, candidate->repository->name, candidate->reason);
 		} else if (ga_map_find(&snapshot->package_by_key, candidate->key, &owner)) {
 			char reason[ORG_REASON_MAX];
@@ -330,6 +381,10 @@ select_packages(struct org_snapshot *snapshot, struct candidate *candidates, siz
 			add_package(snapshot, candidate);
 		}
 	}
+	ga_map_free(&contested);
+	for (size_t i = 0; i < count; i++)
+		ga_free(contested_keys[i]);
+	ga_free(contested_keys);
 }
 
 static int
