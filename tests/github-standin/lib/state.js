@@ -369,6 +369,25 @@ class State {
     return repo._levels;
   }
 
+  // Members of a team and of its descendants, as a Set (cached).
+  teamMemberSet(team) {
+    if (!team._allSet) team._allSet = new Set(this.teamMemberEdges(team, 'ALL').map((e) => e.node));
+    return team._allSet;
+  }
+
+  // One user's highest permission on a repository (what highestLevels
+  // holds for everybody, without building it for every member).
+  highestLevelFor(repo, user) {
+    let level = null;
+    if (user.orgRole === 'ADMIN') level = 'ADMIN';
+    else if (user.orgRole) level = this.baseLevel;
+    for (const g of repo.teamGrants) {
+      if (this.teamMemberSet(g.team).has(user)) level = maxLevel(level, g.permission);
+    }
+    const direct = repo.directEdges.find((e) => e.node === user);
+    return direct ? maxLevel(level, direct.permission) : level;
+  }
+
   /*
    * Collaborator edges of a repository for an affiliation. The edge's
    * permission is the user's highest permission on the repository after
@@ -381,9 +400,9 @@ class State {
   collaboratorEdges(repo, affiliation) {
     const key = affiliation === 'DIRECT' || affiliation === 'OUTSIDE' ? `_${affiliation}` : '_ALL';
     if (!repo[key]) {
-      const level = this.highestLevels(repo);
       let out;
       if (key === '_ALL') {
+        const level = this.highestLevels(repo);
         const direct = new Map(repo.directEdges.map((e) => [e.node, e]));
         out = [];
         for (const [node, permission] of level) {
@@ -394,7 +413,7 @@ class State {
       } else {
         out = repo.directEdges
           .filter((e) => key === '_DIRECT' || !this.isMember(e.node))
-          .map((e) => ({ permission: level.get(e.node), node: e.node, repo, _nulls: e._nulls }));
+          .map((e) => ({ permission: this.highestLevelFor(repo, e.node), node: e.node, repo, _nulls: e._nulls }));
       }
       repo[key] = out;
     }
@@ -420,7 +439,7 @@ class State {
     if (user.orgRole === 'ADMIN') out.push(source(this.org, 'ADMIN'));
     else if (user.orgRole && this.baseLevel) out.push(source(this.org, this.baseLevel));
     for (const g of repo.teamGrants) {
-      if (this.teamMemberEdges(g.team, 'ALL').some((e) => e.node === user)) out.push(source(g.team, g.permission));
+      if (this.teamMemberSet(g.team).has(user)) out.push(source(g.team, g.permission));
     }
     const direct = repo.directEdges.find((e) => e.node === user);
     if (direct) {
