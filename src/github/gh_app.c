@@ -17,6 +17,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "github/gh_internal.h"
 #include "github/github.h"
 #include "util/ga_buf.h"
 #include "util/ga_log.h"
@@ -580,15 +581,6 @@ mint_token(struct gh_app *app, struct ga_err *err)
 	return GA_OK;
 }
 
-static long long
-monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /*
  * GET /orgs/{org}/installation, unless a lookup failed moments ago: then
  * wait (1 s, doubling, at most 5 minutes) and answer with that failure,
@@ -598,7 +590,7 @@ monotonic_ms(void)
 static enum ga_rc
 find_installation(struct gh_app *app, struct ga_err *err)
 {
-	long long now = monotonic_ms();
+	long long now = gh_now_ms();
 	long long wait;
 	enum ga_rc rc;
 

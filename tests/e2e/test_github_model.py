@@ -102,15 +102,26 @@ def without_team_member(scenario, team, login):
     return changed
 
 
-def explain(settings, login, package):
-    """`ghaccess explain` with a live sync; its output."""
-    path = os.path.join(workdir(), "explain-%d.ini" % time.monotonic_ns())
+def run_cli(command, settings, *args):
+    """`ghaccess COMMAND --config FILE ARGS` (settings written to FILE);
+    (exit status, stdout, stderr)."""
+    path = os.path.join(workdir(), "%s-%d.ini" % (command, time.monotonic_ns()))
     with open(path, "w", encoding="utf-8") as file:
         file.write(ini_text(settings))
-    out = subprocess.run([GHACCESS, "explain", "--config", path, login, package],
+    out = subprocess.run([GHACCESS, command, "--config", path] + list(args),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
-                         timeout=60)
-    return out.stdout.decode("utf-8")
+                         timeout=120)
+    return out.returncode, out.stdout.decode("utf-8"), out.stderr.decode("utf-8")
+
+
+def explain(settings, login, package):
+    """`ghaccess explain` with a live sync; its output."""
+    return run_cli("explain", settings, login, package)[1]
+
+
+def sync_cli(settings, *args):
+    """`ghaccess sync` with settings; (exit status, stdout, stderr)."""
+    return run_cli("sync", settings, *args)
 
 
 # ---- item 1: direct grants are the direct ones --------------------------------
@@ -169,17 +180,6 @@ def direct_read_survives_team_removal_without_admin_org():
 
 
 # ---- item 2: nullable fields cost only their item -------------------------------
-
-def sync_cli(settings, *args):
-    """`ghaccess sync` with settings; (exit status, stdout, stderr)."""
-    path = os.path.join(workdir(), "sync-%d.ini" % time.monotonic_ns())
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(ini_text(settings))
-    out = subprocess.run([GHACCESS, "sync", "--config", path] + list(args),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
-                         timeout=120)
-    return out.returncode, out.stdout.decode("utf-8"), out.stderr.decode("utf-8")
-
 
 @test
 def nullable_fields_cost_only_their_item():
