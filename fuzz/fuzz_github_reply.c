@@ -214,6 +214,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	input->organization = ga_strdup("acme");
 	input->synced_at = 1700000000;
 	gh_collect_init(&collect, input, &stats);
+	/* As gh_sync asks them: with permissionSources. */
+	collect.sources_asked = true;
 	while (rc == GA_OK && text < end && pages++ < MAX_PAGES) {
 		const char *newline = memchr(text, '\n', (size_t)(end - text));
 		const char *next = newline ? memmem(newline, (size_t)(end - newline), SEPARATOR,
@@ -237,6 +239,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text = next ? next + strlen(SEPARATOR) : end;
 	}
 	gh_page_clear(&page);
+	/* Like gh_sync: direct grants GitHub did not name, once all is read. */
+	if (rc == GA_OK)
+		gh_infer_direct_grants(&collect);
 	gh_collect_free(&collect);
 	gh_sync_stats_free(&stats);
 	/* Like gh_sync: a failed page discards the whole organization. */

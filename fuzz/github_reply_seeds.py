@@ -25,7 +25,12 @@ SCENARIOS = os.environ.get("GHACCESS_SCENARIOS") or os.path.join(ROOT, "tests", 
 
 def query(name):
     with open(os.path.join(QUERIES, name + ".graphql"), encoding="utf-8") as file:
-        return file.read()
+        text = file.read()
+    # The client appends the CollaboratorEdge fragment (with permissionSources).
+    if "...CollaboratorEdge" in text:
+        with open(os.path.join(QUERIES, "collaborator_edge.graphql"), encoding="utf-8") as file:
+            text += file.read()
+    return text
 
 
 class Standin:
@@ -114,11 +119,13 @@ def seeds(scenario_path):
 DATA_KINDS = {
     "collaborators-followup-forbidden": "collaborators 0", "collaborators-followup": "collaborators 0",
     "duplicate-key": "members", "login-with-nul": "members", "members-last-page": "members",
-    "members-page": "members", "next-page-without-cursor": "members", "no-data": "teams",
+    "members-page": "members", "members-nulls": "members", "members-null-list": "members",
+    "next-page-without-cursor": "members", "no-data": "teams",
     "not-an-object": "members", "org-rest-bad-permission": "org", "org-rest-hidden": "org",
     "org-rest-wrong-type": "org", "org-rest": "org", "organization-not-found": "members",
     "rate-limited": "teams", "repositories-forbidden-out-of-range": "repositories",
     "repositories-forbidden": "repositories", "repositories-other-error": "repositories",
+    "repositories-nulls": "repositories",
     "team-gone": "team-members 0", "team-members-followup": "team-members 0",
     "team-repositories-followup": "team-repositories 0", "teams-page-nested-next": "teams",
     "truncated": "repositories", "unknown-permission": "teams", "user-wrong-type": "user",
@@ -148,7 +155,8 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     data_seeds()
     scenarios = sys.argv[1:] or [os.path.join(SCENARIOS, name)
-                                 for name in ("worked-example.json", "edge-cases.json")]
+                                 for name in ("worked-example.json", "edge-cases.json",
+                                              "permission-sources.json")]
     for scenario in scenarios:
         seeds(scenario)
 

@@ -125,6 +125,54 @@ base_permission_source(const struct org_snapshot *snapshot, const struct config 
 	return "hidden from the token, which lacks admin:org; assumed";
 }
 
+/* ---- forks and templates -------------------------------------------------- */
+
+/* Forks and template repositories of the organization, packages or not:
+ * a fork's declared name becomes an organization name (docs/access-model.md). */
+static void
+print_origins(const struct org_snapshot *snapshot)
+{
+	const struct org_input *input = org_snapshot_input(snapshot);
+	size_t forks = 0;
+	size_t templates = 0;
+
+	for (size_t i = 0; i < input->repository_count; i++) {
+		forks += input->repositories[i].is_fork;
+		templates += input->repositories[i].is_template;
+	}
+	printf("forks:           %zu\n", forks);
+	for (size_t i = 0; i < input->repository_count && forks > 0; i++)
+		if (input->repositories[i].is_fork)
+			printf("  %s (fork of %s)\n", input->repositories[i].name,
+			       input->repositories[i].fork_parent != NULL
+				       ? input->repositories[i].fork_parent
+				       : "a repository GitHub does not show");
+	printf("templates:       %zu\n", templates);
+	for (size_t i = 0; i < input->repository_count && templates > 0; i++)
+		if (input->repositories[i].is_template)
+			printf("  %s\n", input->repositories[i].name);
+}
+
+static json_t *
+json_origins(const struct org_snapshot *snapshot, bool templates)
+{
+	const struct org_input *input = org_snapshot_input(snapshot);
+	json_t *out = templates ? json_array() : json_object();
+
+	for (size_t i = 0; i < input->repository_count; i++) {
+		const struct org_input_repository *repository = &input->repositories[i];
+
+		if (templates && repository->is_template)
+			json_array_append_new(out, json_string(repository->name));
+		else if (!templates && repository->is_fork)
+			json_object_set_new(out, repository->name,
+					    repository->fork_parent != NULL
+						    ? json_string(repository->fork_parent)
+						    : json_null());
+	}
+	return out;
+}
+
 /* ---- text summary ------------------------------------------------------- */
 
 static void
@@ -139,17 +187,32 @@ print_owners(const struct org_snapshot *snapshot)
 	printf("%s\n", count > 0 ? ")" : "");
 }
 
+/* " (fork of psf/requests)", " (template)": where a package comes from. */
+static void
+print_origin(const struct org_snapshot *snapshot, long package)
+{
+	const char *parent = NULL;
+
+	if (org_snapshot_package_is_fork(snapshot, package, &parent))
+		printf(" (fork of %s)", parent != NULL ? parent : "another repository");
+	if (org_snapshot_package_is_template(snapshot, package))
+		printf(" (template)");
+}
+
 static void
 print_packages(const struct org_snapshot *snapshot)
 {
 	size_t count = org_snapshot_package_count(snapshot);
 
 	printf("packages:        %zu\n", count);
-	for (size_t i = 0; i < count; i++)
-		printf("  %s <- %s%s\n", org_snapshot_package_key(snapshot, (long)i),
+	for (size_t i = 0; i < count; i++) {
+		printf("  %s <- %s%s", org_snapshot_package_key(snapshot, (long)i),
 		       org_snapshot_package_repository(snapshot, (long)i),
 		       org_snapshot_package_archived(snapshot, (long)i) ? " (archived: read-only)"
 									: "");
+		print_origin(snapshot, (long)i);
+		putchar('\n');
+	}
 	count = org_snapshot_reserved_count(snapshot);
 	printf("reserved:        %zu%s\n", count, count > 0 ? " (owners only)" : "");
 	for (size_t i = 0; i < count; i++)
@@ -184,6 +247,7 @@ print_text(const struct sync_result *result, const struct config *config)
 	print_owners(snapshot);
 	printf("teams:           %zu\n", org_snapshot_team_count(snapshot));
 	printf("repositories:    %zu\n", stats->repositories);
+	print_origins(snapshot);
 	print_packages(snapshot);
 	printf("GraphQL:         %u request%s, %lld points", stats->graphql_requests,
 	       stats->graphql_requests == 1 ? "" : "s",
@@ -193,6 +257,12 @@ print_text(const struct sync_result *result, const struct config *config)
 	printf("\nREST:            %u request%s\n", stats->rest_requests,
 	       stats->rest_requests == 1 ? "" : "s");
 	printf("duration:        %lld ms\n", stats->duration_ms);
+	if (stats->direct_grants_inferred > 0)
+		printf("direct grants:   %zu inferred (GitHub did not name them)\n",
+		       stats->direct_grants_inferred);
+	if (stats->nulls > 0)
+		printf("GitHub nulls:    %zu (each cost only its item; see the warnings)\n",
+		       stats->nulls);
 	printf("warnings:        %zu\n", stats->warning_count + stats->warnings_omitted);
 	for (size_t i = 0; i < stats->warning_count; i++)
 		printf("  %s\n", stats->warnings[i]);
@@ -298,6 +368,8 @@ print_json(const struct sync_result *result)
 	json_object_set_new(summary, "reserved", json_reserved(snapshot));
 	json_object_set_new(summary, "conflicts", json_conflicts(snapshot));
 	json_object_set_new(summary, "skipped", json_skipped(snapshot));
+	json_object_set_new(summary, "forks", json_origins(snapshot, false));
+	json_object_set_new(summary, "templates", json_origins(snapshot, true));
 	json_object_set_new(summary, "graphql_requests", json_integer(stats->graphql_requests));
 	json_object_set_new(summary, "graphql_points", json_integer(stats->graphql_points));
 	json_object_set_new(summary, "rate_limit_remaining",
@@ -305,6 +377,9 @@ print_json(const struct sync_result *result)
 	json_object_set_new(summary, "rest_requests", json_integer(stats->rest_requests));
 	json_object_set_new(summary, "pages", json_integer(stats->pages));
 	json_object_set_new(summary, "duration_ms", json_integer(stats->duration_ms));
+	json_object_set_new(summary, "github_nulls", json_integer((json_int_t)stats->nulls));
+	json_object_set_new(summary, "direct_grants_inferred",
+			    json_integer((json_int_t)stats->direct_grants_inferred));
 	json_object_set_new(summary, "warnings", json_warnings(stats));
 	json_dumpf(summary, stdout, JSON_INDENT(2));
 	putchar('\n');

@@ -121,6 +121,7 @@ struct config {
 	struct config_list repo_exclude_list;
 	enum config_group_name group_name;
 	int base_permission;		/* enum config_permission; default unset (-1) */
+	bool include_forks;		/* forks may be packages; default true */
 	char *app_client_id;		/* GitHub App instead of a token */
 	char *app_private_key_file;	/* resolved path; checked readable, not read */
 	long long app_installation_id;	/* 0: look it up */

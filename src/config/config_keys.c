@@ -90,6 +90,8 @@ const struct config_key config_keys[] = {
 	  "slug", 0, 0, group_name_choices, NULL },
 	{ "github", "base_permission", NULL, CONFIG_VALUE_CHOICE, FIELD(base_permission),
 	  NULL, 0, 0, permission_choices, NULL },
+	{ "github", "include_forks", NULL, CONFIG_VALUE_BOOL, FIELD(include_forks),
+	  "true", 0, 0, NULL, NULL },
 	{ "github", "app_client_id", NULL, CONFIG_VALUE_STRING, FIELD(app_client_id),
 	  NULL, 0, 0, NULL, NULL },
 	{ "github", "app_private_key_file", NULL, CONFIG_VALUE_PATH, FIELD(app_private_key_file),

@@ -17,6 +17,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "github/gh_internal.h"
 #include "github/github.h"
 #include "util/ga_buf.h"
 #include "util/ga_log.h"
@@ -31,6 +32,9 @@
 /* GitHub's answers here are a few kilobytes; anything far larger is wrong. */
 #define APP_REPLY_MAX ((size_t)1 << 20)
 #define APP_ATTEMPTS 3
+/* Installation lookups after a failure: 1 s, doubling, at most 5 minutes. */
+#define LOOKUP_BACKOFF_FIRST_MS 1000LL
+#define LOOKUP_BACKOFF_MAX_MS (5 * 60 * 1000LL)
 
 struct gh_app {
 	const struct config *config;	/* borrowed */
@@ -43,6 +47,12 @@ struct gh_app {
 	bool have_token;
 	_Atomic long long installation_id;
 	atomic_ulong minted;
+	atomic_ulong lookups;
+	/* Failed installation lookups in a row, and when the next may be
+	 * made (monotonic ms); under lock. */
+	unsigned lookup_failures;
+	long long next_lookup_ms;
+	enum ga_rc last_lookup_rc;
 };
 
 /* ---- the key ------------------------------------------------------- */
@@ -135,6 +145,7 @@ gh_app_create(const struct config *config, struct gh_app **out, struct ga_err *e
 	atomic_init(&app->installation_id,
 		    config->app_installation_id > 0 ? config->app_installation_id : 0);
 	atomic_init(&app->minted, 0);
+	atomic_init(&app->lookups, 0);
 	*out = app;
 	return GA_OK;
 }
@@ -469,6 +480,7 @@ lookup_installation(struct gh_app *app, struct ga_err *err)
 
 	curl_free(escaped);
 	ga_buf_init(&reply.body, APP_REPLY_MAX);
+	atomic_fetch_add(&app->lookups, 1);
 	rc = app_exchange(app, false, url, &reply, err);
 	if (rc != GA_OK)
 		goto done;
@@ -569,6 +581,68 @@ mint_token(struct gh_app *app, struct ga_err *err)
 	return GA_OK;
 }
 
+/*
+ * GET /orgs/{org}/installation, unless a lookup failed moments ago: then
+ * wait (1 s, doubling, at most 5 minutes) and answer with that failure,
+ * so that a server whose App was uninstalled does not ask at every sync,
+ * poll and retry.  Lock held.
+ */
+static enum ga_rc
+find_installation(struct gh_app *app, struct ga_err *err)
+{
+	long long now = gh_now_ms();
+	long long wait;
+	enum ga_rc rc;
+
+	if (app->lookup_failures > 0 && now < app->next_lookup_ms)
+		return ga_err_set(err, app->last_lookup_rc,
+				  "GitHub App: the installation on organization %s could not be found "
+				  "(%u tries); next lookup in %lld ms",
+				  app->config->organization ? app->config->organization : "",
+				  app->lookup_failures, app->next_lookup_ms - now);
+	rc = lookup_installation(app, err);
+	if (rc == GA_OK) {
+		app->lookup_failures = 0;
+		return GA_OK;
+	}
+	wait = LOOKUP_BACKOFF_FIRST_MS << (app->lookup_failures < 9 ? app->lookup_failures : 9);
+	app->lookup_failures++;
+	app->next_lookup_ms = now + (wait < LOOKUP_BACKOFF_MAX_MS ? wait : LOOKUP_BACKOFF_MAX_MS);
+	app->last_lookup_rc = rc;
+	return rc;
+}
+
+/*
+ * A new installation token (lock held).  A 404 for the token means the
+ * installation is gone: the App was uninstalled, or reinstalled with a
+ * new installation id (GitHub gives every installation its own).  Look it
+ * up again (with backoff) rather than keep asking for a dead id until a
+ * restart, while the snapshot ages into deny-all.
+ */
+static enum ga_rc
+refresh_token(struct gh_app *app, struct ga_err *err)
+{
+	long long stale;
+	enum ga_rc rc = GA_OK;
+
+	if (atomic_load(&app->installation_id) == 0)
+		rc = find_installation(app, err);
+	if (rc == GA_OK)
+		rc = mint_token(app, err);
+	if (rc != GA_ENOTFOUND)
+		return rc;
+	stale = atomic_exchange(&app->installation_id, 0);
+	if (stale == 0)
+		return rc;	/* the lookup itself found nothing */
+	ga_logf(GA_LOG_WARN,
+		"GitHub App installation %lld is gone (the App was reinstalled or uninstalled): "
+		"looking the installation up again", stale);
+	rc = find_installation(app, err);
+	if (rc == GA_OK)
+		rc = mint_token(app, err);
+	return rc;
+}
+
 enum ga_rc
 gh_app_token(struct gh_app *app, char *token, size_t size, long long *expires_at,
 	     struct ga_err *err)
@@ -582,10 +656,7 @@ gh_app_token(struct gh_app *app, char *token, size_t size, long long *expires_at
 	if (!app->have_token || app->expires_at - (long long)time(NULL) <= GH_APP_REFRESH_MARGIN) {
 		app->have_token = false;
 		OPENSSL_cleanse(app->token, sizeof(app->token));
-		if (atomic_load(&app->installation_id) == 0)
-			rc = lookup_installation(app, err);
-		if (rc == GA_OK)
-			rc = mint_token(app, err);
+		rc = refresh_token(app, err);
 	}
 	if (rc == GA_OK) {
 		memcpy(token, app->token, sizeof(app->token));
@@ -603,6 +674,24 @@ gh_app_invalidate(struct gh_app *app)
 	app->have_token = false;
 	OPENSSL_cleanse(app->token, sizeof(app->token));
 	pthread_mutex_unlock(&app->lock);
+}
+
+void
+gh_app_forget_installation(struct gh_app *app)
+{
+	pthread_mutex_lock(&app->lock);
+	app->have_token = false;
+	OPENSSL_cleanse(app->token, sizeof(app->token));
+	atomic_store(&app->installation_id, 0);
+	app->lookup_failures = 0;
+	app->next_lookup_ms = 0;
+	pthread_mutex_unlock(&app->lock);
+}
+
+unsigned long
+gh_app_lookups(struct gh_app *app)
+{
+	return atomic_load(&app->lookups);
 }
 
 long long

@@ -12,14 +12,22 @@
  *                (GitHub's clock may be behind ours), exp = now + 540
  *                (GitHub refuses more than 10 minutes), iss = app_client_id
  *                (a client ID "Iv1.…" or a numeric App ID);
- *   installation GET {api_url}/orgs/{org}/installation, once, when
- *                app_installation_id is 0;
+ *   installation GET {api_url}/orgs/{org}/installation, when
+ *                app_installation_id is 0, and again whenever the
+ *                installation turns out to be gone (below);
  *   token        POST {api_url}/app/installations/{id}/access_tokens ->
  *                {"token": "ghs_…", "expires_at": "2024-05-01T12:00:00Z"}.
  *
  * The holder keeps the current installation token and mints a new one when
  * the current one expires within the refresh margin (5 minutes), so that a
  * sync that starts with a token never ends with an expired one.
+ *
+ * Installations change: an App that is uninstalled and installed again
+ * gets a new installation id, and the old one answers 404.  A 404 for the
+ * token (or gh_app_forget_installation(), for the installation webhook's
+ * deleted and created events) makes the next token request look the
+ * installation up again, configured id or not; a lookup that fails is
+ * not repeated for 1 s, then 2 s, 4 s ... at most 5 minutes.
  *
  * Secrets: the private key, the JWT and the token are never logged and
  * never put into an error message; buffers that held them are wiped.
@@ -76,11 +84,14 @@ enum ga_rc gh_app_jwt(const struct gh_app *app, long long now, char **out, struc
  *
  * Thread-safe and single-flight: callers that find the token stale while
  * another thread mints one wait for that one.  A network error or 5xx is
- * tried three times in all, about two seconds at most.
+ * tried three times in all, about two seconds at most.  A 404 for the
+ * token looks the installation up again (within the lookup backoff) and
+ * mints with the id found.
  * Errors (err says what and what to check):
  *   GA_EDENIED    GitHub refused the JWT (wrong key, wrong client ID)
  *   GA_ENOTFOUND  the App is not installed on the organization, or the
- *                 configured installation does not exist
+ *                 installation found does not exist (also during the
+ *                 lookup backoff, without asking GitHub)
  *   GA_EUPSTREAM  network error, 5xx, or a malformed answer
  */
 enum ga_rc gh_app_token(struct gh_app *app, char *token, size_t size, long long *expires_at,
@@ -93,9 +104,21 @@ enum ga_rc gh_app_token(struct gh_app *app, char *token, size_t size, long long 
  */
 void gh_app_invalidate(struct gh_app *app);
 
+/*
+ * The installation changed (the installation webhook's created or deleted
+ * event): forget the installation id, the token and the lookup backoff, so
+ * that the next gh_app_token() looks the installation up at once.
+ * Thread-safe.
+ */
+void gh_app_forget_installation(struct gh_app *app);
+
 /* The installation ID in use: configured or looked up; 0 before the first
- * lookup.  Thread-safe. */
+ * lookup and after the installation was found gone.  Thread-safe. */
 long long gh_app_installation_id(struct gh_app *app);
+
+/* Installation lookups (GET /orgs/{org}/installation) made so far (tests).
+ * Thread-safe. */
+unsigned long gh_app_lookups(struct gh_app *app);
 
 /* Installation tokens minted so far (tests, metrics).  Thread-safe. */
 unsigned long gh_app_tokens_minted(struct gh_app *app);

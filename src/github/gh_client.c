@@ -336,6 +336,15 @@ app_auth_header(struct gh_client *client, struct curl_slist **headers, struct ga
 }
 
 void
+gh_client_installation_changed(struct gh_client *client)
+{
+	pthread_mutex_lock(&client->app_lock);
+	if (client->app != NULL)
+		gh_app_forget_installation(client->app);
+	pthread_mutex_unlock(&client->app_lock);
+}
+
+void
 gh_client_credential_refused(struct gh_client *client)
 {
 	pthread_mutex_lock(&client->app_lock);

@@ -36,6 +36,10 @@ extern const char gh_query_org_repositories[];
 extern const char gh_query_team_members[];
 extern const char gh_query_team_repositories[];
 extern const char gh_query_repository_collaborators[];
+/* The CollaboratorEdge fragment the two queries above spread: with
+ * permissionSources (needs admin:org), or without. */
+extern const char gh_query_collaborator_edge[];
+extern const char gh_query_collaborator_edge_plain[];
 
 /* The largest page GitHub serves, and the smallest we shrink to after 502s. */
 #define GH_PAGE_SIZE 100
@@ -61,6 +65,9 @@ struct gh_client {
 	bool retired;				/* gh_client_retire: pool nothing (under lock) */
 	atomic_bool cancelled;
 	atomic_bool base_permission_warned;	/* log the hidden base permission once */
+	/* GitHub refused permissionSources to the credential (INSUFFICIENT_SCOPES):
+	 * later syncs of this client ask without it (gh_sync.c). */
+	atomic_bool sources_refused;
 	/* GitHub App authentication (gh_app.h), when app_client_id is set:
 	 * created at the first request, under app_lock. */
 	pthread_mutex_t app_lock;
@@ -298,6 +305,17 @@ struct gh_followup {
 };
 
 /*
+ * A direct collaborator whose direct grant GitHub did not say (the token
+ * may not read permissionSources, or it was null): the collaborator is
+ * stored with its highest permission until gh_infer_direct_grants()
+ * replaces that with what the rest of the organization allows to infer.
+ */
+struct gh_inferred {
+	size_t repository;		/* index in input->repositories */
+	size_t collaborator;		/* index in its collaborators */
+};
+
+/*
  * The records of a sync being collected.  The maps find a member, team or
  * repository by name in O(1) (keys borrowed from the input's strings,
  * which never move), to drop the duplicates that a list changing under
@@ -312,6 +330,11 @@ struct gh_collect {
 	struct gh_followup *followups;
 	size_t followup_count;
 	size_t followup_cap;
+	/* The collaborator queries asked for permissionSources. */
+	bool sources_asked;
+	struct gh_inferred *inferred;
+	size_t inferred_count;
+	size_t inferred_cap;
 };
 
 void gh_collect_init(struct gh_collect *collect, struct org_input *input,
@@ -321,6 +344,11 @@ void gh_collect_free(struct gh_collect *collect);
 /* Add a formatted warning to stats (and log it at warn level). */
 void gh_stats_warn(struct gh_sync_stats *stats, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A null where a value was needed (field: "Blob.isBinary"), which cost
+ * only the item it belongs to: counted in stats->nulls and warned about. */
+void gh_stats_null(struct gh_sync_stats *stats, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Where the next page of a connection starts. */
 struct gh_page {
@@ -354,6 +382,20 @@ enum ga_rc gh_parse_team_repositories_page(struct gh_collect *collect, size_t te
 enum ga_rc gh_parse_collaborators_page(struct gh_collect *collect, size_t repository,
 				       const struct gh_graphql_reply *reply, struct gh_page *page,
 				       struct ga_err *err);
+
+/* ---- gh_direct.c ---------------------------------------------------- */
+
+/*
+ * Replace the highest permission stored for every collaborator of
+ * collect->inferred by the direct grant that the whole organization
+ * allows to infer: a collaborator's highest permission H is the highest of
+ * the direct grant, the teams' grants (parents' included), the base
+ * permission and the owner role; when those others stay below H the
+ * direct grant is H, else it is unknown between READ (the least direct
+ * grant) and H, and counts as READ.  Never above the truth when the data
+ * is consistent.  Call once, after the last page.
+ */
+void gh_infer_direct_grants(struct gh_collect *collect);
 
 /*
  * GET /orgs/{org} reply body -> the base permission.  Sets *known false

@@ -53,6 +53,10 @@ gh_collect_free(struct gh_collect *collect)
 	collect->followups = NULL;
 	collect->followup_count = 0;
 	collect->followup_cap = 0;
+	ga_free(collect->inferred);
+	collect->inferred = NULL;
+	collect->inferred_count = 0;
+	collect->inferred_cap = 0;
 }
 
 void
@@ -73,6 +77,21 @@ gh_stats_warn(struct gh_sync_stats *stats, const char *fmt, ...)
 	stats->warnings = ga_reallocarray(stats->warnings, stats->warning_count + 1,
 					  sizeof(*stats->warnings));
 	stats->warnings[stats->warning_count++] = ga_buf_steal(&text);
+}
+
+void
+gh_stats_null(struct gh_sync_stats *stats, const char *field, const char *fmt, ...)
+{
+	struct ga_buf text;
+	va_list ap;
+
+	stats->nulls++;
+	ga_buf_init(&text, 1024);
+	va_start(ap, fmt);
+	ga_buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	gh_stats_warn(stats, "%s (GitHub answered null for %s)", ga_buf_cstr(&text), field);
+	ga_buf_free(&text);
 }
 
 void
@@ -103,7 +122,7 @@ add_followup(struct gh_collect *collect, enum gh_followup_kind kind, size_t inde
 
 /* A connection: pageInfo plus the list of edges or nodes. */
 struct connection {
-	json_t *items;
+	json_t *items;			/* NULL when GitHub answered null for the list */
 	bool has_next;
 	const char *end_cursor;		/* borrowed from the reply */
 };
@@ -125,7 +144,10 @@ parse_connection(const json_t *connection, const char *items_key, const char *wh
 	if (rc == GA_OK && out->has_next && out->end_cursor == NULL)
 		rc = ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s has a next page but no cursor",
 				where);
-	if (rc == GA_OK)
+	/* The list itself is nullable ([Edge]): null loses that page's items
+	 * only, which the callers warn about. */
+	out->items = NULL;
+	if (rc == GA_OK && !json_is_null(json_object_get(connection, items_key)))
 		rc = gh_json_array(connection, items_key, &out->items, where, err);
 	return rc;
 }
@@ -164,6 +186,18 @@ item_object(const json_t *items, size_t i, const char *where, json_t **out,
 		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s[%zu] is not an object",
 				  where, i);
 	return GA_OK;
+}
+
+/* The same for a list of nullable items: *out NULL for a null item. */
+static enum ga_rc
+item_object_or_null(const json_t *items, size_t i, const char *where, json_t **out,
+		    struct ga_err *err)
+{
+	if (json_is_null(json_array_get(items, i))) {
+		*out = NULL;
+		return GA_OK;
+	}
+	return item_object(items, i, where, out, err);
 }
 
 /* A permission enum value (READ ... ADMIN) of an edge. */
@@ -245,24 +279,41 @@ take_member(struct gh_collect *collect, const json_t *edge, const char *where,
 	json_t *node;
 	char inner[WHERE_MAX];
 	struct org_input_member *member;
-	enum ga_rc rc = gh_json_string(edge, "role", false, &role, where, err);
+	enum ga_rc rc = gh_json_string(edge, "role", true, &role, where, err);
 
 	if (rc == GA_OK)
-		rc = gh_json_object(edge, "node", false, &node, where, err);
+		rc = gh_json_object(edge, "node", true, &node, where, err);
 	if (rc != GA_OK)
 		return rc;
+	if (node == NULL) {
+		gh_stats_null(collect->stats, "OrganizationMemberEdge.node",
+			      "an organization member GitHub did not name is left out: that "
+			      "person cannot log in until a sync sees them");
+		return GA_OK;
+	}
 	where_printf(inner, "%s.node", where);
 	rc = gh_json_string(node, "login", false, &login, inner, err);
 	if (rc == GA_OK)
 		rc = gh_json_integer(node, "databaseId", true, &id, inner, err);
 	if (rc != GA_OK)
 		return rc;
-	if (strcmp(role, "ADMIN") != 0 && strcmp(role, "MEMBER") != 0)
+	/* The id tells a renamed account from a new one with the old login. */
+	if (json_is_null(json_object_get(node, "databaseId"))) {
+		gh_stats_null(collect->stats, "User.databaseId",
+			      "member %s is left out: without GitHub's id for the account a login "
+			      "taken over after a rename cannot be told apart", login);
+		return GA_OK;
+	}
+	if (role == NULL)
+		gh_stats_null(collect->stats, "OrganizationMemberEdge.role",
+			      "member %s counts as a member, not an owner", login);
+	else if (strcmp(role, "ADMIN") != 0 && strcmp(role, "MEMBER") != 0)
 		gh_stats_warn(collect->stats, "member %s has the unknown role %.40s: not an owner",
 			      login, role);
 	if (ga_map_find(&collect->members, login, NULL))
 		return GA_OK;
-	member = org_input_add_member(collect->input, login, id, strcmp(role, "ADMIN") == 0);
+	member = org_input_add_member(collect->input, login, id,
+				      role != NULL && strcmp(role, "ADMIN") == 0);
 	ga_map_insert(&collect->members, member->login, collect->input->member_count - 1);
 	return GA_OK;
 }
@@ -282,12 +333,20 @@ gh_parse_members_page(struct gh_collect *collect, const struct gh_graphql_reply 
 	if (rc == GA_OK)
 		rc = connection_member(organization, "membersWithRole", "edges",
 				       "organization", &members, err);
+	if (rc == GA_OK && members.items == NULL)
+		gh_stats_null(collect->stats, "OrganizationMemberConnection.edges",
+			      "a page of organization members is missing: they cannot log in "
+			      "until a sync sees them");
 	for (size_t i = 0; rc == GA_OK && i < json_array_size(members.items); i++) {
 		json_t *edge;
 
 		where_printf(where, "organization.membersWithRole.edges[%zu]", i);
-		rc = item_object(members.items, i, "organization.membersWithRole.edges", &edge, err);
-		if (rc == GA_OK)
+		rc = item_object_or_null(members.items, i, "organization.membersWithRole.edges",
+					 &edge, err);
+		if (rc == GA_OK && edge == NULL)
+			gh_stats_null(collect->stats, "OrganizationMemberConnection.edges[]",
+				      "an organization member GitHub did not list is left out");
+		else if (rc == GA_OK)
 			rc = take_member(collect, edge, where, err);
 	}
 	if (rc == GA_OK)
@@ -303,13 +362,24 @@ take_team_members(struct gh_collect *collect, size_t team, const struct connecti
 {
 	char inner[WHERE_MAX];
 
+	const char *slug = collect->input->teams[team].slug;
+
+	if (members->items == NULL)
+		gh_stats_null(collect->stats, "TeamMemberConnection.edges",
+			      "team %s: a page of its members is missing; they gain nothing "
+			      "through it until a sync sees them", slug);
 	for (size_t i = 0; i < json_array_size(members->items); i++) {
 		json_t *edge;
 		const char *login;
 		enum ga_rc rc;
 
 		where_printf(inner, "%s[%zu]", where, i);
-		rc = item_object(members->items, i, where, &edge, err);
+		rc = item_object_or_null(members->items, i, where, &edge, err);
+		if (rc == GA_OK && edge == NULL) {
+			gh_stats_null(collect->stats, "TeamMemberConnection.edges[]",
+				      "team %s: a member GitHub did not list is left out", slug);
+			continue;
+		}
 		if (rc == GA_OK)
 			rc = edge_node_string(edge, "login", inner, &login, err);
 		if (rc != GA_OK)
@@ -326,6 +396,11 @@ take_team_repositories(struct gh_collect *collect, size_t team,
 {
 	char inner[WHERE_MAX];
 
+	const char *slug = collect->input->teams[team].slug;
+
+	if (repositories->items == NULL)
+		gh_stats_null(collect->stats, "TeamRepositoryConnection.edges",
+			      "team %s: a page of its repository grants is missing", slug);
 	for (size_t i = 0; i < json_array_size(repositories->items); i++) {
 		json_t *edge;
 		const char *name;
@@ -333,7 +408,13 @@ take_team_repositories(struct gh_collect *collect, size_t team,
 		enum ga_rc rc;
 
 		where_printf(inner, "%s[%zu]", where, i);
-		rc = item_object(repositories->items, i, where, &edge, err);
+		rc = item_object_or_null(repositories->items, i, where, &edge, err);
+		if (rc == GA_OK && edge == NULL) {
+			gh_stats_null(collect->stats, "TeamRepositoryConnection.edges[]",
+				      "team %s: a repository grant GitHub did not list is left out",
+				      slug);
+			continue;
+		}
 		if (rc == GA_OK)
 			rc = edge_level(edge, inner, &level, err);
 		if (rc == GA_OK)
@@ -422,12 +503,20 @@ gh_parse_teams_page(struct gh_collect *collect, const struct gh_graphql_reply *r
 		rc = data_object(reply, "organization", what, &organization, err);
 	if (rc == GA_OK)
 		rc = connection_member(organization, "teams", "nodes", "organization", &teams, err);
+	if (rc == GA_OK && teams.items == NULL)
+		gh_stats_null(collect->stats, "TeamConnection.nodes",
+			      "a page of teams is missing: their members gain nothing through them "
+			      "until a sync sees them");
 	for (size_t i = 0; rc == GA_OK && i < json_array_size(teams.items); i++) {
 		json_t *node;
 
 		where_printf(where, "organization.teams.nodes[%zu]", i);
-		rc = item_object(teams.items, i, "organization.teams.nodes", &node, err);
-		if (rc == GA_OK)
+		rc = item_object_or_null(teams.items, i, "organization.teams.nodes", &node, err);
+		if (rc == GA_OK && node == NULL)
+			gh_stats_null(collect->stats, "TeamConnection.nodes[]",
+				      "a team GitHub did not name is left out: its members gain "
+				      "nothing through it (nor through it as a parent)");
+		else if (rc == GA_OK)
 			rc = take_team(collect, node, where, err);
 	}
 	if (rc == GA_OK)
@@ -492,14 +581,30 @@ absorb_repository_errors(const struct gh_graphql_reply *reply, unsigned char *fl
 	return GA_OK;
 }
 
-/* The "pyproject" alias: null (no such path), {} (not a file), or a Blob. */
+/* GitHub could not say what the file holds: the repository yields no package. */
+static void
+pyproject_undetermined(struct gh_collect *collect, struct org_input_repository *repository,
+		       const char *field)
+{
+	repository->pyproject_state = ORG_PYPROJECT_UNDETERMINED;
+	gh_stats_null(collect->stats, field,
+		      "repository %s yields no package: GitHub could not read pyproject.toml",
+		      repository->name);
+}
+
+/*
+ * The "pyproject" alias: null (no such path), {} (not a file), or a Blob.
+ * Blob.isBinary is null when GitHub cannot determine the encoding, and
+ * text is null for a binary blob: a blob that is neither binary nor
+ * truncated but has no text contradicts that, and is not guessed at.
+ */
 static enum ga_rc
-take_pyproject(struct org_input_repository *repository, const json_t *node,
-	       bool forbidden, const char *where, struct ga_err *err)
+take_pyproject(struct gh_collect *collect, struct org_input_repository *repository,
+	       const json_t *node, bool forbidden, const char *where, struct ga_err *err)
 {
 	json_t *blob;
 	json_t *text;
-	bool binary;
+	json_t *binary;
 	bool truncated;
 	char inner[WHERE_MAX];
 	enum ga_rc rc = gh_json_object(node, "pyproject", true, &blob, where, err);
@@ -515,19 +620,25 @@ take_pyproject(struct org_input_repository *repository, const json_t *node,
 	if (json_object_size(blob) == 0)
 		return GA_OK;	/* a directory named pyproject.toml */
 	where_printf(inner, "%s.pyproject", where);
-	rc = gh_json_bool(blob, "isBinary", &binary, inner, err);
-	if (rc == GA_OK)
-		rc = gh_json_bool(blob, "isTruncated", &truncated, inner, err);
+	binary = json_object_get(blob, "isBinary");
+	if (binary == NULL || (!json_is_null(binary) && !json_is_boolean(binary)))
+		return ga_err_set(err, GA_EUPSTREAM,
+				  "malformed reply: %s.isBinary is not true, false or null", inner);
+	rc = gh_json_bool(blob, "isTruncated", &truncated, inner, err);
 	if (rc != GA_OK)
 		return rc;
 	text = json_object_get(blob, "text");
 	if (text == NULL || (!json_is_null(text) && !json_is_string(text)))
 		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s.text is not a string or null",
 				  inner);
-	if (binary || (json_is_null(text) && !truncated))
+	if (json_is_null(binary))
+		pyproject_undetermined(collect, repository, "Blob.isBinary");
+	else if (json_is_true(binary))
 		repository->pyproject_state = ORG_PYPROJECT_BINARY;
 	else if (truncated)
 		repository->pyproject_state = ORG_PYPROJECT_TRUNCATED;
+	else if (json_is_null(text))
+		pyproject_undetermined(collect, repository, "Blob.text");
 	else	/* the text may hold NUL bytes: the length is passed on */
 		org_input_repository_set_pyproject(repository, json_string_value(text),
 						   json_string_length(text));
@@ -557,6 +668,116 @@ collaborators_unknown(struct gh_collect *collect, size_t index, const char *why)
 		      repository->name, why);
 }
 
+static void
+add_inferred(struct gh_collect *collect, size_t repository)
+{
+	if (collect->inferred_count == collect->inferred_cap) {
+		collect->inferred_cap = collect->inferred_cap ? collect->inferred_cap * 2 : 16;
+		collect->inferred = ga_reallocarray(collect->inferred, collect->inferred_cap,
+						    sizeof(*collect->inferred));
+	}
+	collect->inferred[collect->inferred_count++] = (struct gh_inferred){
+		.repository = repository,
+		.collaborator = collect->input->repositories[repository].collaborator_count - 1,
+	};
+}
+
+/*
+ * One permissionSources entry: is its source the repository (databaseId
+ * repository_id, or any Repository when that id is unknown), and if so the
+ * level it grants: roleName for a built-in role, else permission (READ,
+ * WRITE, ADMIN: a custom role's base role).
+ */
+static enum ga_rc
+source_level(const json_t *entry, long long repository_id, const char *where, bool *direct,
+	     enum org_level *level, struct ga_err *err)
+{
+	json_t *source;
+	const char *typename = NULL;
+	const char *permission = NULL;
+	const char *role = NULL;
+	long long id = 0;
+	char inner[WHERE_MAX];
+	enum ga_rc rc = gh_json_object(entry, "source", false, &source, where, err);
+
+	*direct = false;
+	where_printf(inner, "%s.source", where);
+	if (rc == GA_OK)
+		rc = gh_json_string(source, "__typename", false, &typename, inner, err);
+	if (rc != GA_OK || strcmp(typename, "Repository") != 0)
+		return rc;
+	rc = gh_json_integer(source, "databaseId", true, &id, inner, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(entry, "permission", false, &permission, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(entry, "roleName", true, &role, where, err);
+	if (rc != GA_OK || (repository_id > 0 && id > 0 && id != repository_id))
+		return rc;
+	if (role != NULL && org_level_parse(role, level) && *level != ORG_LEVEL_NONE) {
+		*direct = true;
+		return GA_OK;
+	}
+	/* DefaultRepositoryPermissionField: NONE, READ, WRITE, ADMIN. */
+	if (!org_level_parse(permission, level) || *level == ORG_LEVEL_TRIAGE ||
+	    *level == ORG_LEVEL_MAINTAIN)
+		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s.permission: unknown value %.40s",
+				  where, permission);
+	*direct = *level != ORG_LEVEL_NONE;
+	return GA_OK;
+}
+
+/*
+ * The direct grant of an edge from its permissionSources; *known false when
+ * GitHub did not say (not asked, null, or no entry for this repository).
+ */
+static enum ga_rc
+edge_direct_level(struct gh_collect *collect, size_t index, const json_t *edge,
+		  const char *login, const char *where, bool *known, enum org_level *level,
+		  struct ga_err *err)
+{
+	const struct org_input_repository *repository = &collect->input->repositories[index];
+	json_t *sources = json_object_get(edge, "permissionSources");
+	char list[WHERE_MAX];
+	char inner[WHERE_MAX];
+
+	*known = false;
+	if (!collect->sources_asked)
+		return GA_OK;
+	if (sources == NULL)
+		return ga_err_set(err, GA_EUPSTREAM, "malformed reply: %s.permissionSources is missing",
+				  where);
+	if (json_is_null(sources)) {
+		gh_stats_null(collect->stats, "RepositoryCollaboratorEdge.permissionSources",
+			      "repository %s: GitHub did not say where %s's permission comes from; "
+			      "the direct grant is inferred", repository->name, login);
+		return GA_OK;
+	}
+	if (!json_is_array(sources))
+		return ga_err_set(err, GA_EUPSTREAM,
+				  "malformed reply: %s.permissionSources is not a list", where);
+	for (size_t i = 0; i < json_array_size(sources); i++) {
+		json_t *entry;
+		enum ga_rc rc;
+
+		where_printf(list, "%s.permissionSources", where);
+		where_printf(inner, "%s[%zu]", list, i);
+		rc = item_object(sources, i, list, &entry, err);
+		if (rc == GA_OK)
+			rc = source_level(entry, repository->id, inner, known, level, err);
+		if (rc != GA_OK || *known)
+			return rc;
+	}
+	gh_stats_warn(collect->stats, "repository %s: GitHub lists %s as a direct collaborator "
+		      "without a direct grant among the permission sources; the direct grant is "
+		      "inferred", repository->name, login);
+	return GA_OK;
+}
+
+/*
+ * The edges of a collaborators page.  An edge's permission is the highest
+ * after every source; the direct grant is the repository's own entry in
+ * permissionSources, or inferred after the sync (gh_direct.c).
+ */
 static enum ga_rc
 take_collaborators(struct gh_collect *collect, size_t index, const struct connection *edges,
 		   const char *where, struct ga_err *err)
@@ -566,19 +787,32 @@ take_collaborators(struct gh_collect *collect, size_t index, const struct connec
 	for (size_t i = 0; i < json_array_size(edges->items); i++) {
 		json_t *edge;
 		const char *login;
-		enum org_level level;
+		enum org_level highest;
+		enum org_level direct = ORG_LEVEL_NONE;
+		bool known = false;
 		enum ga_rc rc;
 
 		where_printf(inner, "%s[%zu]", where, i);
-		rc = item_object(edges->items, i, where, &edge, err);
+		rc = item_object_or_null(edges->items, i, where, &edge, err);
+		if (rc == GA_OK && edge == NULL) {
+			gh_stats_null(collect->stats, "RepositoryCollaboratorConnection.edges[]",
+				      "repository %s: a direct collaborator GitHub did not list is "
+				      "left out", collect->input->repositories[index].name);
+			continue;
+		}
 		if (rc == GA_OK)
-			rc = edge_level(edge, inner, &level, err);
+			rc = edge_level(edge, inner, &highest, err);
 		if (rc == GA_OK)
 			rc = edge_node_string(edge, "login", inner, &login, err);
+		if (rc == GA_OK)
+			rc = edge_direct_level(collect, index, edge, login, inner, &known, &direct,
+					       err);
 		if (rc != GA_OK)
 			return rc;
 		org_input_repository_add_collaborator(&collect->input->repositories[index], login,
-						      level);
+						      known ? direct : highest);
+		if (!known)
+			add_inferred(collect, index);
 	}
 	return GA_OK;
 }
@@ -603,11 +837,39 @@ take_repository_collaborators(struct gh_collect *collect, size_t index, const js
 	}
 	where_printf(inner, "%s.collaborators", where);
 	rc = parse_connection(collaborators, "edges", inner, &edges, err);
+	if (rc == GA_OK && edges.items == NULL) {
+		collaborators_unknown(collect, index, "GitHub answered null for the list");
+		collect->stats->nulls++;
+		return GA_OK;
+	}
 	where_printf(inner, "%s.collaborators.edges", where);
 	if (rc == GA_OK)
 		rc = take_collaborators(collect, index, &edges, inner, err);
 	if (rc == GA_OK && edges.has_next)
 		add_followup(collect, GH_FOLLOW_COLLABORATORS, index, edges.end_cursor);
+	return rc;
+}
+
+/* isFork, isTemplate and a fork's parent (null when GitHub does not show it). */
+static enum ga_rc
+take_origin(struct org_input_repository *repository, const json_t *node, const char *where,
+	    struct ga_err *err)
+{
+	bool fork;
+	json_t *parent = NULL;
+	const char *parent_name = NULL;
+	char inner[WHERE_MAX];
+	enum ga_rc rc = gh_json_bool(node, "isFork", &fork, where, err);
+
+	if (rc == GA_OK)
+		rc = gh_json_bool(node, "isTemplate", &repository->is_template, where, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(node, "parent", true, &parent, where, err);
+	where_printf(inner, "%s.parent", where);
+	if (rc == GA_OK && parent != NULL)
+		rc = gh_json_string(parent, "nameWithOwner", false, &parent_name, inner, err);
+	if (rc == GA_OK)
+		org_input_repository_set_fork(repository, fork, parent_name);
 	return rc;
 }
 
@@ -635,7 +897,15 @@ take_repository(struct gh_collect *collect, const json_t *node, unsigned flags,
 	repository->collaborators_known = true;
 	index = collect->input->repository_count - 1;
 	ga_map_insert(&collect->repositories, repository->name, index);
-	rc = take_pyproject(repository, node, flags & NODE_PYPROJECT_FORBIDDEN, where, err);
+	/* id 0: the snapshot lets neither it nor a namesake have the package. */
+	if (json_is_null(json_object_get(node, "databaseId")))
+		gh_stats_null(collect->stats, "Repository.databaseId",
+			      "repository %s yields no package, and neither does another "
+			      "declaring the same name: its age cannot settle the conflict", name);
+	rc = take_origin(repository, node, where, err);
+	if (rc == GA_OK)
+		rc = take_pyproject(collect, repository, node, flags & NODE_PYPROJECT_FORBIDDEN, where,
+				    err);
 	if (rc == GA_OK && repository->pyproject_state == ORG_PYPROJECT_UNREADABLE)
 		gh_stats_warn(collect->stats, "repository %s: pyproject.toml not readable by the token",
 			      repository->name);
@@ -643,6 +913,17 @@ take_repository(struct gh_collect *collect, const json_t *node, unsigned flags,
 		rc = take_repository_collaborators(collect, index, node,
 						   flags & NODE_COLLABORATORS_FORBIDDEN, where, err);
 	return rc;
+}
+
+/* A repository GitHub answered null for: nothing is known of it, not even
+ * the name it may declare, so no name may fall back to another index. */
+static void
+repository_unnamed(struct gh_collect *collect, const char *field, const char *what)
+{
+	collect->input->unnamed_repositories++;
+	gh_stats_null(collect->stats, field,
+		      "%s: no package name falls back to another index until a sync sees %s",
+		      what, strcmp(field, "RepositoryConnection.nodes") == 0 ? "them" : "it");
 }
 
 enum ga_rc
@@ -660,6 +941,9 @@ gh_parse_repositories_page(struct gh_collect *collect, const struct gh_graphql_r
 	if (rc == GA_OK)
 		rc = connection_member(organization, "repositories", "nodes", "organization",
 				       &repositories, err);
+	if (rc == GA_OK && repositories.items == NULL)
+		repository_unnamed(collect, "RepositoryConnection.nodes",
+				   "a page of repositories is missing");
 	if (rc == GA_OK) {
 		count = json_array_size(repositories.items);
 		flags = ga_calloc(count ? count : 1, 1);
@@ -669,9 +953,12 @@ gh_parse_repositories_page(struct gh_collect *collect, const struct gh_graphql_r
 		json_t *node;
 
 		where_printf(where, "organization.repositories.nodes[%zu]", i);
-		rc = item_object(repositories.items, i, "organization.repositories.nodes", &node,
-				 err);
-		if (rc == GA_OK)
+		rc = item_object_or_null(repositories.items, i, "organization.repositories.nodes",
+					 &node, err);
+		if (rc == GA_OK && node == NULL)
+			repository_unnamed(collect, "RepositoryConnection.nodes[]",
+					   "a repository GitHub did not name is left out");
+		else if (rc == GA_OK)
 			rc = take_repository(collect, node, flags[i], where, err);
 	}
 	ga_free(flags);
@@ -766,6 +1053,12 @@ gh_parse_collaborators_page(struct gh_collect *collect, size_t repository,
 		return GA_OK;
 	}
 	rc = parse_connection(collaborators, "edges", "repository.collaborators", &edges, err);
+	if (rc == GA_OK && edges.items == NULL) {
+		collaborators_unknown(collect, repository, "GitHub answered null for a later page");
+		collect->stats->nulls++;
+		gh_page_clear(page);
+		return GA_OK;
+	}
 	if (rc == GA_OK)
 		rc = take_collaborators(collect, repository, &edges,
 					"repository.collaborators.edges", err);

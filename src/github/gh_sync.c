@@ -21,6 +21,15 @@ struct pager {
 			    const struct gh_graphql_reply *reply, struct gh_page *page,
 			    struct ga_err *err);
 	bool followup;
+	/* The query without permissionSources, to fall back to when GitHub
+	 * refuses them to the token; NULL when query does not ask for them. */
+	const char *plain_query;
+};
+
+/* A query with its CollaboratorEdge fragment appended, in both spellings. */
+struct sources_query {
+	char *full;			/* with permissionSources */
+	char *plain;			/* without */
 };
 
 struct sync_run {
@@ -29,6 +38,8 @@ struct sync_run {
 	struct gh_collect collect;
 	struct gh_sync_stats *stats;
 	const char *organization;
+	struct sources_query repositories;
+	struct sources_query collaborators;
 };
 
 void
@@ -99,14 +110,20 @@ apply_hidden_base_permission(struct sync_run *run, struct org_input *input)
 
 	input->base_permission_known = false;
 	input->base_permission = configured_level(configured);
+	/* Once per client: once per start and per configuration reload. */
 	if (!atomic_exchange(&run->client->base_permission_warned, true))
 		ga_log(GA_LOG_WARN,
-		       "GitHub does not show the base permission to this token (it needs admin:org); "
-		       "using the configured base_permission or none",
+		       is_configured
+			       ? "GitHub does not show the base permission to this token (it needs "
+				 "admin:org): the configured base_permission is in force and "
+				 "unverified, so an owner lowering it goes unnoticed"
+			       : "GitHub does not show the base permission to this token (it needs "
+				 "admin:org) and none is configured: assuming none",
 		       "organization", run->organization, "base_permission", fallback, (char *)NULL);
 	gh_stats_warn(run->stats,
 		      "base permission hidden from the token (needs admin:org); using %s%s", fallback,
-		      is_configured ? " (configured)" : "");
+		      is_configured ? " (configured, unverified: an owner lowering it goes "
+				      "unnoticed)" : "");
 }
 
 static enum ga_rc
@@ -135,6 +152,59 @@ fetch_base_permission(struct sync_run *run, struct org_input *input, struct ga_e
 	gh_response_free(&response);
 	ga_free(url);
 	return rc;
+}
+
+/* ---- permissionSources ---------------------------------------------- */
+
+static void
+sources_query_init(struct sources_query *query, const char *text)
+{
+	query->full = ga_asprintf("%s%s", text, gh_query_collaborator_edge);
+	query->plain = ga_asprintf("%s%s", text, gh_query_collaborator_edge_plain);
+}
+
+static void
+sources_query_free(struct sources_query *query)
+{
+	ga_free(query->full);
+	ga_free(query->plain);
+}
+
+/* GitHub refuses a query that names a field the token lacks the scope
+ * for: no data, one INSUFFICIENT_SCOPES error naming the field. */
+static bool
+sources_refused(const struct gh_graphql_reply *reply)
+{
+	for (size_t i = 0; i < reply->error_count; i++)
+		if (strcmp(reply->errors[i].type, "INSUFFICIENT_SCOPES") == 0 &&
+		    strstr(reply->errors[i].message, "permissionSources") != NULL)
+			return reply->data == NULL;
+	return false;
+}
+
+/* From now on this client asks without permissionSources. */
+static void
+refuse_sources(struct sync_run *run, struct pager *pager)
+{
+	if (!atomic_exchange(&run->client->sources_refused, true))
+		ga_log(GA_LOG_WARN,
+		       "GitHub refuses permissionSources to this token (it needs admin:org): "
+		       "direct grants are inferred from the highest permission, never above what "
+		       "the teams and the base permission leave unexplained", "organization",
+		       run->organization, (char *)NULL);
+	run->collect.sources_asked = false;
+	pager->query = pager->plain_query;
+	pager->plain_query = NULL;
+}
+
+/* The query a pager of collaborator edges sends, and its fallback. */
+static void
+use_sources_query(struct sync_run *run, struct pager *pager, const struct sources_query *query)
+{
+	bool sources = run->collect.sources_asked;
+
+	pager->query = sources ? query->full : query->plain;
+	pager->plain_query = sources ? query->plain : NULL;
 }
 
 /* ---- pagination ----------------------------------------------------- */
@@ -179,6 +249,12 @@ fetch_page(struct sync_run *run, struct pager *pager, int *page_size, struct gh_
 		return ga_err_set(err, GA_EUPSTREAM, "GraphQL %s: cancelled", pager->name);
 	rc = gh_graphql_query(&run->session, pager->name, pager->query, pager->variables,
 			      page_size, &reply, err);
+	if (rc == GA_OK && pager->plain_query != NULL && sources_refused(&reply)) {
+		gh_graphql_reply_free(&reply);
+		refuse_sources(run, pager);
+		rc = gh_graphql_query(&run->session, pager->name, pager->query, pager->variables,
+				      page_size, &reply, err);
+	}
 	if (rc != GA_OK)
 		return rc;
 	rc = pager->parse(&run->collect, pager->index, &reply, page, err);
@@ -252,6 +328,8 @@ sync_top_level(struct sync_run *run, struct ga_err *err)
 	for (size_t i = 0; rc == GA_OK && i < sizeof(lists) / sizeof(lists[0]); i++) {
 		struct pager pager = lists[i];
 
+		if (pager.query == gh_query_org_repositories)
+			use_sources_query(run, &pager, &run->repositories);
 		pager.variables = json_pack("{s:s}", "org", run->organization);
 		rc = paginate(run, &pager, err);
 	}
@@ -285,7 +363,7 @@ followup_pager(struct sync_run *run, const struct gh_followup *followup, struct 
 		break;
 	case GH_FOLLOW_COLLABORATORS:
 		pager->name = "RepositoryCollaborators";
-		pager->query = gh_query_repository_collaborators;
+		use_sources_query(run, pager, &run->collaborators);
 		pager->parse = gh_parse_collaborators_page;
 		pager->variables = json_pack("{s:s, s:s}", "org", run->organization, "name",
 					     input->repositories[followup->index].name);
@@ -326,6 +404,22 @@ log_summary(const struct gh_sync_stats *stats)
 	       "duration_ms", duration, (char *)NULL);
 }
 
+/* Direct grants GitHub did not name: inferred once everything is read. */
+static void
+infer_direct_grants(struct sync_run *run)
+{
+	size_t count = run->collect.inferred_count;
+
+	gh_infer_direct_grants(&run->collect);
+	run->stats->direct_grants_inferred = count;
+	if (count > 0 && atomic_load(&run->client->sources_refused))
+		gh_stats_warn(run->stats,
+			      "%zu direct grant%s inferred: the token may not read "
+			      "permissionSources (it needs admin:org); a direct grant no higher "
+			      "than what teams and the base permission give counts as READ",
+			      count, count == 1 ? "" : "s");
+}
+
 static enum ga_rc
 run_plan(struct sync_run *run, struct org_input *input, struct ga_err *err)
 {
@@ -335,6 +429,8 @@ run_plan(struct sync_run *run, struct org_input *input, struct ga_err *err)
 		rc = sync_top_level(run, err);
 	if (rc == GA_OK)
 		rc = sync_followups(run, err);
+	if (rc == GA_OK)
+		infer_direct_grants(run);
 	return rc;
 }
 
@@ -360,7 +456,12 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	input->synced_at = (long long)time(NULL);
 	gh_session_init(&run.session, client, run.stats);
 	gh_collect_init(&run.collect, input, run.stats);
+	run.collect.sources_asked = !atomic_load(&client->sources_refused);
+	sources_query_init(&run.repositories, gh_query_org_repositories);
+	sources_query_init(&run.collaborators, gh_query_repository_collaborators);
 	rc = run_plan(&run, input, err);
+	sources_query_free(&run.repositories);
+	sources_query_free(&run.collaborators);
 	gh_collect_free(&run.collect);
 	gh_session_free(&run.session);
 	run.stats->members = input->member_count;

@@ -113,6 +113,14 @@ void gh_client_retire(struct gh_client *client);
 void gh_client_cancel(struct gh_client *client);
 
 /*
+ * The GitHub App's installation changed (its installation webhook said
+ * created or deleted): the next request looks the installation up again
+ * instead of using the id it knows.  Nothing when the client uses a token.
+ * Thread-safe.
+ */
+void gh_client_installation_changed(struct gh_client *client);
+
+/*
  * Numbers of one sync.  gh_sync() fills it whether the sync succeeds or
  * fails (a failed sync reports what it spent).  warnings are owned by the
  * struct: free them with gh_sync_stats_free().
@@ -130,6 +138,13 @@ struct gh_sync_stats {
 	size_t members;
 	size_t teams;
 	size_t repositories;
+	/* Values GitHub answered null where the client needed one (a blob it
+	 * could not classify, a member edge without a role or a user...):
+	 * each cost only its item and has a warning. */
+	size_t nulls;
+	/* Direct collaborators whose direct grant GitHub did not name (a
+	 * token without admin:org, or permissionSources null): inferred. */
+	size_t direct_grants_inferred;
 	/* Things the operator should know: a repository whose collaborators
 	 * the token may not list, a hidden base permission, a smaller page
 	 * size after a 502.  Never contains a secret. */

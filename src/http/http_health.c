@@ -10,6 +10,28 @@ append_number(struct ga_buf *buf, const char *key, long long value)
 	ga_buf_printf(buf, ",\"%s\":%lld", key, value);
 }
 
+/* Where the base permission in force comes from; a configured value the
+ * token cannot verify is said in words, for whoever reads /health. */
+static void
+append_base_permission(struct ga_buf *buf, const struct service_health *health)
+{
+	ga_buf_append_str(buf, ",\"base_permission\":{\"level\":");
+	http_json_string(buf, org_level_name(health->base_permission));
+	ga_buf_append_str(buf, ",\"source\":");
+	http_json_string(buf, health->base_permission_verified	   ? "github"
+			       : health->base_permission_configured ? "configured"
+								    : "assumed");
+	ga_buf_printf(buf, ",\"verified\":%s", health->base_permission_verified ? "true" : "false");
+	if (health->base_permission_configured) {
+		ga_buf_append_str(buf, ",\"warning\":");
+		http_json_string(buf, "the configured [github] base_permission is in force and "
+				      "unverified: the token cannot read the organization's base "
+				      "permission (it needs admin:org), so an owner lowering it on "
+				      "GitHub goes unnoticed");
+	}
+	ga_buf_append_char(buf, '}');
+}
+
 static void
 handle_health(struct http_request *request)
 {
@@ -30,6 +52,7 @@ handle_health(struct http_request *request)
 		http_json_string(&buf, health.organization);
 		append_number(&buf, "snapshot_age_seconds", health.snapshot_age);
 		append_number(&buf, "synced_at", health.synced_at);
+		append_base_permission(&buf, &health);
 	} else {
 		ga_buf_append_str(&buf, ",\"snapshot_age_seconds\":null");
 	}

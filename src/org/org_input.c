@@ -44,6 +44,7 @@ org_input_free(struct org_input *input)
 
 		ga_free(repository->name);
 		ga_free(repository->pyproject_text);
+		ga_free(repository->fork_parent);
 		free_grants(repository->collaborators, repository->collaborator_count);
 	}
 	ga_free(input->repositories);
@@ -141,6 +142,15 @@ org_input_repository_set_pyproject(struct org_input_repository *repository, cons
 	repository->pyproject_text = ga_strndup(text, len);
 	repository->pyproject_length = len;
 	repository->pyproject_state = ORG_PYPROJECT_TEXT;
+}
+
+void
+org_input_repository_set_fork(struct org_input_repository *repository, bool is_fork,
+			      const char *parent)
+{
+	ga_free(repository->fork_parent);
+	repository->is_fork = is_fork;
+	repository->fork_parent = is_fork && parent != NULL ? ga_strdup(parent) : NULL;
 }
 
 void

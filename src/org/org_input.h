@@ -58,6 +58,9 @@ enum org_pyproject_state {
 	ORG_PYPROJECT_BINARY,		/* a binary blob */
 	ORG_PYPROJECT_TRUNCATED,	/* too large for GitHub to return its text */
 	ORG_PYPROJECT_UNREADABLE,	/* the token may not read the file */
+	ORG_PYPROJECT_UNDETERMINED,	/* GitHub could not read it: Blob.isBinary
+					 * null ("unable to determine the encoding"),
+					 * or no text for a file it calls text */
 };
 
 struct org_input_repository {
@@ -74,6 +77,9 @@ struct org_input_repository {
 	bool collaborators_known;
 	struct org_input_grant *collaborators;
 	size_t collaborator_count;
+	bool is_fork;			/* Repository.isFork */
+	char *fork_parent;		/* "owner/name" of a fork's parent; NULL if unknown */
+	bool is_template;		/* Repository.isTemplate */
 };
 
 struct org_input {
@@ -86,6 +92,9 @@ struct org_input {
 	size_t team_count;
 	struct org_input_repository *repositories;
 	size_t repository_count;
+	/* Repositories GitHub answered null for (their names are unknown):
+	 * while there are any, no package name may fall back to another index. */
+	size_t unnamed_repositories;
 	long long synced_at;		/* Unix time the data was read from GitHub */
 };
 
@@ -111,6 +120,9 @@ void org_input_repository_set_pyproject(struct org_input_repository *repository,
 					const char *text, size_t len);
 void org_input_repository_add_collaborator(struct org_input_repository *repository,
 					   const char *login, enum org_level level);
+/* Mark a fork; parent ("owner/name", copied) may be NULL when unknown. */
+void org_input_repository_set_fork(struct org_input_repository *repository, bool is_fork,
+				   const char *parent);
 
 /* "READ"/"read"/"pull" ... -> level; false when unknown.  Accepts GraphQL
  * enum names (READ, TRIAGE, WRITE, MAINTAIN, ADMIN), REST base permission

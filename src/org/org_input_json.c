@@ -26,6 +26,7 @@ static const char *const pyproject_state_names[] = {
 	[ORG_PYPROJECT_BINARY] = "binary",
 	[ORG_PYPROJECT_TRUNCATED] = "truncated",
 	[ORG_PYPROJECT_UNREADABLE] = "unreadable",
+	[ORG_PYPROJECT_UNDETERMINED] = "undetermined",
 };
 
 static json_t *
@@ -70,6 +71,12 @@ repository_to_json(const struct org_input_repository *repository)
 				    ? grants_to_json(repository->collaborators,
 						     repository->collaborator_count, "login")
 				    : json_null());
+	/* Written only when set, so that files without them stay the same. */
+	if (repository->is_fork)
+		json_object_set_new(object, "fork", json_pack("{s:s?}", "parent",
+							      repository->fork_parent));
+	if (repository->is_template)
+		json_object_set_new(object, "template", json_true());
 	return object;
 }
 
@@ -100,6 +107,9 @@ org_input_to_json(const struct org_input *input)
 				 : json_null(),
 			 "synced_at", (json_int_t)input->synced_at, "members", members, "teams",
 			 teams, "repositories", repositories);
+	if (input->unnamed_repositories > 0)
+		json_object_set_new(root, "unnamed_repositories",
+				    json_integer((json_int_t)input->unnamed_repositories));
 	dumped = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	/* jansson allocates with malloc; hand the caller our allocator's copy. */
@@ -284,6 +294,27 @@ read_pyproject(struct reader *reader, json_t *item, struct org_input_repository 
 	return GA_OK;
 }
 
+/* "fork": {"parent": "owner/name" | null} and "template": true, both optional. */
+static enum ga_rc
+read_origin(struct reader *reader, json_t *item, struct org_input_repository *repository)
+{
+	json_t *fork = json_object_get(item, "fork");
+	json_t *template = json_object_get(item, "template");
+	const char *parent = NULL;
+	enum ga_rc rc = GA_OK;
+
+	if (fork != NULL && !json_is_object(fork))
+		return fail(reader, "fork", "expected an object");
+	if (fork != NULL)
+		rc = get_string(reader, fork, "parent", true, &parent);
+	if (rc == GA_OK && fork != NULL)
+		org_input_repository_set_fork(repository, true, parent);
+	if (rc == GA_OK && template != NULL && !json_is_true(template))
+		rc = fail(reader, "template", "expected true");
+	repository->is_template = template != NULL;
+	return rc;
+}
+
 static enum ga_rc
 read_repository(struct reader *reader, json_t *item, struct org_input *input)
 {
@@ -305,6 +336,8 @@ read_repository(struct reader *reader, json_t *item, struct org_input *input)
 		return rc;
 	repository = org_input_add_repository(input, id, name, archived, disabled);
 	rc = read_pyproject(reader, item, repository);
+	if (rc == GA_OK)
+		rc = read_origin(reader, item, repository);
 	if (rc != GA_OK)
 		return rc;
 	collaborators = json_object_get(item, "collaborators");
@@ -369,6 +402,16 @@ read_header(struct reader *reader, json_t *root, struct org_input *input)
 	if (rc != GA_OK)
 		return rc;
 	input->organization = ga_strdup(organization);
+	if (json_object_get(root, "unnamed_repositories") != NULL) {
+		long long unnamed = 0;
+
+		rc = get_integer(reader, root, "unnamed_repositories", &unnamed);
+		if (rc == GA_OK && unnamed < 0)
+			rc = fail(reader, "unnamed_repositories", "expected a count");
+		if (rc != GA_OK)
+			return rc;
+		input->unnamed_repositories = (size_t)unnamed;
+	}
 	input->base_permission_known = base != NULL;
 	if (base != NULL && !org_level_parse(base, &input->base_permission))
 		return fail(reader, "base_permission", "unknown permission");

@@ -31,6 +31,7 @@ org_filters_init(struct org_filters *filters, const struct config *config, struc
 	filters->match_data = pcre2_match_data_create_from_pattern(filters->pattern, NULL);
 	filters->include = &config->repo_include_list;
 	filters->exclude = &config->repo_exclude_list;
+	filters->include_forks = config->include_forks;
 	return GA_OK;
 }
 
@@ -122,6 +123,10 @@ org_pyproject_name(const struct org_input_repository *repository, char **name,
 		return false;
 	case ORG_PYPROJECT_UNREADABLE:
 		snprintf(reason, ORG_REASON_MAX, "pyproject.toml not readable with the token");
+		return false;
+	case ORG_PYPROJECT_UNDETERMINED:
+		snprintf(reason, ORG_REASON_MAX,
+			 "GitHub could not read pyproject.toml (it could not tell text from binary)");
 		return false;
 	case ORG_PYPROJECT_TEXT:
 		break;

@@ -26,6 +26,7 @@ struct org_filters {
 	pcre2_match_data *match_data;
 	const struct config_list *include;	/* borrowed from the config */
 	const struct config_list *exclude;
+	bool include_forks;			/* [github] include_forks */
 };
 
 /* Compile config->repo_pattern (PCRE2, UTF, anchored).  GA_EINVAL with

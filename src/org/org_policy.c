@@ -245,6 +245,21 @@ explain_reserved(struct ga_buf *text, const struct org_snapshot *snapshot, long 
 		      snapshot->reserved[reserved].repository, snapshot->reserved[reserved].reason);
 }
 
+/* Forks and templates: where a package's repository comes from. */
+static void
+explain_origin(struct ga_buf *text, const struct snapshot_package *package)
+{
+	if (package->is_fork)
+		ga_buf_printf(text, "; note: %s is a fork of %s, so the name %s is served from the "
+			      "organization, never from another index", package->repository,
+			      package->fork_parent != NULL ? package->fork_parent
+							   : "another repository",
+			      package->key);
+	if (package->is_template)
+		ga_buf_printf(text, "; note: %s is a template repository: repositories made from it "
+			      "start with its pyproject.toml, and its name", package->repository);
+}
+
 char *
 org_explain(const struct org_snapshot *snapshot, const char *login, const char *package_name)
 {
@@ -283,5 +298,6 @@ org_explain(const struct org_snapshot *snapshot, const char *login, const char *
 	if (!snapshot->packages[package].collaborators_known)
 		ga_buf_printf(&text, "; note: GitHub did not list the direct collaborators of %s, "
 			      "so direct grants are not counted", snapshot->packages[package].repository);
+	explain_origin(&text, &snapshot->packages[package]);
 	return ga_buf_steal(&text);
 }

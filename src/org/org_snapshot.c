@@ -289,8 +289,18 @@ examine_repository(const struct org_filters *filters, struct candidate *candidat
 		/* reason set by the filter */
 	} else if (repository->disabled) {
 		snprintf(candidate->reason, ORG_REASON_MAX, "repository is disabled");
+	} else if (repository->is_fork && !filters->include_forks) {
+		snprintf(candidate->reason, ORG_REASON_MAX, "fork of %.100s (include_forks = false)",
+			 repository->fork_parent != NULL ? repository->fork_parent
+							  : "another repository");
 	} else if (!named) {
 		memcpy(candidate->reason, name_reason, ORG_REASON_MAX);
+	} else if (repository->id <= 0) {
+		/* Its age cannot settle a conflict.  Sorted first (id <= 0), it
+		 * owns its name and reserves it: no repository gets the name
+		 * while GitHub does not say which one is older. */
+		snprintf(candidate->reason, ORG_REASON_MAX,
+			 "GitHub did not give the repository's id, which settles name conflicts");
 	} else {
 		candidate->yields = true;
 	}
@@ -307,6 +317,9 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
 	package->repository = candidate->repository->name;
 	package->archived = candidate->repository->archived;
 	package->collaborators_known = candidate->repository->collaborators_known;
+	package->is_fork = candidate->repository->is_fork;
+	package->is_template = candidate->repository->is_template;
+	package->fork_parent = candidate->repository->fork_parent;
 	ga_map_insert(&snapshot->package_by_key, package->key, snapshot->package_count);
 	snapshot->package_count++;
 }
@@ -343,6 +356,10 @@ add_conflict(struct org_snapshot *snapshot, struct candidate *candidate,
 		snprintf(reason, sizeof(reason),
 			 "conflict: package %s already belongs to %s (older repository)",
 			 owner->owned_key, owner->repository->name);
+	else if (owner->repository->id <= 0)
+		snprintf(reason, sizeof(reason),
+			 "conflict: %s is reserved: %s declares it too, and GitHub did not say "
+			 "which repository is older", owner->owned_key, owner->repository->name);
 	else
 		snprintf(reason, sizeof(reason),
 			 "conflict: %s is reserved by %s (older repository, %s)",

@@ -96,6 +96,11 @@ const struct org_package_grant *org_snapshot_package_team_grants(
 /* Direct collaborators who are organization members, sorted by member index. */
 const struct org_package_grant *org_snapshot_package_member_grants(
 	const struct org_snapshot *snapshot, long package, size_t *count);
+/* The package's repository is a fork (*parent, when not NULL, gets the
+ * parent's "owner/name", or NULL when GitHub did not say) / a template. */
+bool org_snapshot_package_is_fork(const struct org_snapshot *snapshot, long package,
+				  const char **parent);
+bool org_snapshot_package_is_template(const struct org_snapshot *snapshot, long package);
 /* false when GitHub refused to list the repository's collaborators. */
 bool org_snapshot_package_collaborators_known(const struct org_snapshot *snapshot,
 					      long package);
@@ -128,8 +133,10 @@ const char *org_snapshot_conflict_owner(const struct org_snapshot *snapshot, siz
 
 /*
  * true when the name is a package or reserved, i.e. some organization
- * repository owns it; also for a name too long to normalise.  The built-in
- * index never sends such a name to a fallback index.
+ * repository owns it; also for a name too long to normalise, and for every
+ * name while GitHub answered null for some repository (its name, and so
+ * what it declares, is unknown).  The built-in index never sends such a
+ * name to a fallback index.
  */
 bool org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *name);
 

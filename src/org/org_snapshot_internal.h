@@ -35,6 +35,9 @@ struct snapshot_package {
 	const char *repository;		/* borrowed from the input */
 	bool archived;
 	bool collaborators_known;
+	bool is_fork;
+	bool is_template;
+	const char *fork_parent;	/* borrowed from the input; NULL if unknown */
 	struct org_package_grant *team_grants;	/* sorted by team index */
 	size_t team_grant_count;
 	struct org_package_grant *member_grants;	/* sorted by member index */

@@ -186,6 +186,21 @@ org_snapshot_package_member_grants(const struct org_snapshot *snapshot, long pac
 }
 
 bool
+org_snapshot_package_is_fork(const struct org_snapshot *snapshot, long package,
+			     const char **parent)
+{
+	if (parent != NULL)
+		*parent = snapshot->packages[package].fork_parent;
+	return snapshot->packages[package].is_fork;
+}
+
+bool
+org_snapshot_package_is_template(const struct org_snapshot *snapshot, long package)
+{
+	return snapshot->packages[package].is_template;
+}
+
+bool
 org_snapshot_package_collaborators_known(const struct org_snapshot *snapshot, long package)
 {
 	return snapshot->packages[package].collaborators_known;
@@ -253,6 +268,9 @@ org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *na
 	/* A name too long to normalise cannot be refused as unclaimed safely:
 	 * count it as claimed, so it is never sent to a fallback index. */
 	if (name == NULL || !org_normalize_package(name, strlen(name), key, sizeof(key)))
+		return true;
+	/* Repositories GitHub answered null for may declare any name. */
+	if (snapshot->input->unnamed_repositories > 0)
 		return true;
 	return ga_map_find(&snapshot->package_by_key, key, NULL) ||
 	       ga_map_find(&snapshot->reserved_by_key, key, NULL);

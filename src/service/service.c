@@ -50,6 +50,7 @@ service_create(struct config *config, const struct service_options *options,
 	atomic_init(&service->config, config);
 	atomic_init(&service->client, gh_client_create(config, NULL));
 	atomic_init(&service->view, NULL);
+	atomic_init(&service->base_permission_warned_for, NULL);
 	atomic_init(&service->epoch, 0);
 	atomic_init(&service->active[0], 0);
 	atomic_init(&service->active[1], 0);
@@ -254,6 +255,39 @@ load_counters(struct service *service, struct service_counters *out)
 	out->snapshots_published = atomic_load(&c->snapshots_published);
 }
 
+bool
+service_base_permission_unverified(const struct org_snapshot *snapshot,
+				   const struct config *config)
+{
+	return !org_snapshot_input(snapshot)->base_permission_known &&
+	       config->base_permission != CONFIG_PERMISSION_UNSET;
+}
+
+void
+service_note_base_permission(struct service *service, const struct org_snapshot *snapshot,
+			     const struct config *config)
+{
+	if (!service_base_permission_unverified(snapshot, config) ||
+	    atomic_exchange(&service->base_permission_warned_for, config) == config)
+		return;
+	ga_log(GA_LOG_WARN,
+	       "the configured [github] base_permission is in force and unverified: the token "
+	       "cannot read the organization's base permission (it needs admin:org), so an owner "
+	       "lowering it on GitHub goes unnoticed until the configuration changes",
+	       "base_permission", org_level_name(org_snapshot_base_permission(snapshot)),
+	       (char *)NULL);
+}
+
+/* The base permission part of /health. */
+static void
+health_base_permission(const struct org_snapshot *snapshot, const struct config *config,
+		       struct service_health *out)
+{
+	out->base_permission = org_snapshot_base_permission(snapshot);
+	out->base_permission_verified = org_snapshot_input(snapshot)->base_permission_known;
+	out->base_permission_configured = service_base_permission_unverified(snapshot, config);
+}
+
 void
 service_get_health(struct service *service, struct service_health *out)
 {
@@ -274,6 +308,7 @@ service_get_health(struct service *service, struct service_health *out)
 		out->packages = org_snapshot_package_count(snapshot);
 		snprintf(out->organization, sizeof(out->organization), "%s",
 			 org_snapshot_organization(snapshot));
+		health_base_permission(snapshot, config, out);
 		service_release_view(view);
 	}
 	out->ready = out->has_snapshot && out->snapshot_age <= config->max_stale;

@@ -207,6 +207,12 @@ struct service_health {
 	char last_error[GA_ERR_MESSAGE_MAX];	/* of the last failed refresh, "" if none */
 	long long last_success_at;	/* unix time of the last good refresh; 0: none */
 	struct service_counters counters;
+	/* The base permission in force (with a snapshot): read from GitHub
+	 * (verified), or the configured [github] base_permission because the
+	 * token cannot read it (configured, unverified), or none assumed. */
+	enum org_level base_permission;
+	bool base_permission_verified;
+	bool base_permission_configured;
 };
 
 /* Fill out with the state of the service right now. */

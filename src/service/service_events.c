@@ -76,6 +76,7 @@ struct service_events {
 	struct ga_metrics_counter *removals_applied;
 	struct ga_metrics_counter *polls;
 	struct ga_metrics_counter *poll_changes;
+	struct ga_metrics_gauge *github_nulls;
 };
 
 /* ---- metrics -------------------------------------------------------------- */
@@ -106,7 +107,7 @@ read_atomic(void *context)
 /* The snapshot in use, whatever its age (the age is what is measured). */
 struct snapshot_reading {
 	struct service *service;
-	int what;	/* 0 age, 1 members, 2 teams, 3 packages */
+	int what;	/* 0 age, 1 members, 2 teams, 3 packages, 4 base permission unverified */
 };
 
 static double
@@ -121,6 +122,10 @@ read_snapshot(void *context)
 		return reading->what == 0 ? -1 : 0;
 	snapshot = service_view_snapshot(view);
 	switch (reading->what) {
+	case 4:
+		value = service_base_permission_unverified(
+				snapshot, atomic_load(&reading->service->config)) ? 1 : 0;
+		break;
 	case 0:
 		value = (double)(service_now() - org_snapshot_synced_at(snapshot));
 		break;
@@ -172,7 +177,7 @@ read_revocations(void *context)
 /* Contexts of the callbacks that read the service's numbers: one set per
  * service (tests create several in one process). */
 struct readings {
-	struct snapshot_reading snapshot[4];
+	struct snapshot_reading snapshot[5];
 	struct cache_reading cache[3];
 };
 
@@ -207,19 +212,22 @@ register_service_counters(struct service *service, struct ga_metrics *metrics)
 static void
 register_readings(struct service *service, struct ga_metrics *metrics, struct readings *readings)
 {
-	static const char *const snapshot_names[4] = {
+	static const char *const snapshot_names[5] = {
 		"ghaccess_snapshot_age_seconds", "ghaccess_snapshot_members",
 		"ghaccess_snapshot_teams", "ghaccess_snapshot_packages",
+		"ghaccess_base_permission_unverified",
 	};
-	static const char *const snapshot_help[4] = {
+	static const char *const snapshot_help[5] = {
 		"Seconds since the organization data in use was read from GitHub; -1 before "
 		"the first.",
 		"Members of the organization in the snapshot in use.",
 		"Teams in the snapshot in use.",
 		"Packages (repositories that declare one) in the snapshot in use.",
+		"1 when the configured [github] base_permission is in force because the token "
+		"cannot read the real one (unverified: an owner lowering it goes unnoticed).",
 	};
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		readings->snapshot[i].service = service;
 		readings->snapshot[i].what = i;
 		ga_metrics_callback(metrics, GA_METRICS_GAUGE, snapshot_names[i], snapshot_help[i],
@@ -287,6 +295,11 @@ register_own(struct service_events *events, struct ga_metrics *metrics)
 	events->poll_changes = ga_metrics_counter(
 		metrics, "ghaccess_poll_changes_total",
 		"Polls that found a change (each asks for a refresh).", (char *)NULL);
+	events->github_nulls = ga_metrics_gauge(
+		metrics, "ghaccess_sync_github_nulls",
+		"Values GitHub answered null in the last sync where ghaccess needed one; each cost "
+		"only its item (a repository without package, a member left out), see the sync "
+		"warnings in the log.", (char *)NULL);
 }
 
 /* ---- lifetime -------------------------------------------------------------- */
@@ -542,6 +555,12 @@ handle_delivery(struct service_events *events, struct queued_delivery *item)
 		return;
 	}
 	log_delivery(item, &event);
+	/* The App was installed or uninstalled (a reinstall is both, with a
+	 * new installation id): look the installation up again. */
+	if (strcmp(event.event, "installation") == 0 &&
+	    (strcmp(event.action, "created") == 0 || strcmp(event.action, "deleted") == 0 ||
+	     strcmp(event.action, "unsuspend") == 0))
+		gh_client_installation_changed(atomic_load(&service->client));
 	if (event.added_login[0] != '\0')
 		service_webhook_revocations_forget_member(events->revocations, event.added_login);
 	if (event.removal.kind != SERVICE_WEBHOOK_REMOVE_NONE) {
@@ -756,6 +775,8 @@ service_events_note_sync(struct service *service, const struct gh_sync_stats *st
 		ga_metrics_gauge_set(events->points_remaining, (double)stats->rate_limit_remaining);
 	if (stats->duration_ms > 0)
 		ga_metrics_observe(events->sync_seconds, (double)stats->duration_ms / 1000.0);
+	if (rc == GA_OK)
+		ga_metrics_gauge_set(events->github_nulls, (double)stats->nulls);
 	pthread_mutex_lock(&events->lock);
 	service_webhook_pacing_budget(&events->pacing, rc == GA_OK ? stats->graphql_points : -1,
 				      stats->rate_limit_remaining);

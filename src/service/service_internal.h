@@ -85,6 +85,9 @@ struct service {
 
 	struct ga_metrics *metrics;
 	struct service_events *events;		/* service_events.c */
+	/* The configuration whose unverified base permission was warned about
+	 * (once per start and per reload). */
+	_Atomic(const struct config *) base_permission_warned_for;
 };
 
 /* ---- service_view.c ------------------------------------------------ */
@@ -151,5 +154,18 @@ void service_events_note_sync(struct service *service, const struct gh_sync_stat
 
 /* Record the outcome of a refresh for /health. */
 void service_note_refresh(struct service *service, bool ok, const struct ga_err *err);
+
+/*
+ * The configured [github] base_permission is in force because GitHub does
+ * not show the real one to the token: nothing can notice an owner
+ * lowering it.  true in that case (for /health and /metrics).
+ */
+bool service_base_permission_unverified(const struct org_snapshot *snapshot,
+					const struct config *config);
+
+/* A snapshot was published under config: warn (once per start and per
+ * reload) when its base permission is the configured, unverified one. */
+void service_note_base_permission(struct service *service, const struct org_snapshot *snapshot,
+				  const struct config *config);
 
 #endif

@@ -169,6 +169,7 @@ service_publish(struct service *service, struct org_snapshot *snapshot,
 	pthread_mutex_unlock(&service->publish_lock);
 	atomic_fetch_add(&service->counters.snapshots_published, 1);
 	service_events_published(service, synced_at);
+	service_note_base_permission(service, snapshot, config);
 	return true;
 }
 

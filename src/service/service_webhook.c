@@ -770,6 +770,8 @@ copy_repositories(const struct applicable *applicable, const struct org_input *i
 		else
 			to->pyproject_state = from->pyproject_state;
 		to->collaborators_known = from->collaborators_known;
+		org_input_repository_set_fork(to, from->is_fork, from->fork_parent);
+		to->is_template = from->is_template;
 		for (size_t c = 0; c < from->collaborator_count; c++) {
 			const struct org_input_grant *grant = &from->collaborators[c];
 
@@ -796,6 +798,7 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 	copy->base_permission_known = input->base_permission_known;
 	copy->base_permission = input->base_permission;
 	copy->synced_at = input->synced_at;
+	copy->unnamed_repositories = input->unnamed_repositories;
 	for (size_t m = 0; m < input->member_count; m++) {
 		const struct org_input_member *member = &input->members[m];
 

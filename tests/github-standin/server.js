@@ -230,6 +230,21 @@ function createStandin(opts) {
         log(`fault: ${JSON.stringify(d)}`);
         return sendJson(res, 200, Object.assign({ ok: true }, d));
       }
+      if (req.method === 'POST' && path === '/_standin/app/installation') {
+        if (!auth.appMode) return sendJson(res, 400, { ok: false, error: 'not in GitHub App mode (--app-id)' });
+        let r;
+        try {
+          const body = json();
+          r = auth.changeInstallation(body.action, body.id);
+        } catch (e) {
+          return sendJson(res, e.status || 400, { ok: false, error: e.message });
+        }
+        log(`app installation: ${JSON.stringify(r)}`);
+        return sendJson(res, 200, Object.assign({ ok: true }, r));
+      }
+      if (req.method === 'GET' && path === '/_standin/app/installation') {
+        return sendJson(res, 200, { ok: true, installation_id: auth.installed ? auth.installationId : null, installed: auth.installed });
+      }
       if (req.method === 'POST' && path === '/_standin/ratelimit/reset') {
         budgets.reset();
         return sendJson(res, 200, { ok: true });
@@ -349,7 +364,7 @@ function createStandin(opts) {
         return sendJson(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/graphql', status: '401' });
       }
       const t0 = Date.now();
-      const out = handleGraphql({ state, principal, budgets, stats, partialFault, limitFor }, body);
+      const out = handleGraphql({ state, principal, budgets, stats, partialFault, limitFor, installationId: auth.installationId }, body);
       verbose(`graphql ${principal.kind} ${Date.now() - t0}ms`);
       out.headers['x-github-media-type'] = 'github.v4; format=json';
       out.headers['x-oauth-scopes'] = principal.kind === 'installation' ? undefined : [...principal.scopes].join(', ');

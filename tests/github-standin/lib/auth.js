@@ -7,6 +7,8 @@ const { nodeId } = require('./state');
 
 const FULL_SCOPES = ['repo', 'read:org', 'admin:org'];
 const USER_SCOPES = ['repo', 'read:org'];
+// The first installation id; a reinstall (POST /_standin/app/installation)
+// gets the next one, as GitHub gives every installation a new id.
 const INSTALLATION_ID = 4242;
 
 /** Authorization header -> token string, or null (absent/unsupported). */
@@ -33,7 +35,33 @@ class Auth {
     this.appClientId = appClientId || null;
     this.publicKey = appPublicKeyPem ? crypto.createPublicKey(appPublicKeyPem) : null;
     this.appTokenTtl = appTokenTtl || 3600;
-    this.installationTokens = new Map(); // token -> {expiresAt (ms)}
+    this.installationTokens = new Map(); // token -> {expiresAt (ms), installationId}
+    this.installationId = INSTALLATION_ID;
+    this.installed = true;
+  }
+
+  /*
+   * The App's installation on the organization changes: "uninstall" (GET
+   * /orgs/{org}/installation and the old id's token requests answer 404),
+   * "install" (a new installation id), "reinstall" (both). Tokens of the
+   * old installation stop working (401), as GitHub revokes them with it.
+   * id (optional) chooses the new installation id.
+   */
+  changeInstallation(action, id) {
+    if (!['uninstall', 'install', 'reinstall'].includes(action)) {
+      throw Object.assign(new Error('action must be "uninstall", "install" or "reinstall"'), { status: 400 });
+    }
+    if (id !== undefined && (!Number.isInteger(id) || id <= 0)) {
+      throw Object.assign(new Error('id must be a positive integer'), { status: 400 });
+    }
+    this.installationTokens.clear();
+    if (action === 'uninstall') {
+      this.installed = false;
+    } else {
+      this.installationId = id !== undefined ? id : this.installationId + 1;
+      this.installed = true;
+    }
+    return { installation_id: this.installed ? this.installationId : null, installed: this.installed };
   }
 
   get appMode() {
@@ -120,7 +148,7 @@ class Auth {
   issueInstallationToken() {
     const token = `ghs_${crypto.randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
     const expiresAt = Date.now() + this.appTokenTtl * 1000;
-    this.installationTokens.set(token, { expiresAt });
+    this.installationTokens.set(token, { expiresAt, installationId: this.installationId });
     return { token, expiresAt };
   }
 }

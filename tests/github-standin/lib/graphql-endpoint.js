@@ -3,7 +3,7 @@
 // pagination/node limits, charge the point cost, execute over the scenario,
 // and answer in GitHub's shapes (graphql-ruby style messages).
 
-const { parse, validate, execute, getOperationAST, getVariableValues, Kind } = require('graphql');
+const { parse, validate, execute, getOperationAST, getVariableValues, Kind, TypeInfo, visit, visitWithTypeInfo, getNamedType } = require('graphql');
 const { loadSchema } = require('./schema');
 const { analyze } = require('./cost');
 const { fieldResolver, typeResolver } = require('./resolvers');
@@ -129,6 +129,47 @@ function rubyStyle(errors, document) {
   });
 }
 
+/*
+ * Fields that need an OAuth scope beyond what reading the organization
+ * needs. GitHub checks them before running the query: a token without the
+ * scope gets no data at all, only an INSUFFICIENT_SCOPES error naming the
+ * field and the scopes (docs.github.com/graphql/guides/forming-calls-with-graphql:
+ * "the API will return an error message that states the scopes or
+ * permissions your token needs").
+ */
+const FIELD_SCOPES = {
+  'RepositoryCollaboratorEdge.permissionSources': ['admin:org'],
+};
+
+function scopeErrors(document, scopes) {
+  const typeInfo = new TypeInfo(schema);
+  const errors = [];
+  const seen = new Set();
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const parent = typeInfo.getParentType();
+        const key = parent ? `${getNamedType(parent).name}.${node.name.value}` : null;
+        const needed = key && FIELD_SCOPES[key];
+        if (!needed || needed.some((x) => scopes.has(x)) || seen.has(key)) return;
+        seen.add(key);
+        const granted = [...scopes].sort().map((x) => `'${x}'`).join(', ');
+        errors.push({
+          type: 'INSUFFICIENT_SCOPES',
+          locations: node.loc ? [{ line: node.loc.startToken.line, column: node.loc.startToken.column }] : [],
+          message:
+            `Your token has not been granted the required scopes to execute this query. The '${node.name.value}' ` +
+            `field requires one of the following scopes: [${needed.map((x) => `'${x}'`).join(', ')}], but your ` +
+            `token has only been granted the: [${granted}] scopes. Please modify your token's scopes at: ` +
+            'https://github.com/settings/tokens.',
+        });
+      },
+    }),
+  );
+  return errors;
+}
+
 function formatExecutionError(e) {
   const orig = e.originalError;
   const out = {};
@@ -231,6 +272,8 @@ function handleGraphql(env, rawBody) {
   }
   const analysis = analyze(schema, document, op, coerced.coerced);
   if (analysis.errors.length) return reply({ errors: analysis.errors });
+  const refused = scopeErrors(document, principal.scopes);
+  if (refused.length) return reply({ data: null, errors: refused });
 
   const dryRun = dryRunRequested(op, coerced.coerced);
   const cost = analysis.cost;
@@ -241,7 +284,7 @@ function handleGraphql(env, rawBody) {
         errors: [
           {
             type: 'RATE_LIMITED',
-            message: `API rate limit exceeded for ${principal.user ? `user ID ${principal.user.databaseId}` : `installation ID 4242`}.`,
+            message: `API rate limit exceeded for ${principal.user ? `user ID ${principal.user.databaseId}` : `installation ID ${env.installationId || 4242}`}.`,
           },
         ],
       });
@@ -285,4 +328,4 @@ function guessName(query) {
   return m ? m[1] : '(anonymous)';
 }
 
-module.exports = { handleGraphql, schema, parseAndValidate };
+module.exports = { handleGraphql, schema, parseAndValidate, FIELD_SCOPES };

@@ -51,12 +51,16 @@ function connection(typename, list, args, extra) {
   if (args.last != null && end - start > args.last) start = end - args.last;
   const edges = [];
   for (let i = start; i < end; i++) edges.push(Object.assign({ cursor: encodeCursor(i) }, list[i]));
+  // An item whose edge answers node: null (null_fields "XEdge.node") is
+  // null in the nodes list too.
+  const edgeType = typename.replace(/Connection$/, 'Edge');
+  const nodeOf = (e) => (e._nulls && e._nulls.has(`${edgeType}.node`) ? null : e.node);
   return Object.assign(
     {
       __typename: typename,
       totalCount: list.length,
       edges,
-      nodes: edges.map((e) => e.node),
+      nodes: edges.map(nodeOf),
       pageInfo: {
         __typename: 'PageInfo',
         hasNextPage: end < list.length,
@@ -70,7 +74,7 @@ function connection(typename, list, args, extra) {
 }
 
 function asEdges(list) {
-  return list.map((node) => ({ node }));
+  return list.map((node) => ({ node, _nulls: node._nulls || null }));
 }
 
 function containsCI(hay, needle) {
@@ -252,12 +256,15 @@ const RESOLVERS = {
 
   // ----- Repository
   'Repository.id': (r) => r.nodeId,
-  'Repository.owner': (_r, _a, ctx) => ctx.state.org,
-  'Repository.nameWithOwner': (r, _a, ctx) => `${ctx.state.org.login}/${r.name}`,
-  'Repository.url': (r, _a, ctx) => `https://github.com/${ctx.state.org.login}/${r.name}`,
-  'Repository.resourcePath': (r, _a, ctx) => `/${ctx.state.org.login}/${r.name}`,
+  'Repository.owner': (r, _a, ctx) =>
+    r.external ? { __typename: 'Organization', login: r.owner, databaseId: null } : ctx.state.org,
+  'Repository.nameWithOwner': (r, _a, ctx) => (r.external ? r.nameWithOwner : `${ctx.state.org.login}/${r.name}`),
+  'Repository.url': (r, _a, ctx) =>
+    `https://github.com/${r.external ? r.nameWithOwner : `${ctx.state.org.login}/${r.name}`}`,
+  'Repository.resourcePath': (r, _a, ctx) => `/${r.external ? r.nameWithOwner : `${ctx.state.org.login}/${r.name}`}`,
   'Repository.visibility': (r) => (r.isPrivate ? 'PRIVATE' : 'PUBLIC'),
-  'Repository.isTemplate': () => false,
+  'Repository.isTemplate': (r) => r.isTemplate,
+  'Repository.parent': (r) => (r.parentName ? externalRepository(r.parentName) : null),
   'Repository.isMirror': () => false,
   'Repository.isLocked': () => false,
   'Repository.isEmpty': (r) => Object.keys(r.files).length === 0,
@@ -282,6 +289,9 @@ const RESOLVERS = {
     if (args.query) list = list.filter((e) => containsCI(e.node.login, args.query) || containsCI(e.node.name || '', args.query));
     return connection('RepositoryCollaboratorConnection', list, args);
   },
+
+  // ----- RepositoryCollaboratorEdge / PermissionSource
+  'RepositoryCollaboratorEdge.permissionSources': (e, _a, ctx) => ctx.state.permissionSources(e.repo, e.node),
 
   // ----- Ref / Commit / Blob
   'Ref.id': (ref) => nodeId('Ref', `${ref.repo.databaseId}:${ref.name}`),
@@ -314,6 +324,24 @@ const RESOLVERS = {
   'User.location': () => null,
   'User.organization': (_u, { login }, ctx) => (ctx.state.isOrg(login) ? ctx.state.org : null),
 };
+
+// A repository outside the organization (a fork's parent): only its names.
+function externalRepository(nameWithOwner) {
+  const [owner, name] = nameWithOwner.split('/');
+  return {
+    __typename: 'Repository',
+    name,
+    nameWithOwner,
+    isFork: false,
+    isTemplate: false,
+    isArchived: false,
+    isDisabled: false,
+    isPrivate: false,
+    external: true,
+    owner,
+    files: {},
+  };
+}
 
 function cmpStr(a, b) {
   const x = a.toLowerCase();
@@ -376,7 +404,10 @@ function neutralValue(type) {
 }
 
 function fieldResolver(source, args, ctx, info) {
-  const r = RESOLVERS[`${info.parentType.name}.${info.fieldName}`];
+  const key = `${info.parentType.name}.${info.fieldName}`;
+  // null_fields of the scenario (checked at load: nullable fields only).
+  if (source && source._nulls && source._nulls.has(key)) return null;
+  const r = RESOLVERS[key];
   if (r) return r(source, args, ctx, info);
   const v = source == null ? undefined : source[info.fieldName];
   return v === undefined ? neutralValue(info.returnType) : v;

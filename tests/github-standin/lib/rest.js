@@ -3,7 +3,7 @@
 // (@octokit/openapi, api.github.com.json) examples.
 
 const crypto = require('node:crypto');
-const { tokenFromHeader, INSTALLATION_ID } = require('./auth');
+const { tokenFromHeader } = require('./auth');
 
 const DOCS = 'https://docs.github.com/rest';
 const API_VERSIONS = new Set(['2022-11-28']);
@@ -157,10 +157,10 @@ function orgFull(base, state, principal) {
   return out;
 }
 
-function installationObject(base, state, appId) {
+function installationObject(base, state, appId, installationId) {
   const org = state.org;
   return {
-    id: INSTALLATION_ID,
+    id: installationId,
     client_id: `Iv1.standin${appId}`,
     account: Object.assign(orgSimple(base, org), {
       gravatar_id: '',
@@ -170,9 +170,9 @@ function installationObject(base, state, appId) {
       site_admin: false,
     }),
     repository_selection: 'all',
-    access_tokens_url: `${base.api}/app/installations/${INSTALLATION_ID}/access_tokens`,
+    access_tokens_url: `${base.api}/app/installations/${installationId}/access_tokens`,
     repositories_url: `${base.api}/installation/repositories`,
-    html_url: `${base.web}/organizations/${org.login}/settings/installations/${INSTALLATION_ID}`,
+    html_url: `${base.web}/organizations/${org.login}/settings/installations/${installationId}`,
     app_id: Number(appId) || appId,
     app_slug: 'ghaccess-standin',
     target_id: org.databaseId,
@@ -247,10 +247,17 @@ function handleRest(env, method, path, req) {
       }));
     }
     if (route.name === 'installation') {
-      if (!state.isOrg(decodeURIComponent(route.org))) return send(404, errorBody('Not Found', 404));
-      return finish(env, req, budget, send(200, installationObject(base, state, auth.appId)));
+      // Not installed on that organization (or never was): 404.
+      if (!state.isOrg(decodeURIComponent(route.org)) || !auth.installed) {
+        return send(404, errorBody('Not Found', 404, `${DOCS}/apps/apps#get-an-organization-installation-for-the-authenticated-app`));
+      }
+      return finish(env, req, budget, send(200, installationObject(base, state, auth.appId, auth.installationId)));
     }
-    if (String(route.id) !== String(INSTALLATION_ID)) return send(404, errorBody('Not Found', 404));
+    // An installation id that is not the current one (uninstalled,
+    // replaced by a reinstall, or never existed): 404.
+    if (!auth.installed || String(route.id) !== String(auth.installationId)) {
+      return send(404, errorBody('Not Found', 404, `${DOCS}/apps/apps#create-an-installation-access-token-for-an-app`));
+    }
     const { token: t, expiresAt } = auth.issueInstallationToken();
     budget.used++;
     return send(201, {
@@ -290,7 +297,7 @@ function handleRest(env, method, path, req) {
     return send(
       403,
       errorBody(
-        `API rate limit exceeded for ${principal ? `user ID ${principal.user ? principal.user.databaseId : INSTALLATION_ID}` : req.socket.remoteAddress}.`,
+        `API rate limit exceeded for ${principal ? `user ID ${principal.user ? principal.user.databaseId : auth.installationId}` : req.socket.remoteAddress}.`,
         403,
         'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
       ),

@@ -38,6 +38,67 @@ function maxLevel(a, b) {
   return LEVEL_RANK[a] >= LEVEL_RANK[b] ? a : b;
 }
 
+// PermissionSource.permission is a DefaultRepositoryPermissionField (NONE,
+// READ, WRITE, ADMIN): triage shows as READ, maintain as WRITE; roleName
+// keeps the exact role.
+const SOURCE_LEVEL = { READ: 'READ', TRIAGE: 'READ', WRITE: 'WRITE', MAINTAIN: 'WRITE', ADMIN: 'ADMIN' };
+
+/*
+ * "null_fields": ["Type.field", ...] on a scenario object: those fields of
+ * that object (or of its edge) answer null. Only fields that GitHub's schema
+ * declares nullable may be named, and only the types the object stands for.
+ */
+function nullFields(list, allowedTypes, where) {
+  if (list === undefined || list === null) return null;
+  if (!Array.isArray(list)) throw new Error(`${where}: null_fields must be an array of "Type.field" strings`);
+  if (!list.length) return null;
+  const { isNonNullType } = require('graphql');
+  const schema = require('./schema').loadSchema();
+  const out = new Set();
+  for (const entry of list) {
+    const m = typeof entry === 'string' ? /^(\w+)\.(\w+)$/.exec(entry) : null;
+    if (!m) throw new Error(`${where}: null_fields entry ${JSON.stringify(entry)} is not "Type.field"`);
+    if (!allowedTypes.includes(m[1])) {
+      throw new Error(`${where}: null_fields ${entry}: this object stands for ${allowedTypes.join(', ')}`);
+    }
+    const type = schema.getType(m[1]);
+    const field = type && type.getFields ? type.getFields()[m[2]] : null;
+    if (!field) throw new Error(`${where}: null_fields ${entry}: no such field in GitHub's schema`);
+    if (isNonNullType(field.type)) {
+      throw new Error(`${where}: null_fields ${entry}: the schema says ${field.type}, GitHub never answers null there`);
+    }
+    out.add(entry);
+  }
+  return out;
+}
+
+// A file given as an object of Blob fields ("files": {"pyproject.toml":
+// {"text": null, "isBinary": null}}): these are answered as given.
+const BLOB_FIELDS = {
+  text: (v) => v === null || typeof v === 'string',
+  isBinary: (v) => v === null || typeof v === 'boolean',
+  isTruncated: (v) => typeof v === 'boolean',
+  byteSize: (v) => Number.isInteger(v) && v >= 0,
+  oid: (v) => typeof v === 'string' && /^[0-9a-f]{40}$/.test(v),
+  abbreviatedOid: (v) => typeof v === 'string',
+};
+
+function checkFiles(files, where) {
+  if (files === undefined || files === null) return {};
+  if (typeof files !== 'object' || Array.isArray(files)) throw new Error(`${where}: files must be an object`);
+  for (const [path, value] of Object.entries(files)) {
+    if (value === null || typeof value === 'string') continue;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new Error(`${where}: files[${JSON.stringify(path)}] must be text, null or an object of Blob fields`);
+    }
+    for (const [k, v] of Object.entries(value)) {
+      if (!BLOB_FIELDS[k]) throw new Error(`${where}: files[${JSON.stringify(path)}].${k} is not a modelled Blob field`);
+      if (!BLOB_FIELDS[k](v)) throw new Error(`${where}: files[${JSON.stringify(path)}].${k}: invalid value ${JSON.stringify(v)}`);
+    }
+  }
+  return files;
+}
+
 class State {
   constructor(scenario) {
     if (!scenario || typeof scenario !== 'object') throw new Error('scenario must be a JSON object');
@@ -53,6 +114,7 @@ class State {
       default_repository_permission:
         org.default_repository_permission === undefined ? 'read' : org.default_repository_permission,
       created_at: org.created_at || '2015-01-01T00:00:00Z',
+      _nulls: nullFields(org.null_fields, ['Organization'], 'organization'),
     };
     this.org.nodeId = nodeId('Organization', this.org.databaseId);
     this.serverToken = scenario.server_token || null;
@@ -77,6 +139,7 @@ class State {
         tokenExpiration: u.token_expiration || '2027-10-12 09:00:00 UTC',
         synthetic: !!synthetic,
         index: this.users.length,
+        _nulls: nullFields(u.null_fields, ['User', 'OrganizationMemberEdge'], `user ${u.login}`),
       };
       user.nodeId = nodeId('User', user.databaseId);
       this.users.push(user);
@@ -115,6 +178,7 @@ class State {
         repoGrants: [],
         index: this.teams.length,
         _raw: t,
+        _nulls: nullFields(t.null_fields, ['Team', 'TeamEdge'], `team ${t.slug}`),
       };
       team.nodeId = nodeId('Team', team.databaseId);
       if (this.teamBySlug.has(team.slug.toLowerCase())) throw new Error(`duplicate team ${team.slug}`);
@@ -159,16 +223,21 @@ class State {
         isDisabled: !!r.disabled,
         isPrivate: r.private === undefined ? true : !!r.private,
         isFork: !!r.fork,
+        isTemplate: !!r.template,
+        parentName: r.parent == null ? null : String(r.parent),
         defaultBranch: r.default_branch || 'main',
-        files: r.files && typeof r.files === 'object' ? r.files : {},
+        files: checkFiles(r.files, `repository ${r.name}`),
         collaboratorsForbidden: !!r.collaborators_forbidden,
         description: r.description != null ? r.description : null,
         directEdges: [],
         teamGrants: [],
         index: this.repos.length,
         _blobs: new Map(),
-        _all: null,
+        _nulls: nullFields(r.null_fields, ['Repository', 'RepositoryEdge'], `repository ${r.name}`),
       };
+      if (repo.parentName !== null && !/^[\w.-]+\/[\w.-]+$/.test(repo.parentName)) {
+        throw new Error(`repository ${r.name}: parent must be "owner/name"`);
+      }
       repo.nodeId = nodeId('Repository', repo.databaseId);
       if (this.repoByName.has(repo.name.toLowerCase())) throw new Error(`duplicate repository ${repo.name}`);
       this.repos.push(repo);
@@ -178,7 +247,12 @@ class State {
         const user = this.userFor(c.login, `repository ${repo.name}`);
         if (seen.has(user)) continue;
         seen.add(user);
-        repo.directEdges.push({ permission: normPermission(c.permission, `repository ${repo.name}`), node: user });
+        repo.directEdges.push({
+          permission: normPermission(c.permission, `repository ${repo.name}`),
+          node: user,
+          _nulls: nullFields(c.null_fields, ['RepositoryCollaboratorEdge', 'PermissionSource'],
+            `repository ${repo.name} collaborator ${c.login}`),
+        });
       }
     }
     for (const team of this.teams) {
@@ -196,7 +270,7 @@ class State {
     }
 
     this.members = this.users.filter((u) => u.orgRole);
-    this.memberEdges = this.members.map((u) => ({ role: u.orgRole, node: u }));
+    this.memberEdges = this.members.map((u) => ({ role: u.orgRole, node: u, _nulls: u._nulls }));
     this._sorted = new Map();
   }
 
@@ -273,16 +347,11 @@ class State {
     return team[key];
   }
 
-  // Collaborator edges of a repository for an affiliation.
-  collaboratorEdges(repo, affiliation) {
-    if (affiliation === 'DIRECT') return repo.directEdges;
-    if (affiliation === 'OUTSIDE') {
-      if (!repo._outside) repo._outside = repo.directEdges.filter((e) => !this.isMember(e.node));
-      return repo._outside;
-    }
-    if (!repo._all) {
-      // Everybody with access and their highest permission: owners (admin),
-      // base permission for members, teams (with descendant members), direct.
+  // Everybody with access to a repository and their highest permission:
+  // owners (admin), base permission for members, teams (with descendant
+  // members), direct grants.
+  highestLevels(repo) {
+    if (!repo._levels) {
       const level = new Map();
       const base = this.baseLevel;
       for (const u of this.members) {
@@ -295,12 +364,90 @@ class State {
         }
       }
       for (const e of repo.directEdges) level.set(e.node, maxLevel(level.get(e.node), e.permission));
-      const out = [];
-      for (const [node, permission] of level) out.push({ permission, node });
-      out.sort((a, b) => a.node.index - b.node.index);
-      repo._all = out;
+      repo._levels = level;
     }
-    return repo._all;
+    return repo._levels;
+  }
+
+  // Members of a team and of its descendants, as a Set (cached).
+  teamMemberSet(team) {
+    if (!team._allSet) team._allSet = new Set(this.teamMemberEdges(team, 'ALL').map((e) => e.node));
+    return team._allSet;
+  }
+
+  // One user's highest permission on a repository (what highestLevels
+  // holds for everybody, without building it for every member).
+  highestLevelFor(repo, user) {
+    let level = null;
+    if (user.orgRole === 'ADMIN') level = 'ADMIN';
+    else if (user.orgRole) level = this.baseLevel;
+    for (const g of repo.teamGrants) {
+      if (this.teamMemberSet(g.team).has(user)) level = maxLevel(level, g.permission);
+    }
+    const direct = repo.directEdges.find((e) => e.node === user);
+    return direct ? maxLevel(level, direct.permission) : level;
+  }
+
+  /*
+   * Collaborator edges of a repository for an affiliation. The edge's
+   * permission is the user's highest permission on the repository after
+   * every source, whatever the affiliation (GitHub: RepositoryCollaboratorEdge
+   * "The permission the user has on the repository"; REST role_name "the
+   * highest role assigned to the collaborator after considering all sources
+   * of grants"). DIRECT lists those with a direct grant, OUTSIDE those of
+   * them that are not members, ALL everybody with access.
+   */
+  collaboratorEdges(repo, affiliation) {
+    const key = affiliation === 'DIRECT' || affiliation === 'OUTSIDE' ? `_${affiliation}` : '_ALL';
+    if (!repo[key]) {
+      let out;
+      if (key === '_ALL') {
+        const level = this.highestLevels(repo);
+        const direct = new Map(repo.directEdges.map((e) => [e.node, e]));
+        out = [];
+        for (const [node, permission] of level) {
+          const d = direct.get(node);
+          out.push({ permission, node, repo, _nulls: d ? d._nulls : null });
+        }
+        out.sort((a, b) => a.node.index - b.node.index);
+      } else {
+        out = repo.directEdges
+          .filter((e) => key === '_DIRECT' || !this.isMember(e.node))
+          .map((e) => ({ permission: this.highestLevelFor(repo, e.node), node: e.node, repo, _nulls: e._nulls }));
+      }
+      repo[key] = out;
+    }
+    return repo[key];
+  }
+
+  /*
+   * Where a user's access to a repository comes from
+   * (RepositoryCollaboratorEdge.permissionSources): the organization (owner:
+   * ADMIN; base permission), every team whose grant reaches the user
+   * (directly or through a child team), and the repository itself for a
+   * direct grant.
+   */
+  permissionSources(repo, user) {
+    const out = [];
+    const source = (src, level) => ({
+      __typename: 'PermissionSource',
+      permission: SOURCE_LEVEL[level],
+      roleName: level.toLowerCase(),
+      source: src,
+      organization: this.org,
+    });
+    if (user.orgRole === 'ADMIN') out.push(source(this.org, 'ADMIN'));
+    else if (user.orgRole && this.baseLevel) out.push(source(this.org, this.baseLevel));
+    for (const g of repo.teamGrants) {
+      if (this.teamMemberSet(g.team).has(user)) out.push(source(g.team, g.permission));
+    }
+    const direct = repo.directEdges.find((e) => e.node === user);
+    if (direct) {
+      const s = source(repo, direct.permission);
+      s._nulls = direct._nulls;
+      out.push(s);
+    }
+    return out;
   }
 
   // Organization repositories in a given order (cached).
@@ -326,11 +473,15 @@ class State {
     return this._sorted.get(key);
   }
 
-  // The blob at `path` in the default branch, or null.
+  // The blob at `path` in the default branch, or null. A file given as
+  // text is a text blob; null is a binary file; an object of Blob fields is
+  // answered as given, the fields it leaves out computed as for its text.
   blob(repo, path) {
     if (!Object.prototype.hasOwnProperty.call(repo.files, path)) return null;
     if (!repo._blobs.has(path)) {
-      const text = repo.files[path];
+      const given = repo.files[path];
+      const fields = given !== null && typeof given === 'object' ? given : null;
+      const text = fields ? (fields.text === undefined ? null : fields.text) : given;
       let buf;
       let isBinary = false;
       if (text === null) {
@@ -342,7 +493,7 @@ class State {
       }
       const truncated = !isBinary && buf.length > 512 * 1024;
       const oid = gitBlobSha(buf);
-      repo._blobs.set(path, {
+      const blob = {
         __typename: 'Blob',
         oid,
         abbreviatedOid: oid.slice(0, 7),
@@ -353,7 +504,9 @@ class State {
         repo,
         path,
         nodeId: nodeId('Blob', `${repo.databaseId}:${oid}`),
-      });
+      };
+      if (fields) Object.assign(blob, fields);
+      repo._blobs.set(path, blob);
     }
     return repo._blobs.get(path);
   }
@@ -367,4 +520,4 @@ class State {
   }
 }
 
-module.exports = { State, nodeId, gitBlobSha, LEVELS, LEVEL_RANK, maxLevel, normPermission };
+module.exports = { State, nodeId, gitBlobSha, LEVELS, LEVEL_RANK, SOURCE_LEVEL, maxLevel, normPermission };

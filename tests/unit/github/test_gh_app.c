@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -466,9 +467,14 @@ test_standin_unknown_installation(void **state)
 	char token[GH_APP_TOKEN_MAX];
 
 	(void)state;
+	/* A configured installation that is gone (a reinstall gives a new
+	 * id): the 404 makes the App look its installation up, and use it. */
 	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
-	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
-	assert_non_null(strstr(err.message, "app_installation_id"));
+	assert_int_equal(gh_app_installation_id(app), 999);
+	if (gh_app_token(app, token, sizeof(token), NULL, &err) != GA_OK)
+		fail_msg("gh_app_token: %s", err.message);
+	assert_int_equal(gh_app_installation_id(app), INSTALLATION);
+	assert_int_equal(gh_app_lookups(app), 1);
 	gh_app_destroy(app);
 	/* Another organization: the App is not installed there. */
 	ga_free(config->organization);
@@ -477,6 +483,97 @@ test_standin_unknown_installation(void **state)
 	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
 	assert_non_null(strstr(err.message, "installed on organization not-acme"));
+	/* Asked again at once: the lookup backoff answers, GitHub is not asked. */
+	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
+	assert_non_null(strstr(err.message, "next lookup in"));
+	assert_int_equal(gh_app_lookups(app), 1);
+	gh_app_destroy(app);
+	config_free(config);
+	standin_stop(standin);
+}
+
+/* POST /_standin/app/installation {"action": action}. */
+static void
+change_installation(const struct standin *standin, const char *action)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
+	assert_int_equal(standin_request(standin, "/_standin/app/installation", body, NULL), 200);
+}
+
+/*
+ * The App reinstalled: a new installation id, the old one 404s and its
+ * tokens are revoked.  After the 401 (the caller invalidates) the 404 for
+ * the token makes the App look its installation up again: no restart.
+ */
+static void
+test_standin_reinstalled(void **state)
+{
+	struct standin *standin = start_app_standin("3600");
+	struct config *config = app_config(standin, CLIENT_ID, KEY_PKCS8, 0);
+	struct gh_app *app = NULL;
+	struct ga_err err = {0};
+	char token[GH_APP_TOKEN_MAX];
+
+	(void)state;
+	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_OK);
+	assert_int_equal(gh_app_installation_id(app), INSTALLATION);
+	change_installation(standin, "reinstall");
+	assert_int_equal(get_with_token(config, "/orgs/acme", token), 401);
+	gh_app_invalidate(app);
+	if (gh_app_token(app, token, sizeof(token), NULL, &err) != GA_OK)
+		fail_msg("after the reinstall: %s", err.message);
+	assert_int_equal(gh_app_installation_id(app), INSTALLATION + 1);
+	assert_int_equal(gh_app_lookups(app), 2);
+	assert_int_equal(get_with_token(config, "/orgs/acme", token), 200);
+	gh_app_destroy(app);
+	config_free(config);
+	standin_stop(standin);
+}
+
+/*
+ * Uninstalled: lookups back off (no request while waiting); installed
+ * again, the lookup after the wait finds it.  The installation webhook's
+ * events (gh_app_forget_installation) make the next lookup immediate.
+ */
+static void
+test_standin_uninstalled_backoff(void **state)
+{
+	struct standin *standin = start_app_standin("3600");
+	struct config *config = app_config(standin, CLIENT_ID, KEY_PKCS8, 0);
+	struct gh_app *app = NULL;
+	struct ga_err err = {0};
+	char token[GH_APP_TOKEN_MAX];
+
+	(void)state;
+	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_OK);
+	change_installation(standin, "uninstall");
+	gh_app_invalidate(app);
+	/* The token request 404s, the lookup too. */
+	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
+	assert_int_equal(gh_app_lookups(app), 2);
+	assert_int_equal(gh_app_installation_id(app), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
+	assert_int_equal(gh_app_lookups(app), 2);
+	change_installation(standin, "install");
+	usleep(1100 * 1000);
+	if (gh_app_token(app, token, sizeof(token), NULL, &err) != GA_OK)
+		fail_msg("after the backoff: %s", err.message);
+	assert_int_equal(gh_app_installation_id(app), INSTALLATION + 1);
+	assert_int_equal(gh_app_lookups(app), 3);
+	/* Uninstalled again, then the created event: no waiting. */
+	change_installation(standin, "uninstall");
+	gh_app_invalidate(app);
+	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
+	change_installation(standin, "install");
+	gh_app_forget_installation(app);
+	if (gh_app_token(app, token, sizeof(token), NULL, &err) != GA_OK)
+		fail_msg("after the created event: %s", err.message);
+	assert_int_equal(gh_app_installation_id(app), INSTALLATION + 2);
 	gh_app_destroy(app);
 	config_free(config);
 	standin_stop(standin);
@@ -519,6 +616,8 @@ main(void)
 		cmocka_unit_test(test_standin_refresh_before_expiry),
 		cmocka_unit_test(test_standin_refusals),
 		cmocka_unit_test(test_standin_unknown_installation),
+		cmocka_unit_test(test_standin_reinstalled),
+		cmocka_unit_test(test_standin_uninstalled_backoff),
 		cmocka_unit_test(test_standin_down),
 	};
 

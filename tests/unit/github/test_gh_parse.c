@@ -154,8 +154,99 @@ test_members_pages(void **state)
 	/* an unknown role is not an owner, and says so */
 	assert_string_equal(input->members[3].login, "dave");
 	assert_false(input->members[3].is_owner);
-	assert_int_equal(input->members[3].id, 0);
+	assert_int_equal(input->members[3].id, 104);
 	assert_true(has_warning(&harness.stats, "BILLING_MANAGER"));
+	/* without GitHub's id a login taken over after a rename could pass:
+	 * that member is left out */
+	assert_true(has_warning(&harness.stats, "member ghost-id is left out"));
+	assert_int_equal(harness.stats.nulls, 1);
+	harness_free(&harness);
+}
+
+/* Nullable fields of a members page cost only their item. */
+static void
+test_null_members(void **state)
+{
+	struct harness harness;
+	struct org_input *input;
+
+	(void)state;
+	harness_init(&harness);
+	input = harness.input;
+	feed_ok(&harness, "members-nulls.json", PAGE_MEMBERS, 0);
+	/* role null: a member, not an owner; node null and a null edge: left out */
+	assert_int_equal(input->member_count, 2);
+	assert_string_equal(input->members[0].login, "olivia");
+	assert_false(input->members[0].is_owner);
+	assert_string_equal(input->members[1].login, "owen");
+	assert_true(input->members[1].is_owner);
+	assert_int_equal(harness.stats.nulls, 3);
+	assert_true(has_warning(&harness.stats,
+				"member olivia counts as a member, not an owner (GitHub answered null "
+				"for OrganizationMemberEdge.role)"));
+	assert_true(has_warning(&harness.stats, "OrganizationMemberEdge.node"));
+	assert_true(has_warning(&harness.stats, "OrganizationMemberConnection.edges[]"));
+	/* a null list loses that page only; the next page is still followed */
+	feed_ok(&harness, "members-null-list.json", PAGE_MEMBERS, 0);
+	assert_true(harness.page.has_next);
+	assert_int_equal(input->member_count, 2);
+	assert_int_equal(harness.stats.nulls, 4);
+	harness_free(&harness);
+}
+
+/* Nullable fields of a repositories page, permission sources, forks. */
+static void
+test_null_repositories_and_sources(void **state)
+{
+	struct harness harness;
+	const struct org_input_repository *repositories;
+	const struct org_input_repository *sources;
+
+	(void)state;
+	harness_init(&harness);
+	harness.collect.sources_asked = true;
+	feed_ok(&harness, "repositories-nulls.json", PAGE_REPOSITORIES, 0);
+	repositories = harness.input->repositories;
+	assert_int_equal(harness.input->repository_count, 7);
+	/* isBinary null, or no text for a text blob: GitHub could not read it */
+	assert_int_equal(repositories[0].pyproject_state, ORG_PYPROJECT_UNDETERMINED);
+	assert_int_equal(repositories[1].pyproject_state, ORG_PYPROJECT_UNDETERMINED);
+	assert_true(has_warning(&harness.stats, "repository undetermined yields no package: "
+				"GitHub could not read pyproject.toml (GitHub answered null for "
+				"Blob.isBinary)"));
+	/* a null node: its name is unknown, so nothing may fall back */
+	assert_int_equal(harness.input->unnamed_repositories, 1);
+	/* databaseId null: kept with id 0, which the snapshot treats as contested */
+	assert_string_equal(repositories[2].name, "no-id");
+	assert_int_equal(repositories[2].id, 0);
+	assert_int_equal(repositories[2].pyproject_state, ORG_PYPROJECT_TEXT);
+	/* a null list of collaborators: unknown, like FORBIDDEN */
+	assert_false(repositories[3].collaborators_known);
+	sources = &repositories[4];
+	assert_int_equal(sources->collaborator_count, 5);
+	/* frank: edge WRITE, direct READ (the repository's own source) */
+	assert_string_equal(sources->collaborators[0].name, "frank");
+	assert_int_equal(sources->collaborators[0].level, ORG_LEVEL_READ);
+	/* roleName null: the source's permission */
+	assert_int_equal(sources->collaborators[1].level, ORG_LEVEL_WRITE);
+	/* a custom role: its base role, from permission */
+	assert_int_equal(sources->collaborators[2].level, ORG_LEVEL_WRITE);
+	/* sources null, or none for this repository: the highest, to be inferred */
+	assert_int_equal(sources->collaborators[3].level, ORG_LEVEL_ADMIN);
+	assert_int_equal(sources->collaborators[4].level, ORG_LEVEL_WRITE);
+	assert_int_equal(harness.collect.inferred_count, 2);
+	assert_int_equal(harness.collect.inferred[0].collaborator, 3);
+	assert_true(has_warning(&harness.stats, "ivo as a direct collaborator without a direct "
+				"grant"));
+	/* forks and templates */
+	assert_true(repositories[5].is_fork);
+	assert_string_equal(repositories[5].fork_parent, "psf/requests");
+	assert_false(repositories[5].is_template);
+	assert_true(repositories[6].is_template);
+	assert_false(repositories[6].is_fork);
+	assert_null(repositories[6].fork_parent);
+	/* isBinary, isBinary, node, databaseId, edges, permissionSources, edge */
+	assert_int_equal(harness.stats.nulls, 7);
 	harness_free(&harness);
 }
 
@@ -526,6 +617,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_members_pages),
+		cmocka_unit_test(test_null_members),
+		cmocka_unit_test(test_null_repositories_and_sources),
 		cmocka_unit_test(test_teams_page_with_nested_next_pages),
 		cmocka_unit_test(test_repositories_page_with_forbidden_parts),
 		cmocka_unit_test(test_reply_envelope),

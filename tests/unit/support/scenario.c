@@ -87,6 +87,30 @@ level_of(json_t *value)
 	return level;
 }
 
+/*
+ * A file given as an object of Blob fields, read as the GitHub client reads
+ * the Blob the stand-in answers for it (fields left out follow the text).
+ */
+static void
+set_blob(struct org_input_repository *repository, json_t *blob)
+{
+	json_t *text = json_object_get(blob, "text");
+	json_t *binary = json_object_get(blob, "isBinary");
+	bool is_text = json_is_string(text);
+
+	if (json_is_null(binary))
+		repository->pyproject_state = ORG_PYPROJECT_UNDETERMINED;
+	else if (binary != NULL ? json_is_true(binary) : !is_text)
+		repository->pyproject_state = ORG_PYPROJECT_BINARY;
+	else if (json_is_true(json_object_get(blob, "isTruncated")))
+		repository->pyproject_state = ORG_PYPROJECT_TRUNCATED;
+	else if (!is_text)
+		repository->pyproject_state = ORG_PYPROJECT_UNDETERMINED;
+	else
+		org_input_repository_set_pyproject(repository, json_string_value(text),
+						   json_string_length(text));
+}
+
 static void
 add_repository(struct org_input *input, json_t *record)
 {
@@ -103,8 +127,13 @@ add_repository(struct org_input *input, json_t *record)
 	if (json_is_string(pyproject))
 		org_input_repository_set_pyproject(repository, json_string_value(pyproject),
 						   json_string_length(pyproject));
+	else if (json_is_object(pyproject))
+		set_blob(repository, pyproject);
 	else if (pyproject != NULL)
 		repository->pyproject_state = ORG_PYPROJECT_BINARY;
+	org_input_repository_set_fork(repository, json_is_true(json_object_get(record, "fork")),
+				      json_string_value(json_object_get(record, "parent")));
+	repository->is_template = json_is_true(json_object_get(record, "template"));
 	json_array_foreach(json_object_get(record, "collaborators"), i, collaborator)
 		org_input_repository_add_collaborator(
 			repository, json_string_value(json_object_get(collaborator, "login")),

@@ -1,0 +1,20 @@
+#!/bin/sh
+# github-model-e2e.sh - GitHub as it really is (issue 11), end to end: a
+# team removal leaves a lower direct grant (with and without admin:org),
+# nullable fields that cost only their item, an App reinstalled without a
+# restart, a configured base permission flagged as unverified, forks and
+# templates in sync and explain (tests/e2e/test_github_model.py).
+#
+# Environment: BUILD (directory holding ghaccess, default build).
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+export BUILD
+export PYTHONDONTWRITEBYTECODE=1
+if [ ! -x "$BUILD/ghaccess" ]; then
+	echo "github-model-e2e: $BUILD/ghaccess not built" >&2
+	exit 1
+fi
+[ -d tests/github-standin/node_modules ] ||
+	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+exec python3 tests/e2e/test_github_model.py
