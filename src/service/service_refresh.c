@@ -40,6 +40,15 @@ service_now(void)
 }
 
 long long
+service_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+long long
 service_monotonic_ms(void)
 {
 	struct timespec now;
