@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/ga_clock.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
@@ -338,16 +339,6 @@ run_plan(struct sync_run *run, struct org_input *input, struct ga_err *err)
 	return rc;
 }
 
-/* Unix time in milliseconds: webhook removals are compared with it. */
-static long long
-wall_clock_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 enum ga_rc
 gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
 	struct ga_err *err)
@@ -367,7 +358,8 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	run.organization = organization;
 	input = org_input_new();
 	input->organization = ga_strdup(organization);
-	input->synced_at_ms = wall_clock_ms();
+	/* In milliseconds too: webhook removals are compared with it. */
+	input->synced_at_ms = ga_wall_ms();
 	input->synced_at = input->synced_at_ms / 1000;
 	gh_session_init(&run.session, client, run.stats);
 	gh_collect_init(&run.collect, input, run.stats);

@@ -36,9 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "service/service_webhook.h"
+#include "util/ga_clock.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
@@ -71,15 +71,6 @@ limits_of(const struct config *config)
 	};
 
 	return limits;
-}
-
-static long long
-monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 static void
@@ -162,7 +153,7 @@ webhook_admit(struct http_request *request)
 	}
 	delivery = ga_calloc(1, sizeof(*delivery));
 	delivery->body = body;
-	delivery->started_ms = monotonic_ms();
+	delivery->started_ms = ga_monotonic_ms();
 	request->state = delivery;
 	request->free_state = free_delivery;
 	return true;
@@ -179,7 +170,7 @@ webhook_stream(struct http_request *request, const char *data, size_t size)
 		return webhook_admit(request);
 	if (delivery == NULL)
 		return false;	/* not admitted (webhooks off): nothing to keep */
-	if (monotonic_ms() - delivery->started_ms > BODY_DEADLINE_MS) {
+	if (ga_monotonic_ms() - delivery->started_ms > BODY_DEADLINE_MS) {
 		ga_log(GA_LOG_WARN, "webhook refused", "reason", "body too slow", (char *)NULL);
 		service_count_delivery(request->service, SERVICE_DELIVERY_TOO_SLOW);
 		return false;

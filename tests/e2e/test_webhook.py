@@ -317,22 +317,9 @@ def post_webhook(port, body, headers, timeout=60.0):
     head = ["POST /webhook HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
             "Content-Length: %d" % len(body), "Connection: close"]
     head += ["%s: %s" % item for item in headers.items()]
-    received = b""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            try:
-                sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("ascii"))
-                sock.sendall(memoryview(body))
-            except OSError:
-                pass
-            try:
-                while True:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        break
-                    received += chunk
-            except OSError:
-                pass
+        received = raw_exchange(port, [("\r\n".join(head) + "\r\n\r\n").encode("ascii"),
+                                       memoryview(body)], timeout=timeout)
     except OSError:
         return 0
     return int(received[9:12]) if received.startswith(b"HTTP/1.1 ") else 0
