@@ -1,12 +1,16 @@
 /*
  * fuzz_webhook.c - a webhook delivery as POST /webhook handles it after the
  * HTTP layer: signature check, classification of any payload, and the
- * removal it names applied to an organization.  Input: the X-GitHub-Event
- * value, a newline, then the body (the corpus holds the shapes of
- * @octokit/webhooks-examples; tests/data/webhook/generate.js writes it).
+ * removal or downgrade it names applied to an organization.  Contracts: an
+ * event out of the organization's scope changes nothing; what is applied
+ * only ever takes away.  Input: the X-GitHub-Event value, a newline, then
+ * the body (the corpus holds the shapes of @octokit/webhooks-examples;
+ * tests/data/webhook/generate.js writes it).  The body as it streams in is
+ * fuzz_webhook_body.c's.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "org/org_input.h"
@@ -30,10 +34,66 @@ small_org(void)
 	team = org_input_add_team(input, 201, "platform", "Platform", NULL);
 	org_input_team_add_member(team, "bob");
 	org_input_team_add_repository(team, "core-lib", ORG_LEVEL_WRITE);
+	team = org_input_add_team(input, 202, "platform-infra", "Platform Infra", "platform");
+	org_input_team_add_member(team, "carol");
 	repository = org_input_add_repository(input, 301, "core-lib", false, false);
 	repository->collaborators_known = true;
 	org_input_repository_add_collaborator(repository, "bob", ORG_LEVEL_ADMIN);
 	return input;
+}
+
+static enum org_level
+grant_of(const struct org_input_grant *grants, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(grants[i].name, name) == 0)
+			return grants[i].level;
+	return ORG_LEVEL_NONE;
+}
+
+/* What a delivery applies only ever takes away: no member, team, grant or
+ * parent that the data did not hold, no grant higher, nothing unarchived. */
+static void
+check_only_lowers(const struct org_input *input, const struct org_input *patched)
+{
+	if (patched == NULL)
+		return;
+	if (patched->member_count > input->member_count ||
+	    patched->team_count > input->team_count ||
+	    patched->repository_count > input->repository_count)
+		abort();
+	for (size_t t = 0; t < patched->team_count; t++) {
+		const struct org_input_team *to = &patched->teams[t];
+		const struct org_input_team *from = NULL;
+
+		for (size_t f = 0; f < input->team_count; f++)
+			if (strcmp(input->teams[f].slug, to->slug) == 0)
+				from = &input->teams[f];
+		if (from == NULL || to->member_count > from->member_count ||
+		    (to->parent_slug != NULL &&
+		     (from->parent_slug == NULL || strcmp(to->parent_slug, from->parent_slug) != 0)))
+			abort();
+		for (size_t r = 0; r < to->repository_count; r++)
+			if (to->repositories[r].level >
+			    grant_of(from->repositories, from->repository_count,
+				     to->repositories[r].name))
+				abort();
+	}
+	for (size_t r = 0; r < patched->repository_count; r++) {
+		const struct org_input_repository *to = &patched->repositories[r];
+		const struct org_input_repository *from = NULL;
+
+		for (size_t f = 0; f < input->repository_count; f++)
+			if (strcmp(input->repositories[f].name, to->name) == 0)
+				from = &input->repositories[f];
+		if (from == NULL || (from->archived && !to->archived))
+			abort();
+		for (size_t c = 0; c < to->collaborator_count; c++)
+			if (to->collaborators[c].level >
+			    grant_of(from->collaborators, from->collaborator_count,
+				     to->collaborators[c].name))
+				abort();
+	}
 }
 
 int
@@ -73,11 +133,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (service_webhook_classify(event, body, body_len, "acme", &classified, NULL) != GA_OK)
 		return 0;
+	/* Another organization's event, or one without any, changes nothing. */
+	if (!classified.in_scope &&
+	    (classified.refresh || classified.removal.kind != SERVICE_WEBHOOK_REMOVE_NONE))
+		abort();
 	revocations = service_webhook_revocations_create();
-	service_webhook_revocations_add(revocations, &classified.removal, 5);
-	if (classified.added_login[0] != '\0')
-		service_webhook_revocations_forget_member(revocations, classified.added_login);
+	/* After the data was read (synced_at 1 s): the removal applies. */
+	service_webhook_revocations_add(revocations, &classified.removal, 5000);
 	patched = service_webhook_revocations_apply(revocations, input);
+	check_only_lowers(input, patched);
 	org_input_free(patched);
 	service_webhook_revocations_destroy(revocations);
 	return 0;

@@ -158,6 +158,7 @@ struct config {
 	char *webhook_secret_file;	/* resolved path, or NULL */
 	char *webhook_secret;		/* secret */
 	long long webhook_max_body;	/* default 25 MiB (GitHub's cap) */
+	long long webhook_max_memory;	/* every body in flight; default 64 MiB, >= max_body */
 	int webhook_debounce_ms;	/* default 500 */
 
 	/* [web] (the web pages, enabled when client_id is set) */

@@ -148,6 +148,8 @@ const struct config_key config_keys[] = {
 	  NULL, 0, 0, NULL, NULL },
 	{ "webhook", "max_body", NULL, CONFIG_VALUE_BYTES, FIELD(webhook_max_body),
 	  "25M", 1024, ONE_GIB, NULL, NULL },
+	{ "webhook", "max_memory", NULL, CONFIG_VALUE_BYTES, FIELD(webhook_max_memory),
+	  "64M", 1024, 4 * ONE_GIB, NULL, NULL },
 	{ "webhook", "debounce_ms", NULL, CONFIG_VALUE_INT, FIELD(webhook_debounce_ms),
 	  "500", 0, 60000, NULL, NULL },
 

@@ -648,6 +648,24 @@ check_web(struct load *load)
 		check_needs(load, "web", optional[i], on, "client_id");
 }
 
+/* One delivery of max_body must fit in the budget of every delivery in flight. */
+static void
+check_webhook_memory(struct load *load)
+{
+	struct config *config = load->config;
+	const struct setting *max_memory = setting_of(load, "webhook", "max_memory");
+
+	if (config->webhook_max_memory >= config->webhook_max_body)
+		return;
+	/* Only an explicit max_memory is wrong; the default grows with max_body. */
+	if (max_memory->line == 0)
+		config->webhook_max_memory = config->webhook_max_body;
+	else
+		note_error_at(load, GA_EINVAL, max_memory->line,
+			      "%s: must be at least [webhook] max_body (%lld bytes)",
+			      max_memory->origin, config->webhook_max_body);
+}
+
 static void
 check_combinations(struct load *load)
 {
@@ -673,6 +691,7 @@ check_combinations(struct load *load)
 		    "backend_user");
 	check_cache_times(load);
 	check_web(load);
+	check_webhook_memory(load);
 }
 
 static const char *

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/ga_clock.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
@@ -453,7 +454,9 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	run.organization = organization;
 	input = org_input_new();
 	input->organization = ga_strdup(organization);
-	input->synced_at = (long long)time(NULL);
+	/* In milliseconds too: webhook removals are compared with it. */
+	input->synced_at_ms = ga_wall_ms();
+	input->synced_at = input->synced_at_ms / 1000;
 	gh_session_init(&run.session, client, run.stats);
 	gh_collect_init(&run.collect, input, run.stats);
 	run.collect.sources_asked = !atomic_load(&client->sources_refused);

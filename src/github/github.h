@@ -159,7 +159,7 @@ void gh_sync_stats_free(struct gh_sync_stats *stats);
 /*
  * Read the whole organization.  On GA_OK *out is a new org_input (free
  * with org_input_free, or hand it to org_snapshot_build) with synced_at
- * set to the start of the sync.  stats (may be NULL) is zeroed and filled
+ * and synced_at_ms set to the start of the sync.  stats (may be NULL) is zeroed and filled
  * either way; free it with gh_sync_stats_free().
  *
  * A repository whose direct collaborators GitHub refuses to list

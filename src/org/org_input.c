@@ -11,6 +11,12 @@ org_input_new(void)
 	return ga_calloc(1, sizeof(struct org_input));
 }
 
+long long
+org_input_read_at_ms(const struct org_input *input)
+{
+	return input->synced_at_ms > 0 ? input->synced_at_ms : input->synced_at * 1000;
+}
+
 static void
 free_grants(struct org_input_grant *grants, size_t count)
 {

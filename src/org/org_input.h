@@ -96,7 +96,14 @@ struct org_input {
 	 * while there are any, no package name may fall back to another index. */
 	size_t unnamed_repositories;
 	long long synced_at;		/* Unix time the data was read from GitHub */
+	/* The same start in milliseconds, when this process synced (0 when
+	 * unknown: a snapshot file or memcached keeps whole seconds). */
+	long long synced_at_ms;
 };
+
+/* When the data was read, in Unix milliseconds: synced_at_ms, or the start
+ * of the second synced_at (never later than the real start). */
+long long org_input_read_at_ms(const struct org_input *input);
 
 /* A zeroed input (free with org_input_free). */
 struct org_input *org_input_new(void);

@@ -233,11 +233,13 @@ enum service_delivery {
 	SERVICE_DELIVERY_ACCEPTED = 0,	/* 202: queued; the work happens after the answer */
 	SERVICE_DELIVERY_DUPLICATE,	/* 409: this X-GitHub-Delivery was accepted before */
 	SERVICE_DELIVERY_INVALID,	/* 400: no usable delivery id or event name */
-	SERVICE_DELIVERY_BUSY,		/* 503: the queue is full */
+	SERVICE_DELIVERY_BUSY,		/* 503: the memory budget or the queue is full */
 	SERVICE_DELIVERY_UNSIGNED,	/* 401: no X-Hub-Signature-256 */
-	SERVICE_DELIVERY_BAD_SIGNATURE,	/* 401: a signature that does not verify */
+	SERVICE_DELIVERY_BAD_SIGNATURE,	/* 401: a signature that is malformed or does not verify */
 	SERVICE_DELIVERY_TOO_LARGE,	/* 413: over [webhook] max_body */
 	SERVICE_DELIVERY_MALFORMED,	/* accepted, then found not to be a JSON object */
+	SERVICE_DELIVERY_REPLAY,	/* 409: this signed body was accepted before (another id) */
+	SERVICE_DELIVERY_TOO_SLOW,	/* connection closed: the body took longer than GitHub waits */
 	SERVICE_DELIVERY_RESULT_COUNT,
 };
 
@@ -247,16 +249,31 @@ const char *service_delivery_name(enum service_delivery result);
 /* Count a delivery the HTTP layer refused itself (signature, size). */
 void service_count_delivery(struct service *service, enum service_delivery result);
 
+struct service_webhook_budget;
+struct service_webhook_body;
+
 /*
- * A delivery whose signature the caller has verified: refuse a replayed
- * or unnamed one, else queue it for the service's webhook thread and
- * return at once.  The thread classifies the event, applies a removal to
- * the organization data at once (see service/service_webhook.h) and asks
- * for a debounced refresh.  body (len bytes, ga_malloc'd) is taken in
- * every case.  event and delivery are copied.  Thread-safe.
+ * The memory budget of every webhook body in flight, from its headers
+ * until the webhook thread is done with it (service_webhook_body_begin
+ * takes from it; [webhook] max_memory is its limit).  Borrowed; lives as
+ * long as the service.
+ */
+struct service_webhook_budget *service_webhook_budget(struct service *service);
+
+/*
+ * A delivery whose body the caller read and verified
+ * (service_webhook_body_finish returned OK; any other body is refused as
+ * BAD_SIGNATURE): refuse a replay (the same delivery id, or the same
+ * signed body under another id) or an unnamed one, else queue it for the
+ * service's webhook thread and return at once.  The thread classifies the
+ * event, applies a removal to the organization data at once (see
+ * service/service_webhook.h) and asks for a debounced refresh.  body is
+ * taken in every case, with the budget it holds.  event and delivery are
+ * copied.  Thread-safe.
  */
 enum service_delivery service_deliver_webhook(struct service *service, const char *event,
-					      const char *delivery, char *body, size_t len);
+					      const char *delivery,
+					      struct service_webhook_body *body);
 
 /* The GitHub budget and the webhook deliveries, for the owners' web page
  * (the numbers /metrics exports). */

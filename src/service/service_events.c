@@ -21,9 +21,9 @@
 #include "util/ga_xalloc.h"
 
 /* Deliveries waiting for the thread: GitHub sends them one by one, so a
- * long queue means the thread is stuck; refuse rather than grow. */
+ * long queue means the thread is stuck; refuse rather than grow.  Their
+ * bytes stay within the webhook memory budget ([webhook] max_memory). */
 #define QUEUE_MAX 256
-#define QUEUE_BYTES_MAX ((size_t)256 << 20)
 /* A republish that lost a race with a newer sync tries again this often. */
 #define REPUBLISH_TRIES 5
 /* X-GitHub-Event names are short lower-case words. */
@@ -40,13 +40,14 @@ struct queued_delivery {
 	struct queued_delivery *next;
 	char event[EVENT_MAX];
 	char delivery[SERVICE_WEBHOOK_DELIVERY_MAX + 1];
-	char *body;
-	size_t len;
+	struct service_webhook_body *body;	/* verified; holds its budget */
 };
 
 struct service_events {
 	struct service *service;
-	struct service_webhook_replay *replay;
+	struct service_webhook_budget budget;		/* every body in flight */
+	struct service_webhook_replay *replay;		/* delivery ids */
+	struct service_webhook_replay *bodies;		/* signed bodies, by their HMAC */
 	struct service_webhook_revocations *revocations;
 	struct gh_poll *poll;
 
@@ -60,7 +61,6 @@ struct service_events {
 	struct queued_delivery *head;
 	struct queued_delivery *tail;
 	size_t queued;
-	size_t queued_bytes;
 	struct service_webhook_pacing pacing;
 	bool poll_failing;		/* log the first failure of a streak only (poller only) */
 
@@ -90,6 +90,8 @@ static const char *const delivery_names[SERVICE_DELIVERY_RESULT_COUNT] = {
 	[SERVICE_DELIVERY_BAD_SIGNATURE] = "bad_signature",
 	[SERVICE_DELIVERY_TOO_LARGE] = "too_large",
 	[SERVICE_DELIVERY_MALFORMED] = "malformed",
+	[SERVICE_DELIVERY_REPLAY] = "replay",
+	[SERVICE_DELIVERY_TOO_SLOW] = "too_slow",
 };
 
 const char *
@@ -172,6 +174,12 @@ static double
 read_revocations(void *context)
 {
 	return (double)service_webhook_revocations_count(context);
+}
+
+static double
+read_budget(void *context)
+{
+	return (double)service_webhook_budget_held(context);
 }
 
 /* Contexts of the callbacks that read the service's numbers: one set per
@@ -289,6 +297,9 @@ register_own(struct service_events *events, struct ga_metrics *metrics)
 	ga_metrics_callback(metrics, GA_METRICS_GAUGE, "ghaccess_webhook_revocations_pending",
 			    "Removals applied ahead of GitHub's data, until a sync has them.",
 			    read_revocations, events->revocations, (char *)NULL);
+	ga_metrics_callback(metrics, GA_METRICS_GAUGE, "ghaccess_webhook_memory_bytes",
+			    "Bytes held by webhook bodies in flight (limit: [webhook] max_memory).",
+			    read_budget, &events->budget, (char *)NULL);
 	events->polls = ga_metrics_counter(metrics, "ghaccess_polls_total",
 					   "ETag polls for base permission and owner changes.",
 					   (char *)NULL);
@@ -323,6 +334,8 @@ service_events_create(struct service *service)
 	events->service = service;
 	events->replay = service_webhook_replay_create(SERVICE_WEBHOOK_REPLAY_CAPACITY,
 						       SERVICE_WEBHOOK_REPLAY_MAX_AGE);
+	events->bodies = service_webhook_replay_create(SERVICE_WEBHOOK_REPLAY_CAPACITY,
+						       SERVICE_WEBHOOK_REPLAY_MAX_AGE);
 	events->revocations = service_webhook_revocations_create();
 	events->poll = gh_poll_create();
 	pthread_mutex_init(&events->lock, NULL);
@@ -352,10 +365,11 @@ service_events_destroy(struct service_events *events)
 	service_events_stop(events);
 	while ((item = events->head) != NULL) {
 		events->head = item->next;
-		ga_free(item->body);
+		service_webhook_body_free(item->body);
 		ga_free(item);
 	}
 	service_webhook_replay_destroy(events->replay);
+	service_webhook_replay_destroy(events->bodies);
 	service_webhook_revocations_destroy(events->revocations);
 	gh_poll_destroy(events->poll);
 	pthread_cond_destroy(&events->wake);
@@ -394,10 +408,10 @@ service_events_patch(struct service *service, struct org_snapshot *snapshot,
 }
 
 void
-service_events_published(struct service *service, long long synced_at)
+service_events_published(struct service *service, long long read_at_ms)
 {
 	if (service->events != NULL)
-		service_webhook_revocations_expire(service->events->revocations, synced_at);
+		service_webhook_revocations_expire(service->events->revocations, read_at_ms);
 }
 
 /* Publish the current snapshot again so that service_publish applies the
@@ -441,22 +455,31 @@ event_name_is_valid(const char *event)
 	return true;
 }
 
-/* Under events->lock: room for one more delivery of len bytes? */
-static bool
-queue_has_room(const struct service_events *events, size_t len)
+struct service_webhook_budget *
+service_webhook_budget(struct service *service)
 {
-	return !events->stopping && events->queued < QUEUE_MAX &&
-	       events->queued_bytes + len <= QUEUE_BYTES_MAX;
+	return &service->events->budget;
 }
 
-/* Under events->lock: the replay check, then the queue.  A delivery that
- * finds no room is not recorded, so that GitHub's redelivery is taken. */
-static enum service_delivery
-admit(struct service_events *events, const char *delivery, struct queued_delivery *item)
+/* Under events->lock: room for one more delivery?  (Its bytes are in the
+ * budget already.) */
+static bool
+queue_has_room(const struct service_events *events)
 {
-	if (!queue_has_room(events, item->len))
-		return SERVICE_DELIVERY_BUSY;
-	switch (service_webhook_replay_check(events->replay, delivery, service_now())) {
+	return !events->stopping && events->queued < QUEUE_MAX;
+}
+
+/* The replay sets: the delivery id (GitHub's Redeliver reuses it), then the
+ * signed body under any id.  Only a delivery that passes both is recorded
+ * in the second; its id is recorded either way. */
+static enum service_delivery
+check_replay(struct service_events *events, const char *delivery,
+	     const struct service_webhook_body *body)
+{
+	char key[2 * GA_HMAC_SIZE + 1];
+	long long now = service_now();
+
+	switch (service_webhook_replay_check(events->replay, delivery, now)) {
 	case SERVICE_WEBHOOK_DELIVERY_NEW:
 		break;
 	case SERVICE_WEBHOOK_DELIVERY_DUPLICATE:
@@ -465,32 +488,50 @@ admit(struct service_events *events, const char *delivery, struct queued_deliver
 	default:
 		return SERVICE_DELIVERY_INVALID;
 	}
+	ga_hex(service_webhook_body_digest(body), GA_HMAC_SIZE, key);
+	if (service_webhook_replay_check(events->bodies, key, now) != SERVICE_WEBHOOK_DELIVERY_NEW)
+		return SERVICE_DELIVERY_REPLAY;
+	return SERVICE_DELIVERY_ACCEPTED;
+}
+
+/* Under events->lock: the replay checks, then the queue.  A delivery that
+ * finds no room is not recorded, so that GitHub's redelivery is taken. */
+static enum service_delivery
+admit(struct service_events *events, const char *delivery, struct queued_delivery *item)
+{
+	enum service_delivery result;
+
+	if (!queue_has_room(events))
+		return SERVICE_DELIVERY_BUSY;
+	result = check_replay(events, delivery, item->body);
+	if (result != SERVICE_DELIVERY_ACCEPTED)
+		return result;
 	if (events->tail != NULL)
 		events->tail->next = item;
 	else
 		events->head = item;
 	events->tail = item;
 	events->queued++;
-	events->queued_bytes += item->len;
 	pthread_cond_signal(&events->wake);
 	return SERVICE_DELIVERY_ACCEPTED;
 }
 
 enum service_delivery
 service_deliver_webhook(struct service *service, const char *event, const char *delivery,
-			char *body, size_t len)
+			struct service_webhook_body *body)
 {
 	struct service_events *events = service->events;
 	struct queued_delivery *item;
 	enum service_delivery result = SERVICE_DELIVERY_INVALID;
 
-	if (event_name_is_valid(event)) {
+	if (!service_webhook_body_verified(body)) {
+		result = SERVICE_DELIVERY_BAD_SIGNATURE;
+	} else if (event_name_is_valid(event)) {
 		item = ga_calloc(1, sizeof(*item));
 		snprintf(item->event, sizeof(item->event), "%s", event);
 		snprintf(item->delivery, sizeof(item->delivery), "%s",
 			 delivery != NULL ? delivery : "");
 		item->body = body;
-		item->len = len;
 		pthread_mutex_lock(&events->lock);
 		result = admit(events, delivery, item);
 		pthread_mutex_unlock(&events->lock);
@@ -499,14 +540,15 @@ service_deliver_webhook(struct service *service, const char *event, const char *
 		else
 			ga_free(item);
 	}
-	ga_free(body);
+	service_webhook_body_free(body);
 	service_count_delivery(service, result);
 	return result;
 }
 
 /* "key", value pairs of the removal's names that are set, NULL-ended. */
+#define REMOVAL_FIELDS 11
 static void
-removal_fields(const struct service_webhook_removal *removal, const char *fields[7])
+removal_fields(const struct service_webhook_removal *removal, const char *fields[REMOVAL_FIELDS])
 {
 	size_t count = 0;
 
@@ -522,20 +564,30 @@ removal_fields(const struct service_webhook_removal *removal, const char *fields
 		fields[count++] = "repository";
 		fields[count++] = removal->repository;
 	}
+	if (removal->kind == SERVICE_WEBHOOK_LOWER_TEAM_GRANT ||
+	    removal->kind == SERVICE_WEBHOOK_LOWER_COLLABORATOR) {
+		fields[count++] = "level";
+		fields[count++] = org_level_name(removal->level);
+	} else if (removal->kind == SERVICE_WEBHOOK_DETACH_TEAM) {
+		fields[count++] = "parent";
+		fields[count++] = removal->parent[0] != '\0' ? removal->parent : "-";
+	}
 	fields[count] = NULL;
 }
 
 static void
 log_delivery(const struct queued_delivery *item, const struct service_webhook_event *event)
 {
-	const char *fields[7] = {NULL};
+	const char *fields[REMOVAL_FIELDS] = {NULL};
 
 	removal_fields(&event->removal, fields);
-	/* A NULL key ends the list early: the names only when there are some. */
-	ga_log(GA_LOG_INFO, "webhook", "delivery", item->delivery, "event", event->event,
-	       "action", event->action, "refresh", event->refresh ? "yes" : "no", "reason",
-	       event->reason, "removal", service_webhook_removal_name(event->removal.kind),
-	       fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], (char *)NULL);
+	/* A NULL key ends the list early: the names only when there are some.
+	 * Events out of the organization's scope are only worth a debug line. */
+	ga_log(event->in_scope ? GA_LOG_INFO : GA_LOG_DEBUG, "webhook", "delivery",
+	       item->delivery, "event", event->event, "action", event->action, "refresh",
+	       event->refresh ? "yes" : "no", "reason", event->reason, "removal",
+	       service_webhook_removal_name(event->removal.kind), fields[0], fields[1], fields[2],
+	       fields[3], fields[4], fields[5], fields[6], fields[7], (char *)NULL);
 }
 
 /* Runs on the events thread, lock not held. */
@@ -546,9 +598,11 @@ handle_delivery(struct service_events *events, struct queued_delivery *item)
 	const struct config *config = atomic_load(&service->config);
 	struct service_webhook_event event;
 	struct ga_err err = {0};
+	size_t len;
+	const char *body = service_webhook_body_data(item->body, &len);
 
-	if (service_webhook_classify(item->event, item->body, item->len, config->organization,
-				     &event, &err) != GA_OK) {
+	if (service_webhook_classify(item->event, body, len, config->organization, &event,
+				     &err) != GA_OK) {
 		ga_log(GA_LOG_WARN, "webhook payload refused", "delivery", item->delivery, "event",
 		       event.event, "error", err.message, (char *)NULL);
 		service_count_delivery(service, SERVICE_DELIVERY_MALFORMED);
@@ -561,10 +615,9 @@ handle_delivery(struct service_events *events, struct queued_delivery *item)
 	    (strcmp(event.action, "created") == 0 || strcmp(event.action, "deleted") == 0 ||
 	     strcmp(event.action, "unsuspend") == 0))
 		gh_client_installation_changed(atomic_load(&service->client));
-	if (event.added_login[0] != '\0')
-		service_webhook_revocations_forget_member(events->revocations, event.added_login);
 	if (event.removal.kind != SERVICE_WEBHOOK_REMOVE_NONE) {
-		service_webhook_revocations_add(events->revocations, &event.removal, service_now());
+		service_webhook_revocations_add(events->revocations, &event.removal,
+						service_now_ms());
 		republish_current(service);
 		ga_metrics_counter_add(events->removals_applied, 1);
 		ga_log(GA_LOG_INFO, "audit", "action", "revoke", "user",
@@ -670,10 +723,9 @@ deliveries_main(void *arg)
 			if (events->head == NULL)
 				events->tail = NULL;
 			events->queued--;
-			events->queued_bytes -= item->len;
 			pthread_mutex_unlock(&events->lock);
 			handle_delivery(events, item);
-			ga_free(item->body);
+			service_webhook_body_free(item->body);
 			ga_free(item);
 			pthread_mutex_lock(&events->lock);
 			continue;

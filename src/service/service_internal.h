@@ -116,8 +116,9 @@ void *service_refresh_main(void *arg);
 enum ga_rc service_load_snapshot_file(struct service *service, const char *path,
 				      struct ga_err *err);
 
-/* Unix time now, and a monotonic clock in milliseconds. */
+/* Unix time now (seconds, and milliseconds), and a monotonic clock in milliseconds. */
 long long service_now(void);
+long long service_now_ms(void);
 long long service_monotonic_ms(void);
 
 /* ---- service_events.c ---------------------------------------------- */
@@ -141,9 +142,9 @@ void service_events_stop(struct service_events *events);
 struct org_snapshot *service_events_patch(struct service *service, struct org_snapshot *snapshot,
 					  const struct config *config);
 
-/* A snapshot of data read at synced_at was published: removals older than
- * that are in GitHub's data now. */
-void service_events_published(struct service *service, long long synced_at);
+/* A snapshot of data read at read_at_ms (org_input_read_at_ms) was
+ * published: removals older than that are in GitHub's data now. */
+void service_events_published(struct service *service, long long read_at_ms);
 
 /* The numbers of a finished gh_sync (refresh thread): metrics, and the
  * points budget that paces webhook-triggered syncs. */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "org/org_input.h"
+#include "util/ga_clock.h"
 #include "util/ga_file.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
@@ -40,12 +41,15 @@ service_now(void)
 }
 
 long long
+service_now_ms(void)
+{
+	return ga_wall_ms();
+}
+
+long long
 service_monotonic_ms(void)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return ga_monotonic_ms();
 }
 
 static void

@@ -148,14 +148,16 @@ service_publish(struct service *service, struct org_snapshot *snapshot,
 {
 	struct service_view *view;
 	struct service_view *current;
-	long long synced_at;
+	long long read_at_ms;
 
 	/* Removals that webhooks reported after this data was read. */
 	snapshot = service_events_patch(service, snapshot, config);
+	read_at_ms = org_input_read_at_ms(org_snapshot_input(snapshot));
 	/* Derive outside the lock: it is the slow part, and a publisher that
 	 * loses the race to a newer view is refused below. */
 	view = view_build(service, snapshot, config);
-	synced_at = view->synced_at;
+	/* Before the swap: once published, another publisher may drop it. */
+	service_note_base_permission(service, snapshot, config);
 	pthread_mutex_lock(&service->publish_lock);
 	current = atomic_load(&service->view);
 	if (current != NULL && current->synced_at > view->synced_at) {
@@ -168,8 +170,7 @@ service_publish(struct service *service, struct org_snapshot *snapshot,
 	swap_view(service, view);
 	pthread_mutex_unlock(&service->publish_lock);
 	atomic_fetch_add(&service->counters.snapshots_published, 1);
-	service_events_published(service, synced_at);
-	service_note_base_permission(service, snapshot, config);
+	service_events_published(service, read_at_ms);
 	return true;
 }
 

@@ -2,19 +2,24 @@
  * service_webhook.h - GitHub organization webhooks: trust, meaning, effect.
  *
  * The pieces POST /webhook is made of, kept apart from HTTP so that each
- * can be tested (and fuzzed) alone:
+ * can be tested (and fuzzed) alone, one file each:
  *
- *   signature     X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(secret,
- *                 raw body), compared in constant time, before the body is
- *                 parsed at all;
- *   replay        a bounded set of the X-GitHub-Delivery ids already
- *                 accepted (the last 10,000, at most 24 hours);
- *   classify      what an event means for ghaccess: nothing, or a refresh,
- *                 and for the events that take access away, the removal to
- *                 apply at once;
- *   revocations   removals applied to the organization data until GitHub's
- *                 own data (the next sync) catches up;
- *   pacing        when the refresh that deliveries ask for may start.
+ *   body          (service_webhook_body.c) the memory a delivery may hold,
+ *                 within a budget shared by every delivery in flight, and
+ *                 X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(secret,
+ *                 raw body) computed as the body arrives and compared in
+ *                 constant time before the body is parsed at all;
+ *   replay        (service_webhook.c) bounded sets of the X-GitHub-Delivery
+ *                 ids and of the bodies already accepted (the last 10,000,
+ *                 at most 24 hours);
+ *   classify      (service_webhook_classify.c) what an event means for
+ *                 ghaccess: nothing, or a refresh, and for the events that
+ *                 take access away, the removal to apply at once;
+ *   revocations   (service_webhook_revocations.c) removals applied to the
+ *                 organization data until GitHub's own data (the next sync)
+ *                 catches up;
+ *   pacing        (service_webhook.c) when the refresh that deliveries ask
+ *                 for may start.
  *
  * The policy, and why.  A relevant event triggers a full resync rather
  * than a partial one: ghaccess's decisions hang on the whole graph (nested
@@ -30,26 +35,31 @@
  * when they go to the default branch and may change the root
  * pyproject.toml: pushes are the most frequent event by far.
  *
- * What cannot wait for a sync is a removal: a person removed from the
- * organization must lose access within seconds.  classify() names the
- * removal (organization member_removed, team membership removed, a
- * collaborator removed, a team deleted or taken off a repository, a
- * repository deleted or transferred away); the revocation list records it
- * with the time, and apply() rewrites an organization's raw records
- * without it.  Front ends then decide from a snapshot built from those
- * records, so every front end sees the removal at once, and a removal
- * stays applied to every snapshot whose data was read before it (a sync
- * that was already running when the delivery came).  Only removals are
- * applied early: anything that grants access waits for GitHub's data.
+ * What cannot wait for a sync, which may be skipped for the budget, is
+ * whatever takes access away: a person removed from the organization must
+ * lose access within seconds.  classify() names the removal (organization
+ * member_removed, team membership removed, a collaborator removed or his
+ * role lowered, a team deleted, taken off a repository, its permission on
+ * one lowered or its parent changed, a repository deleted or archived);
+ * the revocation list records it with the time, and apply() rewrites an
+ * organization's raw records without what it took away.  Front ends then
+ * decide from a snapshot built from those records, so every front end sees
+ * the removal at once, and a removal stays applied to every snapshot whose
+ * data was read before it (a sync that was already running when the
+ * delivery came).  Only what takes access away is applied early, and only
+ * ever to lower: anything that grants access waits for GitHub's data.
  */
 #ifndef SERVICE_WEBHOOK_H
 #define SERVICE_WEBHOOK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "org/org_input.h"
 #include "util/ga_err.h"
+#include "util/ga_secret.h"
 
 /* ---- signature --------------------------------------------------------- */
 
@@ -59,6 +69,14 @@ enum service_webhook_signature {
 	SERVICE_WEBHOOK_SIGNATURE_MALFORMED,	/* not "sha256=" and 64 hex digits */
 	SERVICE_WEBHOOK_SIGNATURE_MISMATCH,	/* another secret, or another body */
 };
+
+/*
+ * Decode header (NULL when absent) into the digest it presents: OK,
+ * MISSING or MALFORMED.  The header is the sender's own data, so decoding
+ * it needs no constant time; the comparison with our digest does.
+ */
+enum service_webhook_signature service_webhook_parse_signature(const char *header,
+							       uint8_t presented[GA_HMAC_SIZE]);
 
 /*
  * Check header (NULL when absent) against HMAC-SHA256(secret, body).  The
@@ -73,11 +91,93 @@ enum service_webhook_signature service_webhook_verify_signature(const char *secr
 /* "ok", "missing signature", "malformed signature", "signature mismatch". */
 const char *service_webhook_signature_reason(enum service_webhook_signature result);
 
+/* ---- bodies: the memory they hold, the signature as they arrive ---------- */
+
+/*
+ * The bytes that the bodies of every delivery in flight hold together,
+ * from the moment their headers arrive until the webhook thread is done
+ * with them.  Zero-initialised; thread-safe (one atomic).
+ */
+struct service_webhook_budget {
+	atomic_size_t held;
+};
+
+/* Take bytes when held + bytes stays within limit; false (nothing taken) otherwise. */
+bool service_webhook_budget_take(struct service_webhook_budget *budget, size_t bytes,
+				 size_t limit);
+void service_webhook_budget_give(struct service_webhook_budget *budget, size_t bytes);
+size_t service_webhook_budget_held(struct service_webhook_budget *budget);
+
+enum service_webhook_body_status {
+	SERVICE_WEBHOOK_BODY_OK = 0,
+	SERVICE_WEBHOOK_BODY_UNSIGNED,		/* no X-Hub-Signature-256 header */
+	SERVICE_WEBHOOK_BODY_MALFORMED,		/* not "sha256=" and 64 hex digits */
+	SERVICE_WEBHOOK_BODY_TOO_LARGE,		/* declared or grown over max_body */
+	SERVICE_WEBHOOK_BODY_BUSY,		/* the budget cannot hold it now */
+	SERVICE_WEBHOOK_BODY_MISMATCH,		/* another secret, or another body */
+};
+
+struct service_webhook_body_limits {
+	size_t max_body;	/* one delivery ([webhook] max_body) */
+	size_t max_memory;	/* every delivery in flight ([webhook] max_memory) */
+};
+
+/* A delivery's body: its bytes, the budget they hold, its HMAC so far. */
+struct service_webhook_body;
+
+/*
+ * A delivery's headers have arrived: decide what can be decided before
+ * any byte of the body is read, in this order: the signature header
+ * (UNSIGNED, MALFORMED), the declared length (declared < 0: unknown, a
+ * chunked body) against max_body (TOO_LARGE), then the budget, which must
+ * hold the declared length now (BUSY).  On OK *out is a body to feed with
+ * append() and close with finish(); on anything else *out is NULL and
+ * nothing is held.  secret is copied into the HMAC state.  Thread-safe.
+ */
+enum service_webhook_body_status service_webhook_body_begin(
+	struct service_webhook_budget *budget, const struct service_webhook_body_limits *limits,
+	const char *secret, size_t secret_len, const char *signature, long long declared,
+	struct service_webhook_body **out);
+
+/*
+ * The next len bytes.  A body without a declared length (or longer than
+ * declared) grows within max_body (TOO_LARGE past it) and takes from the
+ * budget as it grows (BUSY when the budget cannot hold more).  After a
+ * failure the body holds nothing more, every later call returns the same
+ * failure, and it must only be freed; bytes after finish() are TOO_LARGE.
+ */
+enum service_webhook_body_status service_webhook_body_append(struct service_webhook_body *body,
+							     const void *data, size_t len);
+
+/* The end of the body: OK when the signature matches (constant-time), else MISMATCH. */
+enum service_webhook_body_status service_webhook_body_finish(struct service_webhook_body *body);
+
+/* True once finish() returned OK: the only bodies a delivery may carry. */
+bool service_webhook_body_verified(const struct service_webhook_body *body);
+
+/* The bytes (borrowed, len bytes, not NUL-terminated; "" when empty). */
+const char *service_webhook_body_data(const struct service_webhook_body *body, size_t *len);
+
+/* HMAC-SHA256 of the whole body (after finish): what identifies it for replays. */
+const uint8_t *service_webhook_body_digest(const struct service_webhook_body *body);
+
+/* Bytes of the budget the body holds (tests, metrics). */
+size_t service_webhook_body_held(const struct service_webhook_body *body);
+
+/* Free the bytes and give their budget back.  NULL is fine. */
+void service_webhook_body_free(struct service_webhook_body *body);
+
 /* ---- replay ------------------------------------------------------------ */
 
+/*
+ * Two sets are kept: the X-GitHub-Delivery ids (GitHub's Redeliver reuses
+ * the id), and the bodies, by their HMAC (hex): the id is not signed, so a
+ * captured delivery sent again under a new id is only recognised by its
+ * body.  Within the window an identical signed body is a replay.
+ */
 #define SERVICE_WEBHOOK_REPLAY_CAPACITY 10000
 #define SERVICE_WEBHOOK_REPLAY_MAX_AGE (24 * 3600)
-/* GitHub's delivery ids are UUIDs (36 characters). */
+/* GitHub's delivery ids are UUIDs (36 characters); a body's key is 64 hex digits. */
 #define SERVICE_WEBHOOK_DELIVERY_MAX 64
 
 struct service_webhook_replay;
@@ -116,35 +216,52 @@ enum service_webhook_removal_kind {
 	SERVICE_WEBHOOK_REMOVE_TEAM,		/* team deleted */
 	SERVICE_WEBHOOK_REMOVE_TEAM_GRANT,	/* team lost its grant on repository */
 	SERVICE_WEBHOOK_REMOVE_COLLABORATOR,	/* login's direct grant on repository */
-	SERVICE_WEBHOOK_REMOVE_REPOSITORY,	/* repository deleted or transferred away */
+	SERVICE_WEBHOOK_REMOVE_REPOSITORY,	/* repository deleted */
+	SERVICE_WEBHOOK_LOWER_TEAM_GRANT,	/* team's grant on repository now level */
+	SERVICE_WEBHOOK_LOWER_COLLABORATOR,	/* login's direct grant on repository now level */
+	SERVICE_WEBHOOK_ARCHIVE,		/* repository archived: read-only */
+	SERVICE_WEBHOOK_DETACH_TEAM,		/* team's parent is now parent: it leaves any other */
 };
 
 /* Longest team slug or repository name kept (GitHub: 100 characters). */
 #define SERVICE_WEBHOOK_NAME_MAX 128
 
+/*
+ * What a delivery takes away.  The LOWER kinds carry the level GitHub's
+ * payload states (NONE when it states none that can be read: fail closed
+ * until the sync) and only ever lower a grant; DETACH_TEAM carries the
+ * parent the payload states and only ever takes a team from under another.
+ */
 struct service_webhook_removal {
 	enum service_webhook_removal_kind kind;
-	char login[40];				/* MEMBER, TEAM_MEMBER, COLLABORATOR */
-	char team[SERVICE_WEBHOOK_NAME_MAX];	/* TEAM_MEMBER, TEAM, TEAM_GRANT: the slug */
-	char repository[SERVICE_WEBHOOK_NAME_MAX];	/* TEAM_GRANT, COLLABORATOR, REPOSITORY */
+	char login[40];				/* MEMBER, TEAM_MEMBER, COLLABORATOR, LOWER_COLLABORATOR */
+	char team[SERVICE_WEBHOOK_NAME_MAX];	/* TEAM_MEMBER, TEAM, TEAM_GRANT, LOWER_TEAM_GRANT,
+						   DETACH_TEAM: the slug */
+	char repository[SERVICE_WEBHOOK_NAME_MAX];	/* TEAM_GRANT, COLLABORATOR, REPOSITORY,
+							   LOWER_*, ARCHIVE */
+	char parent[SERVICE_WEBHOOK_NAME_MAX];	/* DETACH_TEAM: the parent's slug, "" for none */
+	enum org_level level;			/* LOWER_*: the grant GitHub now states */
 };
 
 struct service_webhook_event {
 	bool refresh;			/* ask for a resync */
+	bool in_scope;			/* of the configured organization (else ignored,
+					   logged at debug level only) */
 	const char *reason;		/* why (refresh or not), a constant for logs */
 	char event[32];			/* X-GitHub-Event, sanitised for logs */
 	char action[48];		/* payload "action", "" when none */
 	struct service_webhook_removal removal;	/* kind NONE unless something was taken away */
-	char added_login[40];		/* organization member_added: the login, else "" */
 };
 
 /*
  * What the delivery of event (X-GitHub-Event) with the JSON body means for
- * organization (the configured login; events of another organization are
- * ignored).  The body is parsed defensively: any shape is accepted, fields
- * of the wrong type count as absent, logins must be valid GitHub logins.
- * GA_EPARSE (err set) only when the body is not a JSON object; a payload
- * that lacks what a removal needs still asks for a refresh.
+ * organization (the configured login).  A payload whose organization.login
+ * (installation.account.login for installation events) is absent or names
+ * another organization is out of scope: nothing, whatever it says.  The
+ * body is parsed defensively: any shape is accepted, fields of the wrong
+ * type count as absent, logins must be valid GitHub logins.  GA_EPARSE
+ * (err set) only when the body is not a JSON object; a payload that lacks
+ * what a removal needs still asks for a refresh.
  * Thread-safe; out is fully written on every return.
  */
 enum ga_rc service_webhook_classify(const char *event, const char *body, size_t len,
@@ -156,6 +273,12 @@ const char *service_webhook_removal_name(enum service_webhook_removal_kind kind)
 
 /* ---- revocations ---------------------------------------------------------- */
 
+/*
+ * Times here are Unix time in milliseconds: a removal is compared with the
+ * moment a sync started reading GitHub (org_input_read_at_ms), so that a
+ * sync that started after a delivery, even within the same second, ends
+ * what the delivery applied.
+ */
 #define SERVICE_WEBHOOK_REVOCATIONS_MAX 100000
 
 struct service_webhook_revocations;
@@ -164,40 +287,32 @@ struct service_webhook_revocations *service_webhook_revocations_create(void);
 void service_webhook_revocations_destroy(struct service_webhook_revocations *revocations);
 
 /*
- * Record removal (kind != NONE) at Unix time now.  Past
+ * Record removal (kind != NONE) at now_ms.  Past
  * SERVICE_WEBHOOK_REVOCATIONS_MAX entries the oldest is dropped (and
  * logged): by then many syncs have failed and max_stale governs anyway.
  * Thread-safe.
  */
 void service_webhook_revocations_add(struct service_webhook_revocations *revocations,
-				     const struct service_webhook_removal *removal, long long now);
+				     const struct service_webhook_removal *removal, long long now_ms);
 
 /*
- * login was added to the organization again: forget its MEMBER removals,
- * so that an add after a remove is not held back once a sync sees it.
- * Thread-safe.
- */
-void service_webhook_revocations_forget_member(struct service_webhook_revocations *revocations,
-					       const char *login);
-
-/*
- * A snapshot whose data was read at synced_at was published: removals
- * recorded before that second are in GitHub's data now and are dropped.
- * Returns how many remain.  Thread-safe.
+ * A snapshot whose data a sync started reading at read_at_ms was
+ * published: removals recorded before that are in GitHub's data now and
+ * are dropped.  Returns how many remain.  Thread-safe.
  */
 size_t service_webhook_revocations_expire(struct service_webhook_revocations *revocations,
-					  long long synced_at);
+					  long long read_at_ms);
 
 /* Entries held (tests, /health). */
 size_t service_webhook_revocations_count(struct service_webhook_revocations *revocations);
 
 /*
- * A copy of input without what the removals recorded at or after
- * input->synced_at took away (data read before a removal may still hold
- * it; same second counts as before).  Logins, slugs and names compare
+ * A copy of input without what the removals recorded at or after the
+ * moment its data was read (org_input_read_at_ms) took away: data read
+ * before a removal may still hold it.  Logins, slugs and names compare
  * without regard to case, as on GitHub.  Returns NULL when no removal
  * applies to input (use input as it is); else a new org_input (free with
- * org_input_free) with the same synced_at.  Thread-safe.
+ * org_input_free) read at the same time.  Thread-safe.
  */
 struct org_input *service_webhook_revocations_apply(struct service_webhook_revocations *revocations,
 						    const struct org_input *input);

@@ -36,22 +36,67 @@ ga_hmac_sha256(const void *key, size_t key_len, const void *data, size_t data_le
 	HMAC(EVP_sha256(), key, (int)key_len, data, data_len, out, &out_len);
 }
 
+/* An EVP_MAC context; the EVP_MAC it came from is kept to be freed with it. */
+struct ga_hmac {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;
+};
+
+struct ga_hmac *
+ga_hmac_sha256_new(const void *key, size_t key_len)
+{
+	struct ga_hmac *hmac = ga_calloc(1, sizeof(*hmac));
+	static const uint8_t zero = 0;
+	OSSL_PARAM params[2];
+
+	/* OpenSSL refuses an empty key; HMAC pads the key with zeros to the
+	 * block size, so one zero byte is the same key. */
+	if (key_len == 0) {
+		key = &zero;
+		key_len = 1;
+	}
+	hmac->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	hmac->ctx = hmac->mac ? EVP_MAC_CTX_new(hmac->mac) : NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (hmac->ctx == NULL || EVP_MAC_init(hmac->ctx, key, key_len, params) != 1) {
+		fprintf(stderr, "level=fatal msg=\"OpenSSL HMAC unavailable\"\n");
+		abort();
+	}
+	return hmac;
+}
+
+void
+ga_hmac_update(struct ga_hmac *hmac, const void *data, size_t len)
+{
+	if (len > 0)
+		EVP_MAC_update(hmac->ctx, data, len);
+}
+
+void
+ga_hmac_final(struct ga_hmac *hmac, uint8_t out[GA_HMAC_SIZE])
+{
+	size_t out_len = 0;
+
+	EVP_MAC_final(hmac->ctx, out, &out_len, GA_HMAC_SIZE);
+}
+
+void
+ga_hmac_free(struct ga_hmac *hmac)
+{
+	if (hmac == NULL)
+		return;
+	EVP_MAC_CTX_free(hmac->ctx);
+	EVP_MAC_free(hmac->mac);
+	ga_free(hmac);
+}
+
 void
 ga_hmac_fields(const void *key, size_t key_len, const char *const *fields,
 	       const size_t *lengths, size_t count, uint8_t out[GA_HMAC_SIZE])
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[2];
-	size_t out_len = 0;
+	struct ga_hmac *hmac = ga_hmac_sha256_new(key, key_len);
 
-	if (ctx == NULL) {
-		fprintf(stderr, "level=fatal msg=\"OpenSSL HMAC unavailable\"\n");
-		abort();
-	}
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	EVP_MAC_init(ctx, key, key_len, params);
 	for (size_t i = 0; i < count; i++) {
 		uint8_t prefix[8];
 		uint64_t len = lengths[i];
@@ -60,12 +105,11 @@ ga_hmac_fields(const void *key, size_t key_len, const char *const *fields,
 			prefix[b] = (uint8_t)(len & 0xff);
 			len >>= 8;
 		}
-		EVP_MAC_update(ctx, prefix, sizeof(prefix));
-		EVP_MAC_update(ctx, (const unsigned char *)fields[i], lengths[i]);
+		ga_hmac_update(hmac, prefix, sizeof(prefix));
+		ga_hmac_update(hmac, fields[i], lengths[i]);
 	}
-	EVP_MAC_final(ctx, out, &out_len, GA_HMAC_SIZE);
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
+	ga_hmac_final(hmac, out);
+	ga_hmac_free(hmac);
 }
 
 void

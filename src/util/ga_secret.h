@@ -25,6 +25,19 @@ void ga_hmac_sha256(const void *key, size_t key_len, const void *data, size_t da
 		    uint8_t out[GA_HMAC_SIZE]);
 
 /*
+ * HMAC-SHA256 of data that arrives in pieces (a request body as it is
+ * read): new with the key, update with each piece, final once.  Owned by
+ * the caller (ga_hmac_free, NULL is fine); one thread at a time.  Aborts
+ * when OpenSSL has no HMAC, as the one-shot functions do.
+ */
+struct ga_hmac;
+
+struct ga_hmac *ga_hmac_sha256_new(const void *key, size_t key_len);
+void ga_hmac_update(struct ga_hmac *mac, const void *data, size_t len);
+void ga_hmac_final(struct ga_hmac *mac, uint8_t out[GA_HMAC_SIZE]);
+void ga_hmac_free(struct ga_hmac *mac);
+
+/*
  * HMAC-SHA256 over a length-prefixed list of count fields, so that
  * ("ab","c") and ("a","bc") never collide.  Each field is preceded by its
  * length as 8 big-endian bytes.

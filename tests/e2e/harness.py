@@ -148,12 +148,14 @@ def http_get(base_url, path, params=None, query=None, auth=None, headers=None, t
 
 
 def raw_exchange(port, data, timeout=5.0):
-    """Send raw bytes to 127.0.0.1:port and return whatever comes back before
-    the server closes the connection or timeout passes."""
+    """Send raw bytes (or a list of byte buffers, sent one after the other
+    without joining them) to 127.0.0.1:port and return whatever comes back
+    before the server closes the connection or timeout passes."""
     received = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
-            sock.sendall(data)
+            for part in data if isinstance(data, list) else [data]:
+                sock.sendall(part)
         except OSError:
             pass
         try:

@@ -156,7 +156,7 @@ def index_flows(server, scenario):
 
 
 def webhook_flows(standin, server):
-    """Signed deliveries (a ping, a removal), a bad signature, a replay."""
+    """Signed deliveries (a ping, a removal), bad and missing signatures, replays."""
     def deliver(event, **options):
         request = {"url": server.url + "/webhook", "secret": WEBHOOK_SECRET, "event": event}
         request.update(options)
@@ -165,7 +165,11 @@ def webhook_flows(standin, server):
     delivery = "1f0e7a1c-0000-4000-8000-000000000001"
     assert deliver("ping", payload=ping, delivery=delivery)["status"] == 202
     assert deliver("ping", payload=ping, delivery=delivery)["status"] == 409
+    # The same signed body under a new id: a replay too.
+    assert deliver("ping", payload=ping)["status"] == 409
     assert deliver("ping", payload=ping, signature_256="sha256=" + "0" * 64)["status"] == 401
+    # Unsigned: refused before the body is read.
+    assert deliver("ping", payload=ping, signature_256="")["status"] == 401
     report = deliver("membership", payload_action="removed", login="dave", team="platform")
     assert report["status"] in (200, 202), report
 

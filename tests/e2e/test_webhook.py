@@ -9,17 +9,20 @@ some tests alone.
 """
 
 import copy
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    ROOT, Ghaccess, Skip, Standin, http_get, raw_exchange, run_tests, scenario_path,
-    scenario_settings, test, wait_for, workdir,
+    ROOT, Ghaccess, Skip, Standin, http_get, load_scenario, raw_exchange, run_tests,
+    scenario_path, scenario_settings, test, wait_for, workdir,
 )
 
 WORKED = "worked-example.json"
@@ -29,6 +32,11 @@ PACKAGE = "acme-core"   # core-lib's package; bob has WRITE through team platfor
 APP_ID = "12345"
 APP_KEY = os.path.join(ROOT, "tests", "data", "app", "test-app.pem")
 APP_PUBLIC_KEY = os.path.join(ROOT, "tests", "data", "app", "test-app.pub.pem")
+# pypicloud's credentials: the tests ask the pypicloud endpoints as pypicloud would.
+BACKEND = ("pypicloud", "backend-password-0123456789")
+# A GraphQL budget under the 500 points that webhook-triggered syncs leave to
+# the periodic refresh: after the first sync, deliveries cannot ask for one.
+LOW_BUDGET = ["--ratelimit-limit", "450"]
 
 
 # ---- helpers ----------------------------------------------------------------
@@ -51,7 +59,7 @@ def webhook_settings(standin, **webhook):
 
 def start(standin=None, settings=None, **webhook):
     standin = standin or Standin(scenario_path(WORKED))
-    server = Ghaccess(settings or webhook_settings(standin, **webhook)).start()
+    server = Ghaccess(settings or webhook_settings(standin, **webhook), backend=BACKEND).start()
     return standin, server
 
 
@@ -247,7 +255,10 @@ def replay():
     standin, server = start()
     first = deliver(standin, server, "ping", delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
     again = deliver(standin, server, "ping", delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
-    other = deliver(standin, server, "ping", delivery="72d3162e-cc78-11e3-81ab-4c9367dc0959")
+    # Another delivery: another id, another body (the same body again is a
+    # replay whatever its id: replayed_body_under_a_new_delivery_id).
+    other = deliver(standin, server, "ping", delivery="72d3162e-cc78-11e3-81ab-4c9367dc0959",
+                    payload={"zen": "Design for failure.", "hook_id": 424242})
     assert first["status"] == 202, first
     assert again["status"] == 409, again
     assert other["status"] == 202, other
@@ -294,6 +305,341 @@ def without_a_secret_webhooks_are_off():
     assert report["status"] == 404, report
 
 
+# ---- the memory deliveries may hold --------------------------------------------
+
+FLOOD_BYTES = 20 * 1000 * 1000
+
+
+def post_webhook(port, body, headers, timeout=60.0):
+    """POST body to /webhook on a connection of its own.  Returns the status,
+    or 0 when the server closed the connection without an answer it could
+    read (a refusal before the body is read may arrive while it is sent)."""
+    head = ["POST /webhook HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json",
+            "Content-Length: %d" % len(body), "Connection: close"]
+    head += ["%s: %s" % item for item in headers.items()]
+    try:
+        received = raw_exchange(port, [("\r\n".join(head) + "\r\n\r\n").encode("ascii"),
+                                       memoryview(body)], timeout=timeout)
+    except OSError:
+        return 0
+    return int(received[9:12]) if received.startswith(b"HTTP/1.1 ") else 0
+
+
+def memory_kib(server, field):
+    """VmRSS or VmHWM (its peak) of the server process, in KiB."""
+    with open("/proc/%d/status" % server.popen.pid, encoding="ascii") as file:
+        for line in file:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s in /proc/%d/status" % (field, server.popen.pid))
+
+
+def reset_peak_memory(server):
+    """Make VmHWM start again from the current RSS (Linux >= 4.0)."""
+    try:
+        with open("/proc/%d/clear_refs" % server.popen.pid, "w", encoding="ascii") as file:
+            file.write("5")
+    except OSError:
+        pass
+
+
+@test
+def unsigned_flood_memory():
+    """50 concurrent 20 MB deliveries that GitHub did not sign (half without
+    a signature, half with a made-up one): the server's resident memory grows
+    by less than 100 MiB, and signed deliveries get through afterwards."""
+    standin, server = start()
+    assert bob_has_access(server) == (True, True, True)
+    body = b'{"zen":"' + b"x" * (FLOOD_BYTES - 10) + b'"}'
+    reset_peak_memory(server)
+    before = memory_kib(server, "VmRSS")
+    statuses = [None] * 50
+
+    def send(i):
+        headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "flood-%d" % i}
+        if i % 2:
+            headers["X-Hub-Signature-256"] = "sha256=" + "0" * 64
+        statuses[i] = post_webhook(server.port, body, headers)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    peak = memory_kib(server, "VmHWM")
+    counts = {status: statuses.count(status) for status in set(statuses)}
+    print("flood: RSS %d MiB before, peak %d MiB (+%d MiB); answers %r"
+          % (before // 1024, peak // 1024, (peak - before) // 1024, counts), flush=True)
+    assert 202 not in statuses, counts
+    assert None not in statuses, "a sender did not finish: %r" % counts
+    assert peak - before < 100 * 1024, \
+        "resident memory grew by %d MiB" % ((peak - before) // 1024)
+    text = metrics(server)
+    delivered = 'ghaccess_webhook_deliveries_total{result="%s"}'
+    assert metric_value(text, delivered % "unsigned") == 25, text
+    assert metric_value(text, delivered % "busy") >= 1, text
+    # GitHub's own deliveries still get through.
+    standin.set_scenario(without_member(standin.scenario, "bob"))
+    elapsed, _ = measure_revocation(standin, server)
+    assert elapsed < 2.0, "revocation took %.2f s" % elapsed
+
+
+def forged_head(length, delivery):
+    return ("POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: %s\r\n"
+            "X-Hub-Signature-256: sha256=%s\r\n\r\n" % (length, delivery, "0" * 64)
+            ).encode("ascii")
+
+
+def closed_by_server(sock):
+    """True once the server has closed sock (waits up to the socket's timeout)."""
+    try:
+        return sock.recv(65536) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+@test
+def slow_delivery_holds_the_budget_ten_seconds_at_most():
+    """A client that declares 1 MiB and trickles it holds the whole budget
+    ([webhook] max_memory = 1M here): a signed delivery meanwhile gets 503
+    before its body is read.  GitHub gives up on a delivery after 10 s, so
+    the trickle is cut then, and signed deliveries get through again."""
+    standin, server = start(max_body="1M", max_memory="1M")
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=0.5)
+    try:
+        sock.sendall(forged_head(1 << 20, "slow-1") + b'{"zen":"')
+        started = time.monotonic()
+        time.sleep(0.3)
+        refused = deliver(standin, server, "ping")
+        assert refused["status"] == 503, refused
+        cut_after = None
+        while time.monotonic() - started < 25:
+            try:
+                sock.sendall(b"x" * 100)
+            except OSError:
+                cut_after = time.monotonic() - started
+                break
+            if closed_by_server(sock):
+                cut_after = time.monotonic() - started
+                break
+        assert cut_after is not None, "the trickle was never cut"
+        print("slow delivery: cut after %.1f s" % cut_after, flush=True)
+        assert 9.0 <= cut_after <= 17.0, "cut after %.1f s" % cut_after
+    finally:
+        sock.close()
+    report = deliver(standin, server, "ping")
+    assert report["status"] == 202, report
+    text = metrics(server)
+    assert metric_value(text, 'ghaccess_webhook_deliveries_total{result="busy"}') == 1, text
+    assert metric_value(text, 'ghaccess_webhook_deliveries_total{result="too_slow"}') == 1, text
+
+
+# ---- replays and scope ----------------------------------------------------------
+
+@test
+def replayed_body_under_a_new_delivery_id():
+    """The same signed body under another X-GitHub-Delivery is a replay (409):
+    bob's removal, replayed after he was added back, does not lock him out."""
+    standin, server = start()
+    back = copy.deepcopy(standin.scenario)
+    back.pop("expect", None)
+    standin.set_scenario(without_member(standin.scenario, "bob"))
+    removed = deliver(standin, server, "organization", payload_action="member_removed",
+                      login="bob", delivery="replay-1")
+    assert removed["status"] == 202, removed
+    wait_for(lambda: verify(server, "bob", BOB_TOKEN) is False, timeout=2.0,
+             what="bob's removal")
+    # bob is added back: the sync that follows brings him back.
+    standin.set_scenario(back)
+    added = deliver(standin, server, "organization", payload_action="member_added", login="bob")
+    assert added["status"] == 202, added
+    wait_for(lambda: verify(server, "bob", BOB_TOKEN) is True, timeout=20.0,
+             what="bob back after the sync")
+    # The removal again, byte for byte, under a new delivery id.
+    replay = deliver(standin, server, "organization", payload=removed["payload"],
+                     delivery="replay-2")
+    assert replay["signature_256"] == removed["signature_256"], "not the same body"
+    assert replay["status"] == 409, replay
+    time.sleep(0.5)
+    assert bob_has_access(server) == (True, True, True), bob_has_access(server)
+    text = metrics(server)
+    assert metric_value(text, 'ghaccess_webhook_deliveries_total{result="replay"}') == 1, text
+
+
+@test
+def removal_does_not_outlive_the_sync_it_asks_for():
+    """A member_removed that GitHub's data does not confirm (bob is still a
+    member: a mistaken or replayed delivery) holds only until the sync it
+    asks for, even when that sync starts within the same second: the sync's
+    start is compared at millisecond precision."""
+    standin, server = start(debounce_ms=0)
+    published = lambda: server.log().count("msg=\"snapshot published\"")
+    assert published() == 1, server.log()
+    # Just after a second boundary, so that the sync starts in the same second.
+    time.sleep(1.02 - time.time() % 1.0)
+    report = deliver(standin, server, "organization", payload_action="member_removed",
+                     login="bob")
+    assert report["status"] == 202, report
+    wait_for(lambda: published() >= 2, timeout=10, what="the sync the delivery asked for")
+    assert verify(server, "bob", BOB_TOKEN) is True, \
+        "the removal outlived a sync that read GitHub after it"
+
+
+def fixture_payload(name):
+    with open(os.path.join(ROOT, "tests", "data", "webhook", name + ".json"),
+              encoding="utf-8") as file:
+        return json.load(file)
+
+
+@test
+def events_out_of_scope_are_ignored():
+    """A signed member_removed without `organization`, or for another
+    organization, removes nobody and asks for no sync; it is logged at debug
+    level only."""
+    standin = Standin(scenario_path(WORKED))
+    settings = webhook_settings(standin, debounce_ms=0)
+    settings["log"]["level"] = "debug"
+    server = Ghaccess(settings, backend=BACKEND).start()
+    without = fixture_payload("organization.member_removed")
+    del without["organization"]
+    other = fixture_payload("organization.member_removed")
+    other["organization"]["login"] = "other-org"
+    other["organization"]["id"] = 9999
+    before = graphql_requests(standin)
+    for delivery, payload in (("scope-none", without), ("scope-other", other)):
+        report = deliver(standin, server, "organization", payload=payload, delivery=delivery)
+        assert report["status"] == 202, report
+    time.sleep(1.0)
+    assert bob_has_access(server) == (True, True, True), bob_has_access(server)
+    assert graphql_requests(standin) == before, "a sync was asked for"
+    lines = [line for line in server.log().splitlines() if "delivery=scope-" in line]
+    assert len(lines) == 2, lines
+    assert all("level=debug" in line for line in lines), lines
+    assert "reason=\"event without an organization\"" in lines[0], lines
+    assert "reason=\"event of another organization\"" in lines[1], lines
+
+
+# ---- downgrades without a refresh -------------------------------------------------
+
+def permissions(server, login, package):
+    """What pypicloud grants login on package: its user entry, the entries of
+    its groups and of "authenticated" (docs/pypicloud.md)."""
+    users = server.json("/user_permissions", package=package)
+    groups = server.json("/group_permissions", package=package)
+    granted = set(users.get(login, []))
+    for group in groups_of(server, login) + ["authenticated"]:
+        granted |= set(groups.get(group, []))
+    return sorted(granted)
+
+
+def may_write(server, login, package):
+    return "write" in permissions(server, login, package)
+
+
+def low_budget(scenario=None):
+    """The stand-in with a GraphQL budget too low for webhook-triggered syncs,
+    and ghaccess in front of it."""
+    standin = Standin(scenario or scenario_path(WORKED), args=LOW_BUDGET)
+    return start(standin)
+
+
+def downgrade(standin, server, change, package, user, event, **options):
+    """Change GitHub (change(scenario)), have it send event, and wait until
+    user may no longer write package: within 2 s, and without a sync."""
+    assert may_write(server, user, package), permissions(server, user, package)
+    scenario = copy.deepcopy(standin.scenario)
+    scenario.pop("expect", None)
+    change(scenario)
+    standin.set_scenario(scenario)
+    before = graphql_requests(standin)
+    started = time.monotonic()
+    report = deliver(standin, server, event, **options)
+    assert report["status"] == 202, report
+    wait_for(lambda: not may_write(server, user, package), timeout=2.0,
+             what="%s's write access to %s to end" % (user, package))
+    elapsed = time.monotonic() - started
+    print("%s %s: %s lost write on %s after %.0f ms" % (event, report["action"], user, package,
+                                                         elapsed * 1000), flush=True)
+    # The refresh it asked for is dropped: the budget is too low.
+    wait_for(lambda: "webhook refresh skipped" in server.log(), timeout=3.0,
+             what="the refresh to be skipped")
+    assert graphql_requests(standin) == before, "a sync ran: the budget was not low"
+    return report
+
+
+def team(scenario, slug):
+    return next(t for t in scenario["teams"] if t["slug"] == slug)
+
+
+def repository(scenario, name):
+    return next(r for r in scenario["repositories"] if r["name"] == name)
+
+
+@test
+def downgrade_team_permission():
+    """Team platform's WRITE on core-lib becomes READ: bob (a member of
+    platform) may still read acme-core, no longer write it."""
+    standin, server = low_budget()
+
+    def change(scenario):
+        team(scenario, "platform")["repositories"] = [{"name": "core-lib", "permission": "READ"}]
+    report = downgrade(standin, server, change, PACKAGE, "bob", "team", payload_action="edited",
+                       team="platform", repository="core-lib", old_permission="write")
+    assert report["payload"]["repository"]["permissions"]["push"] is False, report["payload"]
+    assert permissions(server, "bob", PACKAGE) == ["read"]
+
+
+@test
+def downgrade_collaborator_role():
+    """dave's direct WRITE on tools becomes READ (member edited)."""
+    scenario = copy.deepcopy(load_scenario(scenario_path(WORKED)))
+    scenario.pop("expect", None)
+    repository(scenario, "tools")["collaborators"] = [
+        {"login": "dave", "permission": "WRITE"}, {"login": "erin", "permission": "WRITE"}]
+    standin, server = low_budget(scenario)
+
+    def change(changed):
+        repository(changed, "tools")["collaborators"][0]["permission"] = "READ"
+    report = downgrade(standin, server, change, "acme-tools", "dave", "member",
+                       payload_action="edited", login="dave", repository="tools",
+                       old_permission="write")
+    assert report["payload"]["changes"]["permission"]["to"] == "read", report["payload"]
+    assert permissions(server, "dave", "acme-tools") == ["read"]
+
+
+@test
+def downgrade_repository_archived():
+    """core-lib is archived: read-only for everybody, at once."""
+    standin, server = low_budget()
+
+    def change(scenario):
+        repository(scenario, "core-lib")["archived"] = True
+    downgrade(standin, server, change, PACKAGE, "bob", "repository", payload_action="archived",
+              repository="core-lib")
+    assert not may_write(server, "olivia", PACKAGE), permissions(server, "olivia", PACKAGE)
+
+
+@test
+def team_moved_to_another_parent():
+    """platform-infra leaves its parent platform (team edited; GitHub's schema
+    has no parent change, the team object carries the new parent): carol
+    loses what platform gave her, at once."""
+    standin, server = low_budget()
+    assert "platform" in groups_of(server, "carol")
+
+    def change(scenario):
+        team(scenario, "platform-infra")["parent"] = None
+    report = downgrade(standin, server, change, PACKAGE, "carol", "team", payload_action="edited",
+                       team="platform-infra")
+    assert report["payload"]["team"]["parent"] is None, report["payload"]
+    assert "platform" not in groups_of(server, "carol")
+    assert "platform-infra" in groups_of(server, "carol")
+    assert permissions(server, "carol", PACKAGE) == ["read"]
+
+
 # ---- which events make a sync --------------------------------------------------
 
 def syncs_after(standin, server, event, wait=1.5, **options):
@@ -318,8 +664,10 @@ def events_and_debounce():
     assert syncs_after(standin, server, "push", repository="core-lib", wait=6.0) > 0
     # A burst of ten makes one sync, not ten.
     before = graphql_requests(standin)
-    for _ in range(10):
-        deliver(standin, server, "team", payload_action="edited", team="platform")
+    for i in range(10):
+        report = deliver(standin, server, "team", payload_action="edited", team="platform",
+                         old_name="Platform %d" % i)
+        assert report["status"] == 202, report
     time.sleep(7.0)
     spent = graphql_requests(standin) - before
     assert 0 < spent <= 3, "a burst of 10 deliveries made %d GraphQL requests" % spent
@@ -332,7 +680,7 @@ def etag_polling_sees_base_permission():
     standin = Standin(scenario_path(WORKED))
     settings = webhook_settings(standin)
     settings["cache"]["poll_interval"] = 1
-    server = Ghaccess(settings).start()
+    server = Ghaccess(settings, backend=BACKEND).start()
     dave = token_of(standin, "dave")
     # Members read acme-core through the base permission (the members group).
     base = lambda: server.json("/group_permissions", package=PACKAGE).get("ghaccess:members")
@@ -489,7 +837,7 @@ def enterprise_prefix():
     settings = webhook_settings(standin)
     settings["github"]["api_url"] = standin.url + "/api/v3"
     settings["github"]["graphql_url"] = None     # derived: /api/graphql
-    server = Ghaccess(settings).start()
+    server = Ghaccess(settings, backend=BACKEND).start()
     assert bob_has_access(server) == (True, True, True)
     info = standin.control("GET", "/_standin/info")
     assert info["graphql_path"] == "/api/graphql", info
@@ -504,7 +852,7 @@ def app_mode_sync():
     settings["github"]["token"] = None
     settings["github"]["app_client_id"] = APP_ID
     settings["github"]["app_private_key_file"] = APP_KEY
-    server = Ghaccess(settings).start()
+    server = Ghaccess(settings, backend=BACKEND).start()
     assert bob_has_access(server) == (True, True, True)
     assert "GitHub App installation token minted" in server.log()
     # The App's JWT and key never reach the log.

@@ -153,6 +153,42 @@ function repoPayload(state, exampleRepo, name) {
   return { payload: out, repo };
 }
 
+// GitHub's REST permission flags of a role (each role includes the lower ones),
+// as in the `permissions` of a repository object.
+const LEVELS = ['NONE', 'READ', 'TRIAGE', 'WRITE', 'MAINTAIN', 'ADMIN'];
+const REST_NAMES = { PULL: 'READ', PUSH: 'WRITE' };
+function permissionFlags(level) {
+  const name = String(level || 'NONE').toUpperCase();
+  const rank = LEVELS.indexOf(REST_NAMES[name] || name);
+  return {
+    admin: rank >= 5,
+    maintain: rank >= 4,
+    push: rank >= 3,
+    triage: rank >= 2,
+    pull: rank >= 1,
+  };
+}
+
+// The role name GitHub uses in payloads ("read", "write", ...), null for none.
+function roleName(level) {
+  const l = String(level || 'NONE').toUpperCase();
+  return l === 'NONE' ? null : l.toLowerCase();
+}
+
+// The permission a team holds on a repository in the scenario, 'NONE' without a grant.
+function teamPermission(state, slug, name) {
+  const team = state.team(slug);
+  const grant = team && team.repoGrants.find((g) => g.node.name.toLowerCase() === String(name).toLowerCase());
+  return grant ? grant.permission : 'NONE';
+}
+
+// A collaborator's direct permission on a repository in the scenario, 'NONE' without one.
+function directPermission(state, login, name) {
+  const repo = state.repo(name);
+  const edge = repo && repo.directEdges.find((e) => e.node.login.toLowerCase() === String(login).toLowerCase());
+  return edge ? edge.permission : 'NONE';
+}
+
 function userFor(state, login) {
   const u = login && state.user(login);
   if (u) return userPayload(u.login, u.databaseId);
@@ -162,7 +198,8 @@ function userFor(state, login) {
 
 /**
  * Build the payload for {event, payload_action, login, team, repository, ref,
- * sender, permission, old_name, modified} against the scenario state.
+ * sender, permission, old_permission, old_name, old_owner, modified} against
+ * the scenario state.
  */
 function buildPayload(state, req) {
   const event = req.event;
@@ -213,21 +250,42 @@ function buildPayload(state, req) {
       p.member = target;
       p.team = teamPayload(state, teamSlug);
       break;
-    case 'team':
+    case 'team': {
       p.team = teamPayload(state, teamSlug);
-      if (action === 'added_to_repository' || action === 'removed_from_repository') {
+      // An edit of the team's permission on a repository names the repository
+      // and the old permission (changes.repository.permissions.from).
+      const repositoryEdit = action === 'edited' && req.old_permission !== undefined;
+      if (action === 'added_to_repository' || action === 'removed_from_repository' || repositoryEdit) {
         p.repository = repoPayload(state, exampleRepo, repoName).payload;
+        // In team events the repository's permissions are the team's, after the change.
+        const level = action === 'removed_from_repository' ? 'NONE' : teamPermission(state, teamSlug, repoName);
+        p.repository.permissions = permissionFlags(level);
+        p.repository.role_name = roleName(level);
       } else {
         delete p.repository;
       }
-      if (action === 'edited' && !p.changes) p.changes = {};
+      if (action === 'edited') {
+        // GitHub's schema: description, name, privacy, notification_setting,
+        // repository.permissions.from; nothing describes a new parent.
+        p.changes = {};
+        if (repositoryEdit) {
+          const from = permissionFlags(req.old_permission);
+          p.changes.repository = { permissions: { from: { admin: from.admin, pull: from.pull, push: from.push } } };
+        } else if (req.old_name) {
+          p.changes.name = { from: req.old_name };
+        }
+      }
       break;
+    }
     case 'member': {
       p.member = target;
       p.repository = repoPayload(state, exampleRepo, repoName).payload;
       if (action === 'edited') {
-        p.changes = { old_permission: { from: req.old_permission || 'write' } };
-        if (req.permission) p.changes.permission = { to: req.permission };
+        // changes.old_permission.from is required; changes.permission.{from,to}
+        // (nullable) carries the new role, here the scenario's direct permission.
+        const from = req.old_permission || 'write';
+        const to = req.permission || roleName(directPermission(state, target.login, repoName));
+        p.changes = { old_permission: { from }, permission: { from, to } };
       } else if (action === 'added') {
         p.changes = { permission: { to: req.permission || 'write' } };
       } else {
@@ -241,7 +299,11 @@ function buildPayload(state, req) {
       if (action === 'unarchived') payload.archived = false;
       p.repository = payload;
       if (action === 'renamed') p.changes = { repository: { name: { from: req.old_name || `${repoName}-old` } } };
-      else if (action !== 'edited') delete p.changes;
+      else if (action === 'transferred') {
+        // Sent only to the new owner: the repository is the organization's
+        // now, changes.owner.from names the account it came from.
+        p.changes = { owner: { from: { user: userFor(state, req.old_owner || 'octocat') } } };
+      } else if (action !== 'edited') delete p.changes;
       break;
     }
     case 'push': {

@@ -645,6 +645,42 @@ describe('stand-in serving the worked example', () => {
         assert.ok(q.sender.login);
         check(q);
       }
+      // Shapes of GitHub's published schema for the changes ghaccess applies at once.
+      const shapes = [
+        // team edited, repository permission: changes.repository.permissions.from holds
+        // the old flags, repository.permissions the team's permission now.
+        [{ event: 'team', payload_action: 'edited', team: 'platform', repository: 'core-lib', old_permission: 'admin' },
+          (q) => {
+            assert.deepEqual(q.changes, { repository: { permissions: { from: { admin: true, pull: true, push: true } } } });
+            assert.deepEqual(q.repository.permissions, { admin: false, maintain: false, push: true, triage: true, pull: true });
+            assert.equal(q.repository.role_name, 'write');
+          }],
+        // team edited otherwise: no repository, the team with its parent as it is now.
+        [{ event: 'team', payload_action: 'edited', team: 'platform-infra', old_name: 'Infra' },
+          (q) => {
+            assert.deepEqual(q.changes, { name: { from: 'Infra' } });
+            assert.equal(q.repository, undefined);
+            assert.equal(q.team.parent.slug, 'platform');
+          }],
+        // member edited: old_permission.from, and permission.{from,to} with the role now.
+        [{ event: 'member', payload_action: 'edited', login: 'erin', repository: 'tools', old_permission: 'admin' },
+          (q) => assert.deepEqual(q.changes, { old_permission: { from: 'admin' }, permission: { from: 'admin', to: 'write' } })],
+        // a team removed from a repository holds no permission on it any more.
+        [{ event: 'team', payload_action: 'removed_from_repository', team: 'platform', repository: 'core-lib' },
+          (q) => assert.equal(q.repository.permissions.pull, false)],
+        // transferred (only ever sent to the new owner): changes.owner.from.
+        [{ event: 'repository', payload_action: 'transferred', repository: 'docs', old_owner: 'octocat' },
+          (q) => {
+            assert.equal(q.changes.owner.from.user.login, 'octocat');
+            assert.equal(q.repository.owner.login, 'acme');
+          }],
+      ];
+      for (const [request, check] of shapes) {
+        const before = received.length;
+        const res = await control(s.url, '/webhook', Object.assign({ url, secret }, request));
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        check(JSON.parse(received[before].raw));
+      }
       const unknown = await control(s.url, '/webhook', { url, secret, event: 'star' });
       assert.equal(unknown.status, 400);
     } finally {

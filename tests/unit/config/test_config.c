@@ -137,6 +137,7 @@ assert_defaults(const struct config *config)
 	assert_null(config->webhook_secret_file);
 	assert_null(config->webhook_secret);
 	assert_int_equal(config->webhook_max_body, 25LL * 1024 * 1024);
+	assert_int_equal(config->webhook_max_memory, 64LL * 1024 * 1024);
 	assert_int_equal(config->webhook_debounce_ms, 500);
 	assert_int_equal(config->log_level, GA_LOG_INFO);
 	assert_int_equal(config->log_format, GA_LOG_LOGFMT);
@@ -227,6 +228,7 @@ test_every_key(void **state)
 		"[webhook]\n"
 		"secret_file = %s\n"
 		"max_body = 512K\n"
+		"max_memory = 2M\n"
 		"debounce_ms = 0\n"
 		"[log]\n"
 		"level = debug\n"
@@ -274,6 +276,7 @@ test_every_key(void **state)
 	assert_string_equal(config->webhook_secret_file, webhook_key);
 	assert_string_equal(config->webhook_secret, WEBHOOK_KEY);
 	assert_int_equal(config->webhook_max_body, 512 * 1024);
+	assert_int_equal(config->webhook_max_memory, 2 * 1024 * 1024);
 	assert_int_equal(config->webhook_debounce_ms, 0);
 	assert_int_equal(config->log_level, GA_LOG_DEBUG);
 	assert_int_equal(config->log_format, GA_LOG_JSON);
@@ -291,6 +294,19 @@ test_max_stale_follows_expiration(void **state)
 
 	assert_int_equal(config->expiration, 7200);
 	assert_int_equal(config->max_stale, 7200);
+	config_free(config);
+}
+
+/* The webhook budget's default holds at least one delivery of max_body. */
+static void
+test_webhook_memory_follows_max_body(void **state)
+{
+	struct config *config = load_ok(*state, "webhook.ini",
+					"[github]\norganization = acme\ntoken = t\n"
+					"[webhook]\nmax_body = 100M\n");
+
+	assert_int_equal(config->webhook_max_body, 100LL * 1024 * 1024);
+	assert_int_equal(config->webhook_max_memory, 100LL * 1024 * 1024);
 	config_free(config);
 }
 
@@ -797,6 +813,9 @@ static const struct error_case {
 	  " suffix, got \"10 MB\"" },
 	{ "max-stale-below-expiration", ORG_AND_TOKEN "[cache]\nexpiration = 600\nmax_stale = 60\n",
 	  6, "[cache] max_stale: must be at least the expiration (600)" },
+	{ "webhook-memory-below-max-body",
+	  ORG_AND_TOKEN "[webhook]\nmax_body = 2M\nmax_memory = 1M\n", 6,
+	  "[webhook] max_memory: must be at least [webhook] max_body (2097152 bytes)" },
 	{ "missing-organization", "[github]\ntoken = " TOKEN "\n", 0,
 	  "[github] organization: required" },
 	{ "missing-token", "[github]\norganization = acme\n", 0,
@@ -1058,6 +1077,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_graphql_url_derived, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_stale_follows_expiration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_memory_follows_max_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_environment_token_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credentials_directory, setup, teardown),

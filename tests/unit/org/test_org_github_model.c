@@ -80,14 +80,16 @@ test_unreadable_file_and_unknown_id(void **state)
 	assert_string_equal(org_snapshot_skip_reason_of(snapshot, "undetermined"),
 			    "GitHub could not read pyproject.toml (it could not tell text from "
 			    "binary)");
-	/* No id: no package, and the namesake (which may be the newer one) neither. */
+	/* No id: no package, and the namesake (which may be the newer one)
+	 * neither: the name is reserved (owners only). */
 	assert_int_equal(org_snapshot_find_package(snapshot, "acme-shared"), -1);
+	assert_true(org_snapshot_find_reserved(snapshot, "acme-shared") >= 0);
 	assert_string_equal(org_snapshot_skip_reason_of(snapshot, "no-id"),
 			    "GitHub did not give the repository's id, which settles name "
 			    "conflicts");
 	assert_string_equal(org_snapshot_skip_reason_of(snapshot, "namesake"),
-			    "conflict: package acme-shared is also declared by no-id, whose age "
-			    "GitHub did not say");
+			    "conflict: acme-shared is reserved: no-id declares it too, and GitHub "
+			    "did not say which repository is older");
 	assert_true(org_snapshot_name_is_claimed(snapshot, "acme-shared"));
 	assert_false(org_snapshot_name_is_claimed(snapshot, "left-pad"));
 	/* The rest is unaffected. */
@@ -219,7 +221,7 @@ test_removals_keep_what_github_said(void **state)
 	(void)state;
 	input->unnamed_repositories = 1;
 	snprintf(removal.login, sizeof(removal.login), "olivia");
-	service_webhook_revocations_add(revocations, &removal, input->synced_at);
+	service_webhook_revocations_add(revocations, &removal, org_input_read_at_ms(input));
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
 	assert_int_equal(patched->member_count, 1);

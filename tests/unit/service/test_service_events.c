@@ -12,13 +12,18 @@
 #include <unistd.h>
 
 #include "service/service_internal.h"
+#include "service/service_webhook.h"
 #include "util/ga_buf.h"
 #include "util/ga_file.h"
 #include "util/ga_log.h"
 #include "util/ga_metrics.h"
+#include "util/ga_secret.h"
 #include "util/ga_xalloc.h"
 
 #include "../support/scenario.h"
+
+#define SECRET "events-test-secret"
+#define VECTOR_ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct fixture {
 	char snapshot_path[64];
@@ -54,6 +59,7 @@ offline_config(void)
 	config->connect_timeout = 1;
 	config->poll_interval = 0;
 	config->webhook_debounce_ms = 100;
+	config->webhook_secret = ga_strdup(SECRET);
 	return config;
 }
 
@@ -104,6 +110,51 @@ fixture_body(const char *name, size_t *len)
 	ga_free(path);
 	*len = body.len;
 	return ga_buf_steal(&body);
+}
+
+/* text (len bytes, taken) read as POST /webhook reads a body, with the
+ * signature header header, or a good one when header is NULL. */
+static struct service_webhook_body *
+read_body(struct service *service, char *text, size_t len, const char *header)
+{
+	struct service_webhook_body_limits limits = { (size_t)1 << 20, (size_t)4 << 20 };
+	struct service_webhook_body *body = NULL;
+	uint8_t digest[GA_HMAC_SIZE];
+	char good[8 + 2 * GA_HMAC_SIZE];
+
+	ga_hmac_sha256(SECRET, strlen(SECRET), text, len, digest);
+	memcpy(good, "sha256=", 7);
+	ga_hex(digest, GA_HMAC_SIZE, good + 7);
+	assert_int_equal(service_webhook_body_begin(service_webhook_budget(service), &limits,
+						    SECRET, strlen(SECRET),
+						    header != NULL ? header : good,
+						    (long long)len, &body),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_append(body, text, len), SERVICE_WEBHOOK_BODY_OK);
+	service_webhook_body_finish(body);
+	ga_free(text);
+	return body;
+}
+
+/* A signed delivery of text (taken). */
+static enum service_delivery
+deliver(struct service *service, const char *event, const char *delivery, char *text, size_t len)
+{
+	return service_deliver_webhook(service, event, delivery,
+				       read_body(service, text, len, NULL));
+}
+
+/* Wait until the webhook thread has handled every delivery (their bodies
+ * are freed, and the budget is empty again). */
+static bool
+wait_handled(struct service *service)
+{
+	for (int i = 0; i < 500; i++) {
+		if (service_webhook_budget_held(service_webhook_budget(service)) == 0)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
 }
 
 static long
@@ -158,23 +209,38 @@ test_removal_applies_at_once(void **state)
 
 	(void)state;
 	assert_true(member_of(service, "bob") >= 0);
-	assert_int_equal(service_deliver_webhook(service, "organization", "delivery-1", body, len),
+	assert_int_equal(deliver(service, "organization", "delivery-1", body, len),
 			 SERVICE_DELIVERY_ACCEPTED);
 	assert_true(wait_member(service, "bob", false, 2000));
 	assert_true(member_of(service, "carol") >= 0);
-	/* The same delivery again: a replay. */
+	/* The same delivery again: a redelivery. */
 	body = fixture_body("organization.member_removed", &len);
-	assert_int_equal(service_deliver_webhook(service, "organization", "delivery-1", body, len),
+	assert_int_equal(deliver(service, "organization", "delivery-1", body, len),
 			 SERVICE_DELIVERY_DUPLICATE);
+	/* The same signed body under a new id: a replay. */
+	body = fixture_body("organization.member_removed", &len);
+	assert_int_equal(deliver(service, "organization", "delivery-9", body, len),
+			 SERVICE_DELIVERY_REPLAY);
 	/* No delivery id, or an event name that is not one. */
-	assert_int_equal(service_deliver_webhook(service, "organization", NULL, ga_strdup("{}"), 2),
+	assert_int_equal(deliver(service, "organization", NULL, ga_strdup("{}"), 2),
 			 SERVICE_DELIVERY_INVALID);
-	assert_int_equal(service_deliver_webhook(service, "Bad Event", "delivery-2",
-						 ga_strdup("{}"), 2),
+	assert_int_equal(deliver(service, "Bad Event", "delivery-2", ga_strdup("{}"), 2),
 			 SERVICE_DELIVERY_INVALID);
+	/* A body whose signature did not verify is never queued. */
+	assert_int_equal(service_deliver_webhook(service, "organization", "delivery-3",
+						 read_body(service, ga_strdup("{}"), 2,
+							   "sha256=" VECTOR_ZEROS)),
+			 SERVICE_DELIVERY_BAD_SIGNATURE);
+	assert_int_equal(service_deliver_webhook(service, "organization", "delivery-4", NULL),
+			 SERVICE_DELIVERY_BAD_SIGNATURE);
+	/* Every body's memory is given back once handled or refused (and the
+	 * thread is done with the removal, counted after it was applied). */
+	assert_true(wait_handled(service));
 	assert_metric(service, "ghaccess_webhook_deliveries_total{result=\"accepted\"} 1\n");
 	assert_metric(service, "ghaccess_webhook_deliveries_total{result=\"duplicate\"} 1\n");
+	assert_metric(service, "ghaccess_webhook_deliveries_total{result=\"replay\"} 1\n");
 	assert_metric(service, "ghaccess_webhook_deliveries_total{result=\"invalid\"} 2\n");
+	assert_metric(service, "ghaccess_webhook_deliveries_total{result=\"bad_signature\"} 2\n");
 	assert_metric(service, "ghaccess_webhook_removals_total 1\n");
 	finish(fixture);
 }
@@ -196,7 +262,7 @@ test_removal_outlives_older_data(void **state)
 	char *body = fixture_body("organization.member_removed", &len);
 
 	(void)state;
-	assert_int_equal(service_deliver_webhook(service, "organization", "d-1", body, len),
+	assert_int_equal(deliver(service, "organization", "d-1", body, len),
 			 SERVICE_DELIVERY_ACCEPTED);
 	assert_true(wait_member(service, "bob", false, 2000));
 	/* Data read a second before the delivery, still listing bob. */
@@ -208,6 +274,79 @@ test_removal_outlives_older_data(void **state)
 	/* GitHub's data read later says bob is a member (added back): it wins. */
 	assert_int_equal(org_snapshot_build(worked_example(now + 2), config, &snapshot, NULL),
 			 GA_OK);
+	assert_true(service_publish(service, snapshot, config));
+	assert_true(member_of(service, "bob") >= 0);
+	assert_metric(service, "ghaccess_webhook_revocations_pending 0\n");
+	finish(fixture);
+}
+
+/*
+ * bob is removed, then a member_added for him arrives (a replay of an old
+ * delivery, outside the replay window, or a real re-add): data read before
+ * the removal still must not bring him back; only a sync started after the
+ * removal may.
+ */
+static void
+test_member_added_keeps_the_removal(void **state)
+{
+	struct fixture *fixture = start();
+	struct service *service = fixture->service;
+	const struct config *config = service_config(service);
+	struct org_snapshot *snapshot = NULL;
+	long long now = (long long)time(NULL);
+	size_t len;
+	char *body = fixture_body("organization.member_removed", &len);
+
+	(void)state;
+	assert_int_equal(deliver(service, "organization", "r-1", body, len),
+			 SERVICE_DELIVERY_ACCEPTED);
+	assert_true(wait_member(service, "bob", false, 2000));
+	body = fixture_body("organization.member_added", &len);
+	assert_int_equal(deliver(service, "organization", "a-1", body, len),
+			 SERVICE_DELIVERY_ACCEPTED);
+	assert_true(wait_handled(service));
+	assert_int_equal(org_snapshot_build(worked_example(now - 1), config, &snapshot, NULL),
+			 GA_OK);
+	assert_true(service_publish(service, snapshot, config));
+	assert_true(member_of(service, "bob") < 0);
+	assert_metric(service, "ghaccess_webhook_revocations_pending 1\n");
+	finish(fixture);
+}
+
+/*
+ * The sync a removal asks for usually starts within the same second: it is
+ * compared with the removal at millisecond precision.  Data read a
+ * millisecond after the removal ends it; data read a millisecond before
+ * (in the same second) keeps it.
+ */
+static void
+test_removal_ends_with_the_next_sync(void **state)
+{
+	struct fixture *fixture = start();
+	struct service *service = fixture->service;
+	const struct config *config = service_config(service);
+	struct org_snapshot *snapshot = NULL;
+	struct org_input *input;
+	long long before_ms = service_now_ms();
+	long long removed_ms;
+	size_t len;
+	char *body = fixture_body("organization.member_removed", &len);
+
+	(void)state;
+	assert_int_equal(deliver(service, "organization", "s-1", body, len),
+			 SERVICE_DELIVERY_ACCEPTED);
+	assert_true(wait_member(service, "bob", false, 2000));
+	removed_ms = service_now_ms();
+	/* Read just before the delivery was handled: bob stays out. */
+	input = worked_example(before_ms / 1000);
+	input->synced_at_ms = before_ms - 1;
+	assert_int_equal(org_snapshot_build(input, config, &snapshot, NULL), GA_OK);
+	assert_true(service_publish(service, snapshot, config));
+	assert_true(member_of(service, "bob") < 0);
+	/* Read after it, even within the same second: GitHub's data decides. */
+	input = worked_example(removed_ms / 1000);
+	input->synced_at_ms = removed_ms + 1;
+	assert_int_equal(org_snapshot_build(input, config, &snapshot, NULL), GA_OK);
 	assert_true(service_publish(service, snapshot, config));
 	assert_true(member_of(service, "bob") >= 0);
 	assert_metric(service, "ghaccess_webhook_revocations_pending 0\n");
@@ -228,7 +367,7 @@ test_team_removal(void **state)
 	char *body = fixture_body("membership.removed", &len);
 
 	(void)state;
-	assert_int_equal(service_deliver_webhook(service, "membership", "m-1", body, len),
+	assert_int_equal(deliver(service, "membership", "m-1", body, len),
 			 SERVICE_DELIVERY_ACCEPTED);
 	for (int i = 0; i < 200; i++) {
 		view = service_acquire_view_any_age(service);
@@ -255,8 +394,7 @@ test_malformed_payload(void **state)
 	char *text = NULL;
 
 	(void)state;
-	assert_int_equal(service_deliver_webhook(service, "organization", "x-1",
-						 ga_strdup("payload=%7B%7D"), 14),
+	assert_int_equal(deliver(service, "organization", "x-1", ga_strdup("payload=%7B%7D"), 14),
 			 SERVICE_DELIVERY_ACCEPTED);
 	for (int i = 0; i < 200; i++) {
 		ga_free(text);
@@ -283,7 +421,7 @@ test_event_asks_for_refresh(void **state)
 	char *body = fixture_body("team.edited", &len);
 
 	(void)state;
-	assert_int_equal(service_deliver_webhook(service, "team", "t-1", body, len),
+	assert_int_equal(deliver(service, "team", "t-1", body, len),
 			 SERVICE_DELIVERY_ACCEPTED);
 	for (int i = 0; i < 500; i++) {
 		service_get_health(service, &health);
@@ -302,6 +440,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_removal_applies_at_once),
 		cmocka_unit_test(test_removal_outlives_older_data),
+		cmocka_unit_test(test_member_added_keeps_the_removal),
+		cmocka_unit_test(test_removal_ends_with_the_next_sync),
 		cmocka_unit_test(test_team_removal),
 		cmocka_unit_test(test_malformed_payload),
 		cmocka_unit_test(test_event_asks_for_refresh),

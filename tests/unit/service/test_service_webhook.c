@@ -1,4 +1,4 @@
-/* test_service_webhook.c - webhook signature, replay set, classification, revocations, pacing. */
+/* test_service_webhook.c - webhook signature, bodies, replay set, classification, revocations, pacing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +89,161 @@ test_signature_empty_body(void **state)
 	ga_hex(digest, sizeof(digest), header + 7);
 	assert_int_equal(service_webhook_verify_signature("k", 1, NULL, 0, header),
 			 SERVICE_WEBHOOK_SIGNATURE_OK);
+}
+
+/* ---- bodies -------------------------------------------------------------- */
+
+static const struct service_webhook_body_limits small_limits = { 100, 250 };
+
+static enum service_webhook_body_status
+begin(struct service_webhook_budget *budget, const char *header, long long declared,
+      struct service_webhook_body **body)
+{
+	return service_webhook_body_begin(budget, &small_limits, VECTOR_SECRET,
+					  strlen(VECTOR_SECRET), header, declared, body);
+}
+
+/* The HMAC as the body arrives, in pieces of every size, is the one-shot one. */
+static void
+test_body_signature_streamed(void **state)
+{
+	struct service_webhook_budget budget = {0};
+	const size_t len = strlen(VECTOR_BODY);
+	uint8_t expected[GA_HMAC_SIZE];
+
+	(void)state;
+	ga_hmac_sha256(VECTOR_SECRET, strlen(VECTOR_SECRET), VECTOR_BODY, len, expected);
+	for (size_t piece = 1; piece <= len; piece++) {
+		struct service_webhook_body *body = NULL;
+		const char *data;
+		size_t got;
+
+		assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, (long long)len, &body),
+				 SERVICE_WEBHOOK_BODY_OK);
+		assert_int_equal(service_webhook_budget_held(&budget), len);
+		for (size_t at = 0; at < len; at += piece)
+			assert_int_equal(service_webhook_body_append(body, VECTOR_BODY + at,
+								     at + piece > len ? len - at
+										      : piece),
+					 SERVICE_WEBHOOK_BODY_OK);
+		assert_false(service_webhook_body_verified(body));
+		assert_int_equal(service_webhook_body_finish(body), SERVICE_WEBHOOK_BODY_OK);
+		assert_true(service_webhook_body_verified(body));
+		data = service_webhook_body_data(body, &got);
+		assert_int_equal(got, len);
+		assert_memory_equal(data, VECTOR_BODY, len);
+		assert_memory_equal(service_webhook_body_digest(body), expected, GA_HMAC_SIZE);
+		/* Nothing more may come after the end. */
+		assert_int_equal(service_webhook_body_append(body, "x", 1),
+				 SERVICE_WEBHOOK_BODY_TOO_LARGE);
+		service_webhook_body_free(body);
+		assert_int_equal(service_webhook_budget_held(&budget), 0);
+	}
+}
+
+/* What is refused before a byte is read, and a body that is not the signed one. */
+static void
+test_body_refusals(void **state)
+{
+	struct service_webhook_budget budget = {0};
+	struct service_webhook_body *body = (struct service_webhook_body *)&budget;
+
+	(void)state;
+	assert_int_equal(begin(&budget, NULL, 10, &body), SERVICE_WEBHOOK_BODY_UNSIGNED);
+	assert_null(body);
+	assert_int_equal(begin(&budget, "", 10, &body), SERVICE_WEBHOOK_BODY_UNSIGNED);
+	assert_int_equal(begin(&budget, "sha1=" VECTOR_DIGEST, 10, &body),
+			 SERVICE_WEBHOOK_BODY_MALFORMED);
+	assert_int_equal(begin(&budget, "sha256=beef", 10, &body), SERVICE_WEBHOOK_BODY_MALFORMED);
+	/* The signature is looked at first: an unsigned huge body is "unsigned". */
+	assert_int_equal(begin(&budget, NULL, 1000, &body), SERVICE_WEBHOOK_BODY_UNSIGNED);
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 101, &body),
+			 SERVICE_WEBHOOK_BODY_TOO_LARGE);
+	assert_null(body);
+	assert_int_equal(service_webhook_budget_held(&budget), 0);
+	/* One byte changed: the streamed HMAC does not match. */
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 13, &body),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_append(body, "Hello, World?", 13),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_finish(body), SERVICE_WEBHOOK_BODY_MISMATCH);
+	assert_false(service_webhook_body_verified(body));
+	service_webhook_body_free(body);
+	/* An empty body has a signature too. */
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 0, &body),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_budget_held(&budget), 0);
+	assert_int_equal(service_webhook_body_finish(body), SERVICE_WEBHOOK_BODY_MISMATCH);
+	service_webhook_body_free(body);
+	service_webhook_body_free(NULL);
+}
+
+/* The budget holds every body in flight: declared lengths up front, chunked
+ * bodies as they grow; whatever ends a body gives its bytes back. */
+static void
+test_body_budget(void **state)
+{
+	struct service_webhook_budget budget = {0};
+	struct service_webhook_body *first = NULL, *second = NULL, *third = NULL;
+	char bytes[100];
+
+	(void)state;
+	memset(bytes, 'x', sizeof(bytes));
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 100, &first),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 100, &second),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_budget_held(&budget), 200);
+	/* 200 + 100 > 250: refused before reading, nothing taken. */
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 100, &third),
+			 SERVICE_WEBHOOK_BODY_BUSY);
+	assert_null(third);
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 50, &third),
+			 SERVICE_WEBHOOK_BODY_OK);
+	/* A chunked body takes as it grows: nothing is left. */
+	service_webhook_body_free(third);
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, -1, &third),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_held(third), 0);
+	assert_int_equal(service_webhook_body_append(third, bytes, 10), SERVICE_WEBHOOK_BODY_BUSY);
+	assert_int_equal(service_webhook_body_held(third), 0);
+	/* ...and stays refused. */
+	assert_int_equal(service_webhook_body_append(third, bytes, 1), SERVICE_WEBHOOK_BODY_BUSY);
+	service_webhook_body_free(third);
+	service_webhook_body_free(first);
+	assert_int_equal(service_webhook_budget_held(&budget), 100);
+	/* Chunked with room: it grows within max_body, then is refused past it. */
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, -1, &third),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_append(third, bytes, 60), SERVICE_WEBHOOK_BODY_OK);
+	assert_true(service_webhook_body_held(third) >= 60);
+	assert_true(service_webhook_body_held(third) <= 100);
+	assert_int_equal(service_webhook_body_append(third, bytes, 41),
+			 SERVICE_WEBHOOK_BODY_TOO_LARGE);
+	assert_int_equal(service_webhook_body_held(third), 0);
+	assert_int_equal(service_webhook_budget_held(&budget), 100);
+	service_webhook_body_free(third);
+	/* Exactly what was declared, in one allocation; then nothing past max_body. */
+	assert_int_equal(service_webhook_body_append(second, bytes, 100), SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_held(second), 100);
+	assert_int_equal(service_webhook_body_append(second, bytes, 1),
+			 SERVICE_WEBHOOK_BODY_TOO_LARGE);
+	service_webhook_body_free(second);
+	assert_int_equal(service_webhook_budget_held(&budget), 0);
+	/* More than declared (a client that lies) grows like a chunked body. */
+	assert_int_equal(begin(&budget, "sha256=" VECTOR_DIGEST, 10, &second),
+			 SERVICE_WEBHOOK_BODY_OK);
+	assert_int_equal(service_webhook_body_append(second, bytes, 30), SERVICE_WEBHOOK_BODY_OK);
+	assert_true(service_webhook_body_held(second) >= 30);
+	assert_int_equal(service_webhook_budget_held(&budget), service_webhook_body_held(second));
+	service_webhook_body_free(second);
+	assert_int_equal(service_webhook_budget_held(&budget), 0);
+	/* The budget itself. */
+	assert_true(service_webhook_budget_take(&budget, 250, 250));
+	assert_false(service_webhook_budget_take(&budget, 1, 250));
+	service_webhook_budget_give(&budget, 250);
+	assert_false(service_webhook_budget_take(&budget, SIZE_MAX, 250));
+	assert_int_equal(service_webhook_budget_held(&budget), 0);
 }
 
 /* ---- replay ------------------------------------------------------------ */
@@ -209,7 +364,12 @@ static const struct classify_case classify_cases[] = {
 	{ "membership.added", "membership", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
 	{ "team.created", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform", "" },
 	{ "team.deleted", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM, "", "platform", "" },
-	{ "team.edited", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform", "" },
+	/* every edit applies the parent the team object states (platform has none) */
+	{ "team.edited", "team", true, SERVICE_WEBHOOK_DETACH_TEAM, "", "platform", "" },
+	{ "team.edited_parent", "team", true, SERVICE_WEBHOOK_DETACH_TEAM, "", "platform-infra",
+	  "" },
+	{ "team.edited_permission", "team", true, SERVICE_WEBHOOK_LOWER_TEAM_GRANT, "",
+	  "platform", "core-lib" },
 	{ "team.added_to_repository", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform",
 	  "" },
 	{ "team.removed_from_repository", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, "",
@@ -217,13 +377,14 @@ static const struct classify_case classify_cases[] = {
 	{ "member.added", "member", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
 	{ "member.removed", "member", true, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, "erin", "",
 	  "core-lib" },
-	{ "member.edited", "member", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "member.edited", "member", true, SERVICE_WEBHOOK_LOWER_COLLABORATOR, "erin", "",
+	  "tools" },
 	{ "repository.created", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "tools" },
 	{ "repository.deleted", "repository", true, SERVICE_WEBHOOK_REMOVE_REPOSITORY, "", "",
 	  "docs" },
-	{ "repository.archived", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "docs" },
+	{ "repository.archived", "repository", true, SERVICE_WEBHOOK_ARCHIVE, "", "", "docs" },
 	{ "repository.renamed", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "docs" },
-	/* into the organization (the owner is acme): no removal */
+	/* only the new owner hears of a transfer: one into the organization */
 	{ "repository.transferred", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
 	  "docs" },
 	{ "repository.publicized", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
@@ -275,22 +436,47 @@ test_classify_fixtures(void **state)
 		assert_non_null(event.reason);
 		/* Another organization's delivery changes nothing here. */
 		classify_fixture(c, "other-org", &event);
-		if (strcmp(c->event, "ping") != 0) {
-			assert_false(event.refresh);
-			assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_REMOVE_NONE);
-		}
+		assert_false(event.refresh);
+		assert_false(event.in_scope);
+		assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_REMOVE_NONE);
 	}
 }
 
+static const struct classify_case *
+case_named(const char *fixture)
+{
+	for (size_t i = 0; i < sizeof(classify_cases) / sizeof(classify_cases[0]); i++)
+		if (strcmp(classify_cases[i].fixture, fixture) == 0)
+			return &classify_cases[i];
+	fail_msg("no case %s", fixture);
+	return NULL;
+}
+
+/* What the downgrades carry: the level or parent GitHub's payload states. */
 static void
-test_classify_member_added_login(void **state)
+test_classify_downgrades(void **state)
 {
 	struct service_webhook_event event;
 
 	(void)state;
-	classify_fixture(&classify_cases[1], "ACME", &event);
+	/* team.edited_permission: platform's permission on core-lib is now WRITE. */
+	classify_fixture(case_named("team.edited_permission"), "ACME", &event);
+	assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_LOWER_TEAM_GRANT);
+	assert_int_equal(event.removal.level, ORG_LEVEL_WRITE);
+	/* member.edited: erin's role on tools is now write. */
+	classify_fixture(case_named("member.edited"), "acme", &event);
+	assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_LOWER_COLLABORATOR);
+	assert_int_equal(event.removal.level, ORG_LEVEL_WRITE);
+	/* team.edited_parent: platform-infra is under platform. */
+	classify_fixture(case_named("team.edited_parent"), "acme", &event);
+	assert_string_equal(event.removal.parent, "platform");
+	classify_fixture(case_named("team.edited"), "acme", &event);
+	assert_string_equal(event.removal.parent, "");
+	/* member_added grants nothing early and cancels no removal. */
+	classify_fixture(case_named("organization.member_added"), "ACME", &event);
 	assert_true(event.refresh);
-	assert_string_equal(event.added_login, "bob");
+	assert_true(event.in_scope);
+	assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_REMOVE_NONE);
 	assert_string_equal(event.action, "member_added");
 }
 
@@ -302,6 +488,9 @@ struct inline_case {
 	enum service_webhook_removal_kind removal;
 };
 
+/* The organization every in-scope payload names. */
+#define ORG "\"organization\":{\"login\":\"acme\"},"
+
 /* Odd and hostile shapes: never a crash, removals only with valid names. */
 static void
 test_classify_defensive(void **state)
@@ -310,47 +499,77 @@ test_classify_defensive(void **state)
 		{ "organization", "", GA_EPARSE, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "organization", "[1,2]", GA_EPARSE, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "organization", "{\"action\":", GA_EPARSE, false, SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "organization", "{}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "organization", "{\"action\":\"member_removed\"}", GA_OK, true,
+		{ "organization", "{" ORG "\"x\":1}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization", "{" ORG "\"action\":\"member_removed\"}", GA_OK, true,
 		  SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "organization",
-		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":7}}}", GA_OK,
-		  true, SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "organization",
-		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"-bad-\"}}}",
+		  "{" ORG "\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":7}}}",
 		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "organization",
-		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"bob\"}}}",
+		  "{" ORG "\"action\":\"member_removed\",\"membership\":{\"user\":"
+		  "{\"login\":\"-bad-\"}}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization",
+		  "{" ORG "\"action\":\"member_removed\",\"membership\":{\"user\":"
+		  "{\"login\":\"bob\"}}}",
 		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_MEMBER },
+		/* without an organization, or one that is not a login: out of scope */
+		{ "organization",
+		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"bob\"}}}",
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "organization",
 		  "{\"action\":\"member_removed\",\"organization\":{\"login\":7},"
 		  "\"membership\":{\"user\":{\"login\":\"bob\"}}}",
-		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_MEMBER },
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "organization",
+		  "{\"action\":\"member_removed\",\"organization\":\"acme\","
+		  "\"membership\":{\"user\":{\"login\":\"bob\"}}}",
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		/* a membership removal of a deleted team has no slug */
 		{ "membership",
-		  "{\"action\":\"removed\",\"scope\":\"team\",\"member\":{\"login\":\"bob\"},"
+		  "{" ORG "\"action\":\"removed\",\"scope\":\"team\",\"member\":{\"login\":\"bob\"},"
 		  "\"team\":{\"id\":1,\"name\":\"x\",\"deleted\":true}}",
 		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "membership",
-		  "{\"action\":\"removed\",\"scope\":\"team\",\"member\":{\"login\":\"bob\"},"
+		  "{" ORG "\"action\":\"removed\",\"scope\":\"team\",\"member\":{\"login\":\"bob\"},"
 		  "\"team\":{\"slug\":\"a/b\"}}",
 		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		/* a transfer out is never sent: "transferred" is one that came in */
 		{ "repository",
-		  "{\"action\":\"transferred\",\"repository\":{\"name\":\"lib\","
+		  "{" ORG "\"action\":\"transferred\",\"repository\":{\"name\":\"lib\","
 		  "\"owner\":{\"login\":\"elsewhere\"}}}",
-		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_REPOSITORY },
-		{ "push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "repository", "{" ORG "\"action\":\"archived\",\"repository\":{\"name\":\"a b\"}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		/* a team edit without team.parent says nothing about the parent */
+		{ "team", "{" ORG "\"action\":\"edited\",\"team\":{\"slug\":\"platform\"}}",
+		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "team", "{" ORG "\"action\":\"edited\",\"team\":{\"slug\":\"platform\","
+		  "\"parent\":{\"slug\":7}}}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "team", "{" ORG "\"action\":\"edited\",\"team\":{\"slug\":\"platform\","
+		  "\"parent\":null}}", GA_OK, true, SERVICE_WEBHOOK_DETACH_TEAM },
+		/* a permission change without the repository's flags: lowered to none */
+		{ "team", "{" ORG "\"action\":\"edited\",\"team\":{\"slug\":\"platform\"},"
+		  "\"changes\":{\"repository\":{}},\"repository\":{\"name\":\"core-lib\"}}",
+		  GA_OK, true, SERVICE_WEBHOOK_LOWER_TEAM_GRANT },
+		{ "member", "{" ORG "\"action\":\"edited\",\"member\":{\"login\":\"bob\"},"
+		  "\"repository\":{\"name\":\"tools\"},\"changes\":{\"permission\":{\"to\":\"x\"}}}",
+		  GA_OK, true, SERVICE_WEBHOOK_LOWER_COLLABORATOR },
+		{ "push", "{" ORG "\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
 		  "\"commits\":[]}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
+		{ "push", "{" ORG "\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
 		  "\"forced\":true,\"commits\":[{\"modified\":[\"README\"]}]}", GA_OK, true,
 		  SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "push", "{\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
+		{ "push", "{" ORG "\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
 		  "\"commits\":[{\"modified\":[\"sub/pyproject.toml\"]},{\"added\":7}]}", GA_OK,
 		  false, SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "push", "{\"ref\":\"refs/tags/v1\",\"repository\":{\"default_branch\":\"main\"}}",
+		{ "push", "{" ORG "\"ref\":\"refs/tags/v1\",\"repository\":{\"default_branch\":\"main\"}}",
 		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
-		{ "installation", "{\"action\":\"suspend\"}", GA_OK, true,
-		  SERVICE_WEBHOOK_REMOVE_NONE },
+		/* the App's installation events name the organization as the account */
+		{ "installation", "{\"action\":\"suspend\",\"installation\":{\"account\":"
+		  "{\"login\":\"acme\"}}}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		{ "installation", "{\"action\":\"suspend\",\"installation\":{\"account\":"
+		  "{\"login\":\"other\"}}}", GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "", "{}", GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ NULL, "{}", GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
 	};
@@ -367,6 +586,9 @@ test_classify_defensive(void **state)
 		    event.removal.kind != cases[i].removal)
 			fail_msg("case %zu: rc %d refresh %d removal %s (%s)", i, rc, event.refresh,
 				 service_webhook_removal_name(event.removal.kind), event.reason);
+		if (event.removal.kind == SERVICE_WEBHOOK_LOWER_TEAM_GRANT ||
+		    event.removal.kind == SERVICE_WEBHOOK_LOWER_COLLABORATOR)
+			assert_int_equal(event.removal.level, ORG_LEVEL_NONE);
 	}
 }
 
@@ -454,7 +676,7 @@ test_revocations_member(void **state)
 
 	(void)state;
 	assert_null(service_webhook_revocations_apply(revocations, input));
-	service_webhook_revocations_add(revocations, &bob, 1005);
+	service_webhook_revocations_add(revocations, &bob, 1005000);
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
 	/* bob is gone everywhere: members, teams, collaborators; the rest is kept. */
@@ -490,15 +712,26 @@ test_revocations_member(void **state)
 	/* Data read after the removal (a later sync) is left alone... */
 	input->synced_at = 1006;
 	assert_null(service_webhook_revocations_apply(revocations, input));
-	/* ...data read in the same second is not trusted to have it. */
+	/* ...and so is data read a millisecond after it, in the same second... */
 	input->synced_at = 1005;
+	input->synced_at_ms = 1005001;
+	assert_null(service_webhook_revocations_apply(revocations, input));
+	/* ...but not data read at the same millisecond, or in the same second
+	 * when only the second is known (a snapshot file). */
+	input->synced_at_ms = 1005000;
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
 	assert_int_equal(patched->member_count, 2);
+	assert_int_equal(patched->synced_at_ms, 1005000);
 	org_input_free(patched);
-	/* A sync of 1005 leaves the entry; one of 1006 drops it. */
-	assert_int_equal(service_webhook_revocations_expire(revocations, 1005), 1);
-	assert_int_equal(service_webhook_revocations_expire(revocations, 1006), 0);
+	input->synced_at_ms = 0;
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_non_null(patched);
+	org_input_free(patched);
+	/* A sync started at the same millisecond leaves the entry; one a
+	 * millisecond later drops it. */
+	assert_int_equal(service_webhook_revocations_expire(revocations, 1005000), 1);
+	assert_int_equal(service_webhook_revocations_expire(revocations, 1005001), 0);
 	org_input_free(input);
 	org_input_free(expected);
 	service_webhook_revocations_destroy(revocations);
@@ -520,7 +753,7 @@ test_revocations_other_kinds(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(removals) / sizeof(removals[0]); i++)
-		service_webhook_revocations_add(revocations, &removals[i], 2000);
+		service_webhook_revocations_add(revocations, &removals[i], 2000000);
 	assert_int_equal(service_webhook_revocations_count(revocations), 4);
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
@@ -538,9 +771,9 @@ test_revocations_other_kinds(void **state)
 	assert_int_equal(patched->repositories[0].pyproject_state, ORG_PYPROJECT_TEXT);
 	org_input_free(patched);
 	/* A team deleted: gone with its grants; its child keeps its own. */
-	service_webhook_revocations_expire(revocations, 3000);
+	service_webhook_revocations_expire(revocations, 3000000);
 	removals[0] = removal_of(SERVICE_WEBHOOK_REMOVE_TEAM, "", "platform", "");
-	service_webhook_revocations_add(revocations, &removals[0], 3000);
+	service_webhook_revocations_add(revocations, &removals[0], 3000000);
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_int_equal(patched->team_count, 1);
 	assert_string_equal(patched->teams[0].slug, "platform-infra");
@@ -549,22 +782,92 @@ test_revocations_other_kinds(void **state)
 	service_webhook_revocations_destroy(revocations);
 }
 
-/* member_added after member_removed: the removal no longer holds. */
+static struct service_webhook_removal
+lowering(enum service_webhook_removal_kind kind, const char *login, const char *team,
+	 const char *repository, enum org_level level)
+{
+	struct service_webhook_removal removal = removal_of(kind, login, team, repository);
+
+	removal.level = level;
+	return removal;
+}
+
+/* Downgrades only ever lower, to the level the payload states. */
 static void
-test_revocations_forget_member(void **state)
+test_revocations_downgrades(void **state)
 {
 	struct service_webhook_revocations *revocations = service_webhook_revocations_create();
-	struct service_webhook_removal bob = removal_of(SERVICE_WEBHOOK_REMOVE_MEMBER, "bob", "", "");
-	struct service_webhook_removal team = removal_of(SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, "bob",
-							 "platform", "");
+	struct org_input *input = small_org(1000);
+	struct org_input *patched;
+	struct service_webhook_removal removals[] = {
+		/* platform: WRITE on core-lib -> READ; READ on tools stays READ */
+		lowering(SERVICE_WEBHOOK_LOWER_TEAM_GRANT, "", "PLATFORM", "core-lib",
+			 ORG_LEVEL_READ),
+		lowering(SERVICE_WEBHOOK_LOWER_TEAM_GRANT, "", "platform", "tools",
+			 ORG_LEVEL_ADMIN),
+		/* bob: ADMIN -> WRITE; carol: WRITE -> nothing (the role unreadable) */
+		lowering(SERVICE_WEBHOOK_LOWER_COLLABORATOR, "bob", "", "core-lib",
+			 ORG_LEVEL_WRITE),
+		lowering(SERVICE_WEBHOOK_LOWER_COLLABORATOR, "carol", "", "core-lib",
+			 ORG_LEVEL_NONE),
+		/* a later, higher one does not raise it back */
+		lowering(SERVICE_WEBHOOK_LOWER_COLLABORATOR, "bob", "", "core-lib",
+			 ORG_LEVEL_ADMIN),
+		removal_of(SERVICE_WEBHOOK_ARCHIVE, "", "", "core-lib"),
+	};
 
 	(void)state;
-	service_webhook_revocations_add(revocations, &bob, 10);
-	service_webhook_revocations_add(revocations, &team, 10);
-	service_webhook_revocations_add(revocations, &bob, 11);
-	service_webhook_revocations_forget_member(revocations, "Bob");
-	/* Only the organization removals are forgotten. */
-	assert_int_equal(service_webhook_revocations_count(revocations), 1);
+	for (size_t i = 0; i < sizeof(removals) / sizeof(removals[0]); i++)
+		service_webhook_revocations_add(revocations, &removals[i], 2000000);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_non_null(patched);
+	assert_int_equal(patched->teams[0].repository_count, 2);
+	assert_int_equal(patched->teams[0].repositories[0].level, ORG_LEVEL_READ);
+	assert_int_equal(patched->teams[0].repositories[1].level, ORG_LEVEL_READ);
+	assert_int_equal(patched->repositories[0].collaborator_count, 1);
+	assert_string_equal(patched->repositories[0].collaborators[0].name, "bob");
+	assert_int_equal(patched->repositories[0].collaborators[0].level, ORG_LEVEL_WRITE);
+	assert_true(patched->repositories[0].archived);
+	assert_true(patched->repositories[1].archived);	/* was archived already */
+	assert_int_equal(patched->member_count, 3);
+	org_input_free(patched);
+	org_input_free(input);
+	service_webhook_revocations_destroy(revocations);
+}
+
+/* A team moved: it leaves a parent other than the one GitHub states, and is
+ * never put under a new one early. */
+static void
+test_revocations_team_parent(void **state)
+{
+	struct service_webhook_revocations *revocations = service_webhook_revocations_create();
+	struct org_input *input = small_org(1000);
+	struct org_input *patched;
+	struct service_webhook_removal removal = removal_of(SERVICE_WEBHOOK_DETACH_TEAM, "",
+							   "platform-infra", "");
+
+	(void)state;
+	/* GitHub states the parent the snapshot has: nothing changes. */
+	snprintf(removal.parent, sizeof(removal.parent), "Platform");
+	service_webhook_revocations_add(revocations, &removal, 2000000);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_string_equal(patched->teams[1].parent_slug, "platform");
+	org_input_free(patched);
+	/* Under another parent, or none: it leaves platform now. */
+	snprintf(removal.parent, sizeof(removal.parent), "elsewhere");
+	service_webhook_revocations_add(revocations, &removal, 2000001);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_null(patched->teams[1].parent_slug);
+	assert_int_equal(patched->teams[1].member_count, 1);
+	/* A top-level team is not given a parent. */
+	removal = removal_of(SERVICE_WEBHOOK_DETACH_TEAM, "", "platform", "");
+	snprintf(removal.parent, sizeof(removal.parent), "platform-infra");
+	org_input_free(patched);
+	service_webhook_revocations_add(revocations, &removal, 2000002);
+	patched = service_webhook_revocations_apply(revocations, input);
+	assert_null(patched->teams[0].parent_slug);
+	org_input_free(patched);
+	org_input_free(input);
 	service_webhook_revocations_destroy(revocations);
 }
 
@@ -612,15 +915,19 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_signature_empty_body),
+		cmocka_unit_test(test_body_signature_streamed),
+		cmocka_unit_test(test_body_refusals),
+		cmocka_unit_test(test_body_budget),
 		cmocka_unit_test(test_replay_basics),
 		cmocka_unit_test(test_replay_against_model),
 		cmocka_unit_test(test_classify_fixtures),
-		cmocka_unit_test(test_classify_member_added_login),
+		cmocka_unit_test(test_classify_downgrades),
 		cmocka_unit_test(test_classify_defensive),
 		cmocka_unit_test(test_classify_event_name_sanitised),
 		cmocka_unit_test(test_revocations_member),
 		cmocka_unit_test(test_revocations_other_kinds),
-		cmocka_unit_test(test_revocations_forget_member),
+		cmocka_unit_test(test_revocations_downgrades),
+		cmocka_unit_test(test_revocations_team_parent),
 		cmocka_unit_test(test_pacing),
 	};
 
