@@ -8,12 +8,15 @@
 
 /* The token cache's verifier: one GET /user, mapped to the cache's verdicts. */
 static enum cache_verdict
-verify_with_github(void *context, const char *username, const char *token, long long *user_id)
+verify_with_github(void *context, const char *username, const char *token, long long *user_id,
+		   char *detail, size_t detail_size)
 {
 	struct service *service = context;
 	struct gh_client *client = atomic_load(&service->client);
 	struct ga_err err = {0};
 
+	(void)detail;
+	(void)detail_size;
 	switch (gh_check_token(client, username, token, user_id, &err)) {
 	case GH_TOKEN_VALID:
 		return CACHE_TOKEN_VALID;
