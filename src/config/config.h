@@ -150,8 +150,8 @@ struct config {
 	long long index_max_upload_size;	/* bytes; default 100 MiB */
 	bool index_allow_overwrite;
 	char *index_fallback_url;
-	int index_max_concurrent_uploads;		/* in all; default 8 */
-	int index_max_concurrent_uploads_per_user;	/* default 2 */
+	int index_max_concurrent_uploads;		/* in all; default 16 */
+	int index_max_concurrent_uploads_per_user;	/* default 4 */
 	long long index_max_upload_disk;		/* bytes uploads in progress may take; default 1G */
 
 	/* [webhook] */

@@ -152,9 +152,9 @@ const struct config_key config_keys[] = {
 	{ "index", "fallback_url", NULL, CONFIG_VALUE_STRING, FIELD(index_fallback_url),
 	  NULL, 0, 0, NULL, config_check_url },
 	{ "index", "max_concurrent_uploads", NULL, CONFIG_VALUE_INT,
-	  FIELD(index_max_concurrent_uploads), "8", 1, 1024, NULL, NULL },
+	  FIELD(index_max_concurrent_uploads), "16", 1, 1024, NULL, NULL },
 	{ "index", "max_concurrent_uploads_per_user", NULL, CONFIG_VALUE_INT,
-	  FIELD(index_max_concurrent_uploads_per_user), "2", 1, 1024, NULL, NULL },
+	  FIELD(index_max_concurrent_uploads_per_user), "4", 1, 1024, NULL, NULL },
 	{ "index", "max_upload_disk", NULL, CONFIG_VALUE_BYTES, FIELD(index_max_upload_disk),
 	  "1G", 1, ONE_TIB, NULL, NULL },
 

@@ -118,6 +118,8 @@ service_destroy(struct service *service)
 	service_events_destroy(service->events);
 	service->events = NULL;
 	service_clear_view(service);
+	/* Token checks still running use the client. */
+	cache_stop_checks(service->cache);
 	gh_client_destroy(atomic_load(&service->client));
 	for (size_t i = 0; i < service->retired.client_count; i++)
 		gh_client_destroy(service->retired.clients[i]);
@@ -242,6 +244,7 @@ load_counters(struct service *service, struct service_counters *out)
 	out->logins_ok = atomic_load(&c->logins_ok);
 	out->logins_refused = atomic_load(&c->logins_refused);
 	out->logins_unverified = atomic_load(&c->logins_unverified);
+	out->logins_busy = atomic_load(&c->logins_busy);
 	out->syncs_ok = atomic_load(&c->syncs_ok);
 	out->syncs_failed = atomic_load(&c->syncs_failed);
 	out->snapshots_adopted = atomic_load(&c->snapshots_adopted);
