@@ -82,10 +82,11 @@ ga_limit_take(struct ga_limit *limit, const char *key, long long weight)
 		weight = 0;
 	pthread_mutex_lock(&limit->lock);
 	slot = find_slot(limit, key, &found);
-	if (limit->holders >= limit->total || slot == NULL)
-		result = GA_LIMIT_TOTAL;
-	else if (found && slot->count >= limit->per_key)
+	/* The key's own bound first: the most useful reason for its holder. */
+	if (found && slot->count >= limit->per_key)
 		result = GA_LIMIT_KEY;
+	else if (limit->holders >= limit->total || slot == NULL)
+		result = GA_LIMIT_TOTAL;
 	else if (limit->max_weight > 0 && weight > limit->max_weight - limit->weight)
 		result = GA_LIMIT_WEIGHT;
 	if (result == GA_LIMIT_OK) {

@@ -624,7 +624,10 @@ def forward_auth_requests():
 @test
 def twenty_concurrent_uploads():
     with Standin(SCENARIO) as standin:
-        server = start_index(standin)
+        # Twenty at once by one user: above the default bounds on uploads in
+        # progress (test_upload_limits.py tests those), raised here.
+        server = start_index(standin, max_concurrent_uploads=20,
+                             max_concurrent_uploads_per_user=20)
         secret = tokens(standin)
         directory = fresh_dir("dists")
         wheels = [dists.wheel(directory, "acme-core", "4.0.%d" % i, payload=os.urandom(65536))

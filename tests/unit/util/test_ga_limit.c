@@ -63,7 +63,9 @@ test_weight(void **state)
 	/* per_key 0: as many as the total. */
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(ga_limit_take(limit, "bob", 0), GA_LIMIT_OK);
-	assert_int_equal(ga_limit_take(limit, "bob", 0), GA_LIMIT_TOTAL);
+	/* At both bounds, the key's is named first (the most useful reason). */
+	assert_int_equal(ga_limit_take(limit, "bob", 0), GA_LIMIT_KEY);
+	assert_int_equal(ga_limit_take(limit, "carol", 0), GA_LIMIT_TOTAL);
 	ga_limit_destroy(limit);
 }
 
