@@ -82,6 +82,7 @@ class Stats {
   }
 
   enter(route) {
+    this.routes[route] = (this.routes[route] || 0) + 1;
     const n = (this.inFlight[route] || 0) + 1;
     this.inFlight[route] = n;
     if (n > (this.maxInFlight[route] || 0)) this.maxInFlight[route] = n;
@@ -103,6 +104,7 @@ class Stats {
     this.rateLimited = 0;
     this.webhooks_sent = 0;
     this.queries = {};
+    this.routes = {};
   }
 
   countQuery(name) {
@@ -120,6 +122,7 @@ class Stats {
       rate_limited: this.rateLimited,
       webhooks_sent: this.webhooks_sent,
       queries: this.queries,
+      routes: Object.assign({}, this.routes),
       in_flight: Object.assign({}, this.inFlight),
       max_in_flight: Object.assign({}, this.maxInFlight),
     };

@@ -135,6 +135,8 @@ describe('in-flight counters', () => {
     assert.equal(afterwards.in_flight.user, 0);
     assert.equal(afterwards.max_in_flight.user, 5);
     assert.equal(afterwards.max_in_flight.org, 1);
+    assert.equal(afterwards.routes.user, 5);
+    assert.equal(afterwards.routes.org, 1);
     await control(s.url, '/stats/reset', {});
     const reset = (await control(s.url, '/stats')).json;
     assert.equal(reset.max_in_flight.user, 0);
