@@ -60,7 +60,7 @@ login_key(const char *username, char out[LOGIN_KEY_MAX])
 {
 	size_t i = 0;
 
-	for (; username[i] != '\0' && i < LOGIN_KEY_MAX - 1; i++)
+	for (; i < LOGIN_KEY_MAX - 1 && username[i] != '\0'; i++)
 		out[i] = (username[i] >= 'A' && username[i] <= 'Z') ? (char)(username[i] + 32)
 								    : username[i];
 	out[i] = '\0';
