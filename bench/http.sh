@@ -98,6 +98,7 @@ expiration = 3600
 
 [server]
 listen = 127.0.0.1:$GHACCESS_PORT
+max_connections_per_ip = 0
 EOF
 	"$GHACCESS" serve --config "$WORK/ghaccess.ini" "$@" 2>"$WORK/ghaccess.log" &
 	GHACCESS_PID=$!
