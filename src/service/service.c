@@ -172,6 +172,20 @@ log_restart_only_changes(const struct config *old, const struct config *fresh)
 	if (old->log_level != fresh->log_level || old->log_format != fresh->log_format)
 		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
 		       "key", "log", (char *)NULL);
+	if (old->max_token_checks != fresh->max_token_checks ||
+	    old->max_token_checks_per_login != fresh->max_token_checks_per_login)
+		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
+		       "key", "github.max_token_checks", (char *)NULL);
+	if (old->header_timeout != fresh->header_timeout ||
+	    old->max_connections_per_ip != fresh->max_connections_per_ip)
+		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
+		       "key", "server.header_timeout, server.max_connections_per_ip", (char *)NULL);
+	if (old->index_max_concurrent_uploads != fresh->index_max_concurrent_uploads ||
+	    old->index_max_concurrent_uploads_per_user !=
+		    fresh->index_max_concurrent_uploads_per_user ||
+	    old->index_max_upload_disk != fresh->index_max_upload_disk)
+		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
+		       "key", "index.max_concurrent_uploads", (char *)NULL);
 }
 
 enum ga_rc

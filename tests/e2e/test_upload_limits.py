@@ -211,7 +211,8 @@ def uploads_in_progress_are_bounded_per_user_and_in_all():
             upload = Upload(server, user, secret[user], body, content_type)
             upload.send(64 << 10)
             started.append(upload)
-        time.sleep(0.3)
+        # Admitted (after their logins, checked with GitHub): all streaming.
+        wait_for(lambda: len(temporary_files(server)) == 3, what="three uploads streaming")
         for upload in started:
             assert upload.answered_early(timeout=0.2) is None
         # bob's third: his bound; olivia's second: the bound in all.
@@ -245,12 +246,12 @@ def disk_taken_by_uploads_in_progress_is_bounded():
                             secret["bob" if i == 0 else "olivia"], body, content_type)
             upload.send(512 << 10)
             started.append(upload)
+        wait_for(lambda: len(temporary_files(server)) == 2, what="two uploads streaming")
         # A third of 300 KB does not fit; a chunked one would reserve 1 MB.
         body, content_type, _ = wheel_form(directory, "acme-tools", "8.5", 300 << 10)
         third = Upload(server, "olivia", secret["olivia"], body, content_type)
         status, reason, headers, _ = third.answered_early(timeout=5)
         assert status == 503 and "max_upload_disk" in reason, (status, reason)
-        wait_for(lambda: sum(temporary_files(server).values()) > 0, what="temporary files")
         assert sum(temporary_files(server).values()) <= 2 << 20
         for upload in started:
             status, reason, _, _ = upload.finish()
