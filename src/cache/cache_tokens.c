@@ -394,23 +394,41 @@ wait_for_flight(struct token_stripe *stripe, struct cache_flight *flight, long l
 	release_flight(flight);
 }
 
-enum cache_claim
-cache_tokens_claim(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
-		   struct cache_token_answer *answer, struct cache_flight **flight_out)
+/*
+ * The common start of a claim: lock key's stripe and look.  true on a fresh
+ * entry (*answer set, the stripe unlocked again); otherwise the stripe
+ * stays locked and *flight is the running flight of key, or NULL.
+ */
+static bool
+claim_lookup(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
+	     struct cache_token_answer *answer, struct token_stripe **stripe_out,
+	     struct cache_flight **flight)
 {
 	struct token_stripe *stripe = stripe_of(tokens, key);
-	struct cache_flight *flight;
-	enum cache_claim claim;
 
-	*flight_out = NULL;
+	*stripe_out = stripe;
 	pthread_mutex_lock(&stripe->lock);
 	if (lookup_entry(stripe, key, tokens->now_ms(), answer)) {
 		stripe->hits++;
 		pthread_mutex_unlock(&stripe->lock);
-		return CACHE_CLAIM_HIT;
+		return true;
 	}
 	stripe->misses++;
-	flight = find_flight(stripe, key);
+	*flight = find_flight(stripe, key);
+	return false;
+}
+
+enum cache_claim
+cache_tokens_claim(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
+		   struct cache_token_answer *answer, struct cache_flight **flight_out)
+{
+	struct token_stripe *stripe;
+	struct cache_flight *flight;
+	enum cache_claim claim;
+
+	*flight_out = NULL;
+	if (claim_lookup(tokens, key, answer, &stripe, &flight))
+		return CACHE_CLAIM_HIT;
 	if (flight != NULL) {
 		wait_for_flight(stripe, flight, tokens->wait_timeout_ms, answer);
 		claim = CACHE_CLAIM_WAITED;
@@ -428,20 +446,15 @@ cache_tokens_claim_async(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_
 			 struct cache_waiter *waiter, bool (*admit)(void *admit_arg),
 			 void *admit_arg)
 {
-	struct token_stripe *stripe = stripe_of(tokens, key);
+	struct token_stripe *stripe;
 	struct cache_flight *flight;
 	enum cache_claim claim;
 
 	*flight_out = NULL;
-	pthread_mutex_lock(&stripe->lock);
-	if (lookup_entry(stripe, key, tokens->now_ms(), answer)) {
-		stripe->hits++;
-		pthread_mutex_unlock(&stripe->lock);
+	if (claim_lookup(tokens, key, answer, &stripe, &flight)) {
 		ga_free(waiter);
 		return CACHE_CLAIM_HIT;
 	}
-	stripe->misses++;
-	flight = find_flight(stripe, key);
 	if (flight != NULL) {
 		claim = CACHE_CLAIM_WAITED;
 	} else if (admit(admit_arg)) {

@@ -26,7 +26,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (Ghaccess, Standin, basic_auth, run_tests,  # noqa: E402
+from harness import (Ghaccess, Standin, basic_auth, first_tokens, run_tests,  # noqa: E402
                      scenario_path, scenario_settings, test, wait_for, workdir)
 
 SCENARIO = scenario_path("worked-example.json")
@@ -37,8 +37,7 @@ DEFAULT_CHECKS = 16
 DEFAULT_CHECKS_PER_LOGIN = 2
 
 
-def tokens(standin):
-    return {user["login"]: user["tokens"][0] for user in standin.scenario["users"]}
+tokens = first_tokens
 
 
 def start(standin, name="ghaccess", server=None, github=None, wrapper=None):

@@ -24,22 +24,11 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dists  # noqa: E402
-from harness import (Ghaccess, Standin, basic_auth, run_tests,  # noqa: E402
-                     scenario_path, scenario_settings, test, wait_for, workdir)
+from harness import (Ghaccess, Standin, basic_auth, first_tokens,  # noqa: E402
+                     fresh_dir, run_tests, scenario_path, scenario_settings, test, wait_for)
 
 SCENARIO = scenario_path("worked-example.json")
-_counter = [0]
-
-
-def fresh_dir(name):
-    _counter[0] += 1
-    path = os.path.join(workdir(), "%s-%d" % (name, _counter[0]))
-    os.makedirs(path)
-    return path
-
-
-def tokens(standin):
-    return {user["login"]: user["tokens"][0] for user in standin.scenario["users"]}
+tokens = first_tokens
 
 
 def start_index(standin, **index):

@@ -157,6 +157,18 @@ function orgFull(base, state, principal) {
   return out;
 }
 
+/** An org-membership object: active for a member, pending for an invitation. */
+function membershipObject(base, state, u) {
+  return {
+    url: `${base.api}/orgs/${state.org.login}/memberships/${u.login}`,
+    state: u.orgRole ? 'active' : 'pending',
+    role: u.orgRole === 'ADMIN' ? 'admin' : 'member',
+    organization_url: `${base.api}/orgs/${state.org.login}`,
+    organization: orgSimple(base, state.org),
+    user: simpleUser(base, u),
+  };
+}
+
 function installationObject(base, state, appId) {
   const org = state.org;
   return {
@@ -377,15 +389,7 @@ function handleRest(env, method, path, req) {
         env,
         req,
         budget,
-        send(200, {
-          url: `${base.api}/orgs/${state.org.login}/memberships/${u.login}`,
-          state: 'active',
-          role: u.orgRole === 'ADMIN' ? 'admin' : 'member',
-          organization_url: `${base.api}/orgs/${state.org.login}`,
-          direct_membership: true,
-          organization: orgSimple(base, state.org),
-          user: simpleUser(base, u),
-        }),
+        send(200, Object.assign(membershipObject(base, state, u), { direct_membership: true })),
       );
     }
     case 'user_membership': {
@@ -406,15 +410,7 @@ function handleRest(env, method, path, req) {
         env,
         req,
         budget,
-        send(200, {
-          url: `${base.api}/orgs/${state.org.login}/memberships/${u.login}`,
-          state: u.orgRole ? 'active' : 'pending',
-          role: u.orgRole === 'ADMIN' ? 'admin' : 'member',
-          organization_url: `${base.api}/orgs/${state.org.login}`,
-          organization: orgSimple(base, state.org),
-          user: simpleUser(base, u),
-          permissions: { can_create_repository: true },
-        }),
+        send(200, Object.assign(membershipObject(base, state, u), { permissions: { can_create_repository: true } })),
       );
     }
     default:
