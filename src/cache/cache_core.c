@@ -287,14 +287,11 @@ cache_verify_token_start(struct cache *cache, const char *username, const char *
 {
 	uint8_t key[GA_HMAC_SIZE];
 	struct cache_flight *flight;
-	struct cache_waiter *waiter = ga_calloc(1, sizeof(*waiter));
 	void *admit_arg[2] = {cache->checks, (void *)username};
 
-	waiter->done = done;
-	waiter->arg = arg;
 	token_cache_key(cache, username, token, key);
-	switch (cache_tokens_claim_async(cache->tokens, key, answer, &flight, waiter, admit_check,
-					 admit_arg)) {
+	switch (cache_tokens_claim_async(cache->tokens, key, answer, &flight, done, arg,
+					 admit_check, admit_arg)) {
 	case CACHE_CLAIM_HIT:
 		return CACHE_START_ANSWERED;
 	case CACHE_CLAIM_LEADER:

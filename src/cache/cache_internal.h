@@ -80,14 +80,14 @@ enum cache_claim cache_tokens_claim(struct cache_tokens *tokens, const uint8_t k
 				    struct cache_flight **flight);
 
 /*
- * cache_tokens_claim for a caller that must not block.  A waiter (allocated
- * by the caller, taken by the store) joins a running flight of key:
- * CACHE_CLAIM_WAITED is then returned *before* the answer exists, and
- * waiter->done is called by cache_tokens_finish.  When nothing is known and
- * nobody asks, admit(admit_arg) is called with the stripe locked: true
- * starts a flight with waiter on it (CACHE_CLAIM_LEADER: the caller must
- * have it finished), false frees the waiter and returns
- * CACHE_CLAIM_REFUSED.  On CACHE_CLAIM_HIT the waiter is freed.
+ * cache_tokens_claim for a caller that must not block.  A running flight of
+ * key gets a waiter (done, arg): CACHE_CLAIM_WAITED is then returned
+ * *before* the answer exists, and done(arg, answer) is called by
+ * cache_tokens_finish.  When nothing is known and nobody asks,
+ * admit(admit_arg) is called with the stripe locked: true starts a flight
+ * with the waiter on it (CACHE_CLAIM_LEADER: the caller must have it
+ * finished), false returns CACHE_CLAIM_REFUSED.  done is never called for
+ * CACHE_CLAIM_HIT or CACHE_CLAIM_REFUSED.
  */
 struct cache_waiter {
 	struct cache_waiter *next;
@@ -98,7 +98,7 @@ struct cache_waiter {
 enum cache_claim cache_tokens_claim_async(struct cache_tokens *tokens,
 					  const uint8_t key[GA_HMAC_SIZE],
 					  struct cache_token_answer *answer,
-					  struct cache_flight **flight, struct cache_waiter *waiter,
+					  struct cache_flight **flight, cache_done_fn done, void *arg,
 					  bool (*admit)(void *admit_arg), void *admit_arg);
 
 /*

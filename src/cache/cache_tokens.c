@@ -443,18 +443,17 @@ cache_tokens_claim(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
 enum cache_claim
 cache_tokens_claim_async(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
 			 struct cache_token_answer *answer, struct cache_flight **flight_out,
-			 struct cache_waiter *waiter, bool (*admit)(void *admit_arg),
+			 cache_done_fn done, void *arg, bool (*admit)(void *admit_arg),
 			 void *admit_arg)
 {
 	struct token_stripe *stripe;
 	struct cache_flight *flight;
+	struct cache_waiter *waiter;
 	enum cache_claim claim;
 
 	*flight_out = NULL;
-	if (claim_lookup(tokens, key, answer, &stripe, &flight)) {
-		ga_free(waiter);
+	if (claim_lookup(tokens, key, answer, &stripe, &flight))
 		return CACHE_CLAIM_HIT;
-	}
 	if (flight != NULL) {
 		claim = CACHE_CLAIM_WAITED;
 	} else if (admit(admit_arg)) {
@@ -463,9 +462,12 @@ cache_tokens_claim_async(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_
 		claim = CACHE_CLAIM_LEADER;
 	} else {
 		pthread_mutex_unlock(&stripe->lock);
-		ga_free(waiter);
 		return CACHE_CLAIM_REFUSED;
 	}
+	/* Allocated only here: a hit, the common case, allocates nothing. */
+	waiter = ga_malloc(sizeof(*waiter));
+	waiter->done = done;
+	waiter->arg = arg;
 	waiter->next = flight->waiters;
 	flight->waiters = waiter;
 	pthread_mutex_unlock(&stripe->lock);

@@ -58,7 +58,10 @@ typedef void (*http_handler_fn)(struct http_request *request);
  * A streamed request body (uploads): called once with data NULL when the
  * request is admitted, before any body byte (the only moment an answer may
  * be given before the body was read: e.g. a Content-Length over the
- * limit), then with each chunk as it arrives.  Once it answered, the rest
+ * limit), then with each chunk as it arrives.  When that first call starts
+ * a login that waits for GitHub (HTTP_LOGIN_PENDING), it returns true
+ * without answering and is called again, with data NULL, once GitHub
+ * answered: keep per-request state in request->state across the two.  Once it answered, the rest
  * of the body is dropped.  Returning false closes the connection at once
  * (a client that keeps sending after a refusal).  handle runs at the end of
  * the body unless the stream answered.  Per-request state goes in
