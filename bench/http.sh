@@ -103,6 +103,7 @@ expiration = 3600
 listen = 127.0.0.1:$GHACCESS_PORT
 backend_user = pypicloud
 backend_password = $BACKEND_PASSWORD
+max_connections_per_ip = 0
 EOF
 	"$GHACCESS" serve --config "$WORK/ghaccess.ini" "$@" 2>"$WORK/ghaccess.log" &
 	GHACCESS_PID=$!

@@ -6,7 +6,11 @@
  *     400, 403, 409, 413 or 500; success has no reason;
  *   - after index_upload_free() no temporary file is left in the storage;
  *   - a successful upload is listed with the SHA-256 of the bytes fed as
- *     the file part, under the normalised name of the name field.
+ *     the file part, under the normalised name of the name field;
+ *   - nothing reaches the storage (no temporary file) unless ":action",
+ *     "name" and "version" parts began before the first file part and the
+ *     name is one the uploader may write: a member without write access
+ *     cannot fill the disk, whatever the order of the parts.
  * Input: records [selector][length: 2 bytes little-endian][data].  The
  * selector's low 4 bits pick the key, bit 4 gives the part a filename (the
  * data up to the first ';'), bit 5 skips one byte of offset (a malformed
@@ -130,6 +134,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *part_filename = NULL;
 	uint64_t offset = 0;
 	size_t at = 0;
+	/* Parts begun before the first file part. */
+	bool seen_action = false, seen_name = false, seen_version = false;
+	bool content_begun = false, ordered = false;
 
 	if (storage == NULL)
 		set_up();
@@ -147,6 +154,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			key = keys[selector & 0x0f];
 			offset = 0;
 			part_filename = NULL;
+			if (!content_begun) {
+				seen_action = seen_action || strcmp(key, ":action") == 0;
+				seen_name = seen_name || strcmp(key, "name") == 0;
+				seen_version = seen_version || strcmp(key, "version") == 0;
+				if (strcmp(key, "content") == 0) {
+					content_begun = true;
+					ordered = seen_action && seen_name && seen_version;
+				}
+			}
 			if (selector & 0x10) {
 				const char *semicolon = memchr(chunk, ';', len);
 				size_t name_len = semicolon ? (size_t)(semicolon - chunk) : len;
@@ -171,6 +187,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!index_upload_feed(upload, key, part_filename, chunk, offset, len))
 			break;
 		offset += len;
+		if (temporary_files_left() &&
+		    (!ordered || (strcmp(index_upload_project(upload), "acme-core") != 0 &&
+				  strcmp(index_upload_project(upload), "a") != 0)))
+			abort();
 	}
 	ga_sha256(content, content_len, digest);
 	ga_hex(digest, 32, sha256);

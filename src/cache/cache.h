@@ -37,15 +37,37 @@ enum cache_verdict {
 	CACHE_TOKEN_VALID = 0,		/* GitHub said: this token is this user's */
 	CACHE_TOKEN_INVALID,		/* definite no: 401 or another login */
 	CACHE_TOKEN_UNKNOWN,		/* could not tell: timeout, 5xx, rate limit */
+	CACHE_TOKEN_NO_ORG_ACCESS,	/* the user's token, but it may not reach the
+					 * organization (not an active member for
+					 * GitHub, or refused): a definite no, kept
+					 * negative_ttl seconds in this process */
+	CACHE_TOKEN_SSO_REQUIRED,	/* the user's token, not authorized for the
+					 * organization's SAML SSO: a definite no that
+					 * is never kept, so that each refusal carries
+					 * GitHub's current URL (detail) and an
+					 * authorization counts at the next request */
+};
+
+/* A user-facing explanation of a refusal, e.g. the SSO authorization URL. */
+#define CACHE_DETAIL_MAX 256
+
+/* What a check found. */
+struct cache_token_answer {
+	enum cache_verdict verdict;
+	long long user_id;			/* GitHub's id, on CACHE_TOKEN_VALID */
+	char detail[CACHE_DETAIL_MAX];		/* "" or a printable explanation */
 };
 
 /*
  * Ask GitHub whether token belongs to username.  Called without any cache
- * lock held; *user_id set on CACHE_TOKEN_VALID.  Must return one of the
- * three verdicts (anything else is taken as CACHE_TOKEN_UNKNOWN).
+ * lock held; sets *user_id on CACHE_TOKEN_VALID, and may write a printable
+ * explanation of a refusal into detail (detail_size bytes, "" on entry).
+ * Must return one of the verdicts (anything else is taken as
+ * CACHE_TOKEN_UNKNOWN).
  */
 typedef enum cache_verdict (*cache_verify_fn)(void *context, const char *username,
-					     const char *token, long long *user_id);
+					     const char *token, long long *user_id,
+					     char *detail, size_t detail_size);
 
 /*
  * Counters since cache_create.  Every cache_verify_token call is either a
@@ -62,6 +84,8 @@ struct cache_stats {
 	size_t entries;				/* in this process's memory */
 	size_t bytes;				/* entries x entry size */
 	bool shared_available;			/* memcached reachable right now */
+	unsigned checks_in_flight;		/* cache_verify_token_start checks running */
+	unsigned long long checks_refused;	/* ... refused at once: bounds full */
 };
 
 /* Create from config (borrowed during the call).  GA_EINVAL/GA_EIO on a bad
@@ -72,7 +96,9 @@ struct cache_stats {
  * most token_cache_entries entries (0: 100000).  A caller waits for another
  * caller's verification of the same (username, token) at most http_timeout
  * + 1 seconds, then gets CACHE_TOKEN_UNKNOWN.  Free with cache_destroy
- * once no other thread uses the cache. */
+ * once no other thread uses the cache.  The checks started with
+ * cache_verify_token_start are bounded by config->max_token_checks (in all,
+ * 0: 16) and max_token_checks_per_login (0: 2). */
 enum ga_rc cache_create(const struct config *config, struct cache **out, struct ga_err *err);
 void cache_destroy(struct cache *cache);
 
@@ -82,11 +108,55 @@ void cache_destroy(struct cache *cache);
  * username and token are borrowed NUL-terminated strings; the caller checks
  * their syntax first (permissions.md section 3).  *user_id (user_id may be
  * NULL) is the GitHub id on CACHE_TOKEN_VALID, 0 otherwise.  Neither string
- * is stored or logged: only their HMAC is kept.
+ * is stored or logged: only their HMAC is kept.  The caller's thread runs
+ * the verifier (or waits for the caller that does) and no bound applies:
+ * for tools and tests; a server uses cache_verify_token_start.
  */
 enum cache_verdict cache_verify_token(struct cache *cache, const char *username,
 				      const char *token, cache_verify_fn verify,
 				      void *context, long long *user_id);
+
+/*
+ * The same, without blocking the caller: for a server thread that must not
+ * wait for GitHub.
+ *
+ *   CACHE_START_ANSWERED  the cache knew: *answer is filled, done is not called;
+ *   CACHE_START_PENDING   done(arg, answer) is called exactly once, on another
+ *                         thread (possibly before this call returns): a
+ *                         check of the same (username, token) was running and
+ *                         this caller joined it (single flight), or a new
+ *                         check was started on the cache's bounded pool of
+ *                         threads;
+ *   CACHE_START_BUSY      a new check is needed but max_token_checks checks
+ *                         run already, or max_token_checks_per_login for this
+ *                         login (compared in lower case), or the checks were
+ *                         stopped: refuse now.  GitHub was not asked.
+ *
+ * Joining a running check costs no slot: 100 requests for one new token
+ * make one check.  The verifier runs on a pool thread with its own copy of
+ * the token (wiped after).  verify and context must stay valid until
+ * cache_stop_checks().
+ */
+enum cache_start {
+	CACHE_START_ANSWERED = 0,
+	CACHE_START_PENDING,
+	CACHE_START_BUSY,
+};
+
+typedef void (*cache_done_fn)(void *arg, const struct cache_token_answer *answer);
+
+enum cache_start cache_verify_token_start(struct cache *cache, const char *username,
+					  const char *token, cache_verify_fn verify,
+					  void *context, cache_done_fn done, void *arg,
+					  struct cache_token_answer *answer);
+
+/*
+ * Refuse new checks (CACHE_START_BUSY) and wait until the running ones have
+ * ended and called back: after this the verifiers' context may go away.
+ * Each waits at most for its verifier (bounded by [github] timeout).
+ * Idempotent; cache_destroy calls it.
+ */
+void cache_stop_checks(struct cache *cache);
 
 /* Drop every token entry of this process (webhook revocation, SIGHUP).
  * With memcache, this process also ignores from now on the memcached token

@@ -13,6 +13,8 @@
 #define SECRET_MIN_BYTES 16
 #define DEFAULT_ENTRIES 100000
 #define DEFAULT_HTTP_TIMEOUT 30
+#define DEFAULT_CHECKS 16
+#define DEFAULT_CHECKS_PER_LOGIN 2
 
 /* Labels of the sub-keys derived from [cache] secret_file. */
 #define TOKEN_KEY_LABEL "ghaccess:v1:token-key"
@@ -22,6 +24,7 @@ struct cache {
 	struct cache_keyer *keyer;	/* (username, token) -> cache key */
 	struct cache_tokens *tokens;
 	struct cache_shared *shared;	/* NULL with backend = memory */
+	struct cache_checks *checks;	/* cache_verify_token_start's pool */
 	int expiration;
 	int negative_ttl;
 	atomic_ullong shared_hits;
@@ -90,6 +93,10 @@ cache_create(const struct config *config, struct cache **out, struct ga_err *err
 	cache->tokens = cache_tokens_create(entries, waiter_timeout_ms(config));
 	cache->expiration = config->expiration;
 	cache->negative_ttl = config->negative_ttl;
+	cache->checks = cache_checks_create(
+		cache, config->max_token_checks > 0 ? (unsigned)config->max_token_checks : DEFAULT_CHECKS,
+		config->max_token_checks_per_login > 0 ? (unsigned)config->max_token_checks_per_login
+						       : DEFAULT_CHECKS_PER_LOGIN);
 	atomic_init(&cache->shared_hits, 0);
 	atomic_init(&cache->verifier_calls, 0);
 	atomic_init(&cache->forgotten_at_ms, 0);
@@ -109,6 +116,8 @@ cache_destroy(struct cache *cache)
 {
 	if (cache == NULL)
 		return;
+	/* Checks still running use the store and the shared state. */
+	cache_checks_destroy(cache->checks);
 	cache_tokens_destroy(cache->tokens);
 	cache_keyer_destroy(cache->keyer);
 	cache_shared_destroy(cache->shared);
@@ -121,7 +130,8 @@ cache_set_clock_for_tests(struct cache *cache, long long (*now_ms)(void))
 	cache_tokens_set_clock(cache->tokens, now_ms);
 }
 
-/* How long an answer is kept: UNKNOWN never, the others per config. */
+/* How long an answer is kept: UNKNOWN and SSO_REQUIRED never, the others
+ * per config. */
 static long long
 ttl_seconds_for(const struct cache *cache, enum cache_verdict verdict)
 {
@@ -129,11 +139,20 @@ ttl_seconds_for(const struct cache *cache, enum cache_verdict verdict)
 	case CACHE_TOKEN_VALID:
 		return cache->expiration > 0 ? cache->expiration : 0;
 	case CACHE_TOKEN_INVALID:
+	case CACHE_TOKEN_NO_ORG_ACCESS:
 		return cache->negative_ttl > 0 ? cache->negative_ttl : 0;
 	case CACHE_TOKEN_UNKNOWN:
+	case CACHE_TOKEN_SSO_REQUIRED:
 		break;
 	}
 	return 0;
+}
+
+/* Shared with the other instances: the verdicts every version reads. */
+static bool
+shareable(enum cache_verdict verdict)
+{
+	return verdict == CACHE_TOKEN_VALID || verdict == CACHE_TOKEN_INVALID;
 }
 
 static void
@@ -159,6 +178,7 @@ shared_lookup(struct cache *cache, const uint8_t key[GA_HMAC_SIZE],
 	long long remaining_ms;
 	long long limit_ms;
 
+	memset(&found, 0, sizeof(found));
 	if (!cache_shared_token_get(cache->shared, key, &found))
 		return false;
 	if (found.stored_at_ms < atomic_load(&cache->forgotten_at_ms))
@@ -172,43 +192,59 @@ shared_lookup(struct cache *cache, const uint8_t key[GA_HMAC_SIZE],
 	return true;
 }
 
-static enum cache_verdict
+/* The verifier's answer, with anything out of range made UNKNOWN and the
+ * detail made one printable line. */
+static void
 call_verifier(struct cache *cache, const char *username, const char *token,
-	      cache_verify_fn verify, void *context, long long *user_id)
+	      cache_verify_fn verify, void *context, struct cache_token_answer *answer)
 {
-	enum cache_verdict verdict;
+	enum cache_verdict verdict = CACHE_TOKEN_UNKNOWN;
 
 	atomic_fetch_add(&cache->verifier_calls, 1);
-	*user_id = 0;
-	if (verify == NULL)
-		return CACHE_TOKEN_UNKNOWN;
-	verdict = verify(context, username, token, user_id);
-	if (verdict != CACHE_TOKEN_VALID && verdict != CACHE_TOKEN_INVALID)
-		verdict = CACHE_TOKEN_UNKNOWN;
-	return verdict;
+	answer->user_id = 0;
+	answer->detail[0] = '\0';
+	if (verify != NULL)
+		verdict = verify(context, username, token, &answer->user_id, answer->detail,
+				 sizeof(answer->detail));
+	answer->detail[sizeof(answer->detail) - 1] = '\0';
+	for (char *c = answer->detail; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	switch (verdict) {
+	case CACHE_TOKEN_VALID:
+	case CACHE_TOKEN_INVALID:
+	case CACHE_TOKEN_NO_ORG_ACCESS:
+	case CACHE_TOKEN_SSO_REQUIRED:
+		answer->verdict = verdict;
+		break;
+	case CACHE_TOKEN_UNKNOWN:
+	default:
+		answer->verdict = CACHE_TOKEN_UNKNOWN;
+		break;
+	}
+	if (answer->verdict != CACHE_TOKEN_VALID)
+		answer->user_id = 0;
 }
 
-/* This caller is the first to ask about key: find the answer, store it,
- * and hand it to the callers waiting on flight. */
-static void
-lead_flight(struct cache *cache, const uint8_t key[GA_HMAC_SIZE], const char *username,
-	    const char *token, cache_verify_fn verify, void *context,
-	    struct cache_flight *flight, struct cache_token_answer *answer)
+void
+cache_lead_flight(struct cache *cache, const uint8_t key[GA_HMAC_SIZE], const char *username,
+		  const char *token, cache_verify_fn verify, void *context,
+		  struct cache_flight *flight, struct cache_token_answer *answer)
 {
 	long long ttl_ms;
 	long long ttl_seconds;
 
+	answer->detail[0] = '\0';
 	if (cache->shared != NULL && shared_lookup(cache, key, answer, &ttl_ms)) {
 		atomic_fetch_add(&cache->shared_hits, 1);
 		cache_tokens_finish(cache->tokens, flight, answer, ttl_ms);
 		return;
 	}
-	answer->verdict = call_verifier(cache, username, token, verify, context,
-					&answer->user_id);
+	call_verifier(cache, username, token, verify, context, answer);
 	ttl_seconds = ttl_seconds_for(cache, answer->verdict);
 	/* Waiters first: writing to memcached can wait. */
 	cache_tokens_finish(cache->tokens, flight, answer, ttl_seconds * 1000);
-	if (cache->shared != NULL && ttl_seconds > 0)
+	if (cache->shared != NULL && ttl_seconds > 0 && shareable(answer->verdict))
 		cache_shared_token_put(cache->shared, key, answer, (int)ttl_seconds);
 }
 
@@ -217,15 +253,66 @@ cache_verify_token(struct cache *cache, const char *username, const char *token,
 		   cache_verify_fn verify, void *context, long long *user_id)
 {
 	uint8_t key[GA_HMAC_SIZE];
-	struct cache_token_answer answer = {CACHE_TOKEN_UNKNOWN, 0};
+	struct cache_token_answer answer = {CACHE_TOKEN_UNKNOWN, 0, ""};
 	struct cache_flight *flight;
 
 	token_cache_key(cache, username, token, key);
 	if (cache_tokens_claim(cache->tokens, key, &answer, &flight) == CACHE_CLAIM_LEADER)
-		lead_flight(cache, key, username, token, verify, context, flight, &answer);
+		cache_lead_flight(cache, key, username, token, verify, context, flight, &answer);
 	if (user_id != NULL)
 		*user_id = answer.verdict == CACHE_TOKEN_VALID ? answer.user_id : 0;
 	return answer.verdict;
+}
+
+void
+cache_abandon_flight(struct cache *cache, struct cache_flight *flight)
+{
+	struct cache_token_answer unknown = {CACHE_TOKEN_UNKNOWN, 0, ""};
+
+	cache_tokens_finish(cache->tokens, flight, &unknown, 0);
+}
+
+static bool
+admit_check(void *arg)
+{
+	void **pair = arg;
+
+	return cache_checks_admit(pair[0], pair[1]);
+}
+
+enum cache_start
+cache_verify_token_start(struct cache *cache, const char *username, const char *token,
+			 cache_verify_fn verify, void *context, cache_done_fn done, void *arg,
+			 struct cache_token_answer *answer)
+{
+	uint8_t key[GA_HMAC_SIZE];
+	struct cache_flight *flight;
+	void *admit_arg[2] = {cache->checks, (void *)username};
+
+	token_cache_key(cache, username, token, key);
+	switch (cache_tokens_claim_async(cache->tokens, key, answer, &flight, done, arg,
+					 admit_check, admit_arg)) {
+	case CACHE_CLAIM_HIT:
+		return CACHE_START_ANSWERED;
+	case CACHE_CLAIM_LEADER:
+		cache_checks_submit(cache->checks, key, username, token, verify, context, flight);
+		return CACHE_START_PENDING;
+	case CACHE_CLAIM_WAITED:
+		return CACHE_START_PENDING;
+	case CACHE_CLAIM_REFUSED:
+	default:
+		break;
+	}
+	answer->verdict = CACHE_TOKEN_UNKNOWN;
+	answer->user_id = 0;
+	answer->detail[0] = '\0';
+	return CACHE_START_BUSY;
+}
+
+void
+cache_stop_checks(struct cache *cache)
+{
+	cache_checks_stop(cache->checks);
 }
 
 void
@@ -252,6 +339,8 @@ cache_get_stats(struct cache *cache, struct cache_stats *stats)
 	stats->evictions = memory.evictions;
 	stats->entries = memory.entries;
 	stats->bytes = memory.bytes;
+	stats->checks_in_flight = cache_checks_in_flight(cache->checks);
+	stats->checks_refused = cache_checks_refused(cache->checks);
 	if (cache->shared != NULL) {
 		stats->rejected_values = cache_shared_rejected(cache->shared);
 		stats->shared_available = cache_shared_available(cache->shared);

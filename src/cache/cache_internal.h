@@ -6,6 +6,8 @@
  *   cache_key.c       HMAC-SHA256 with a fixed key, fast and thread-safe
  *                     (the cache key of a (username, token) pair)
  *   cache_tokens.c    the bounded in-memory store with single flight
+ *   cache_checks.c    the bounded pool that runs checks for
+ *                     cache_verify_token_start
  *   cache_seal.c      the authenticated value format of memcached values
  *   cache_memcache.c  memcached: token entries, sync lock, snapshot chunks
  *
@@ -44,11 +46,6 @@ void cache_derive_key(const char *secret, const char *label, uint8_t out[GA_HMAC
 
 /* ---- cache_tokens.c ------------------------------------------------ */
 
-struct cache_token_answer {
-	enum cache_verdict verdict;
-	long long user_id;
-};
-
 /* Outcome of cache_tokens_claim. */
 enum cache_claim {
 	CACHE_CLAIM_HIT,	/* fresh entry: *answer filled */
@@ -56,6 +53,7 @@ enum cache_claim {
 				 * UNKNOWN); *answer filled */
 	CACHE_CLAIM_LEADER,	/* nothing known, nobody asking: the caller must
 				 * find the answer and call cache_tokens_finish */
+	CACHE_CLAIM_REFUSED,	/* (async) a flight was needed but not admitted */
 };
 
 struct cache_tokens;
@@ -82,9 +80,33 @@ enum cache_claim cache_tokens_claim(struct cache_tokens *tokens, const uint8_t k
 				    struct cache_flight **flight);
 
 /*
+ * cache_tokens_claim for a caller that must not block.  A running flight of
+ * key gets a waiter (done, arg): CACHE_CLAIM_WAITED is then returned
+ * *before* the answer exists, and done(arg, answer) is called by
+ * cache_tokens_finish.  When nothing is known and nobody asks,
+ * admit(admit_arg) is called with the stripe locked: true starts a flight
+ * with the waiter on it (CACHE_CLAIM_LEADER: the caller must have it
+ * finished), false returns CACHE_CLAIM_REFUSED.  done is never called for
+ * CACHE_CLAIM_HIT or CACHE_CLAIM_REFUSED.
+ */
+struct cache_waiter {
+	struct cache_waiter *next;
+	cache_done_fn done;
+	void *arg;
+};
+
+enum cache_claim cache_tokens_claim_async(struct cache_tokens *tokens,
+					  const uint8_t key[GA_HMAC_SIZE],
+					  struct cache_token_answer *answer,
+					  struct cache_flight **flight, cache_done_fn done, void *arg,
+					  bool (*admit)(void *admit_arg), void *admit_arg);
+
+/*
  * Hand the answer to the waiters of flight and, when ttl_ms > 0 and the
  * verdict is not UNKNOWN, store it for ttl_ms.  An answer whose flight
- * began before cache_tokens_forget is handed over but not stored.
+ * began before cache_tokens_forget is handed over but not stored.  The
+ * asynchronous waiters are called after the stripe's lock is released, on
+ * this thread.
  */
 void cache_tokens_finish(struct cache_tokens *tokens, struct cache_flight *flight,
 			 const struct cache_token_answer *answer, long long ttl_ms);
@@ -104,6 +126,50 @@ void cache_tokens_get_stats(struct cache_tokens *tokens, struct cache_tokens_sta
 /* Memory one stored entry accounts for (the byte bound is this times the
  * entry limit, plus the fixed bucket arrays). */
 size_t cache_tokens_entry_size(void);
+
+/* ---- cache_core.c, for cache_checks.c -------------------------------- */
+
+/*
+ * Find the answer of a flight this caller leads (memcached, then the
+ * verifier), store it and hand it to the flight's waiters.
+ */
+void cache_lead_flight(struct cache *cache, const uint8_t key[GA_HMAC_SIZE],
+		       const char *username, const char *token, cache_verify_fn verify,
+		       void *context, struct cache_flight *flight,
+		       struct cache_token_answer *answer);
+
+/* Finish a flight with "could not tell" (nothing stored). */
+void cache_abandon_flight(struct cache *cache, struct cache_flight *flight);
+
+/* ---- cache_checks.c ------------------------------------------------ */
+
+/*
+ * The checks of cache_verify_token_start: admission (ga_limit: in all and
+ * per login, lower-cased) and a pool of at most max_total threads, created
+ * as needed, that lead the admitted flights.
+ */
+struct cache_checks;
+
+struct cache_checks *cache_checks_create(struct cache *cache, unsigned max_total,
+					 unsigned max_per_login);
+void cache_checks_destroy(struct cache_checks *checks);	/* stops first */
+
+/* Take a slot for username (called with a stripe locked: no other lock
+ * than the limit's is taken).  false when full or stopped. */
+bool cache_checks_admit(struct cache_checks *checks, const char *username);
+
+/*
+ * Run the admitted flight on a pool thread: cache_lead_flight with copies
+ * of username and token, then the slot is given back.  When the pool was
+ * stopped meanwhile, the flight is finished here with UNKNOWN instead.
+ */
+void cache_checks_submit(struct cache_checks *checks, const uint8_t key[GA_HMAC_SIZE],
+			 const char *username, const char *token, cache_verify_fn verify,
+			 void *context, struct cache_flight *flight);
+
+void cache_checks_stop(struct cache_checks *checks);
+unsigned cache_checks_in_flight(struct cache_checks *checks);
+unsigned long long cache_checks_refused(struct cache_checks *checks);
 
 /* ---- cache_seal.c -------------------------------------------------- */
 

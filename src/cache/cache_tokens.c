@@ -24,7 +24,9 @@
  * Single flight.  A caller that finds nothing fresh looks for a flight (a
  * verification in progress) of the same key in its stripe; it waits on
  * that flight's condition variable or, if there is none, starts one and
- * verifies without holding any lock.
+ * verifies without holding any lock.  A caller that must not block
+ * (cache_tokens_claim_async) hangs a waiter on the flight instead: the
+ * leader calls it back when it finishes.
  */
 
 #define STRIPES_MAX 64
@@ -50,6 +52,7 @@ struct cache_flight {
 	bool done;
 	struct cache_token_answer answer;
 	struct token_stripe *stripe;
+	struct cache_waiter *waiters;	/* asynchronous callers, called at the end */
 };
 
 struct token_stripe {
@@ -311,6 +314,7 @@ lookup_entry(struct token_stripe *stripe, const uint8_t key[GA_HMAC_SIZE], long 
 	}
 	answer->verdict = (enum cache_verdict)entry->verdict;
 	answer->user_id = entry->user_id;
+	answer->detail[0] = '\0';	/* details are never stored */
 	return true;
 }
 
@@ -385,27 +389,46 @@ wait_for_flight(struct token_stripe *stripe, struct cache_flight *flight, long l
 	} else {
 		answer->verdict = CACHE_TOKEN_UNKNOWN;
 		answer->user_id = 0;
+		answer->detail[0] = '\0';
 	}
 	release_flight(flight);
+}
+
+/*
+ * The common start of a claim: lock key's stripe and look.  true on a fresh
+ * entry (*answer set, the stripe unlocked again); otherwise the stripe
+ * stays locked and *flight is the running flight of key, or NULL.
+ */
+static bool
+claim_lookup(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
+	     struct cache_token_answer *answer, struct token_stripe **stripe_out,
+	     struct cache_flight **flight)
+{
+	struct token_stripe *stripe = stripe_of(tokens, key);
+
+	*stripe_out = stripe;
+	pthread_mutex_lock(&stripe->lock);
+	if (lookup_entry(stripe, key, tokens->now_ms(), answer)) {
+		stripe->hits++;
+		pthread_mutex_unlock(&stripe->lock);
+		return true;
+	}
+	stripe->misses++;
+	*flight = find_flight(stripe, key);
+	return false;
 }
 
 enum cache_claim
 cache_tokens_claim(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
 		   struct cache_token_answer *answer, struct cache_flight **flight_out)
 {
-	struct token_stripe *stripe = stripe_of(tokens, key);
+	struct token_stripe *stripe;
 	struct cache_flight *flight;
 	enum cache_claim claim;
 
 	*flight_out = NULL;
-	pthread_mutex_lock(&stripe->lock);
-	if (lookup_entry(stripe, key, tokens->now_ms(), answer)) {
-		stripe->hits++;
-		pthread_mutex_unlock(&stripe->lock);
+	if (claim_lookup(tokens, key, answer, &stripe, &flight))
 		return CACHE_CLAIM_HIT;
-	}
-	stripe->misses++;
-	flight = find_flight(stripe, key);
 	if (flight != NULL) {
 		wait_for_flight(stripe, flight, tokens->wait_timeout_ms, answer);
 		claim = CACHE_CLAIM_WAITED;
@@ -417,11 +440,46 @@ cache_tokens_claim(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
 	return claim;
 }
 
+enum cache_claim
+cache_tokens_claim_async(struct cache_tokens *tokens, const uint8_t key[GA_HMAC_SIZE],
+			 struct cache_token_answer *answer, struct cache_flight **flight_out,
+			 cache_done_fn done, void *arg, bool (*admit)(void *admit_arg),
+			 void *admit_arg)
+{
+	struct token_stripe *stripe;
+	struct cache_flight *flight;
+	struct cache_waiter *waiter;
+	enum cache_claim claim;
+
+	*flight_out = NULL;
+	if (claim_lookup(tokens, key, answer, &stripe, &flight))
+		return CACHE_CLAIM_HIT;
+	if (flight != NULL) {
+		claim = CACHE_CLAIM_WAITED;
+	} else if (admit(admit_arg)) {
+		flight = start_flight(stripe, key);
+		*flight_out = flight;
+		claim = CACHE_CLAIM_LEADER;
+	} else {
+		pthread_mutex_unlock(&stripe->lock);
+		return CACHE_CLAIM_REFUSED;
+	}
+	/* Allocated only here: a hit, the common case, allocates nothing. */
+	waiter = ga_malloc(sizeof(*waiter));
+	waiter->done = done;
+	waiter->arg = arg;
+	waiter->next = flight->waiters;
+	flight->waiters = waiter;
+	pthread_mutex_unlock(&stripe->lock);
+	return claim;
+}
+
 void
 cache_tokens_finish(struct cache_tokens *tokens, struct cache_flight *flight,
 		    const struct cache_token_answer *answer, long long ttl_ms)
 {
 	struct token_stripe *stripe = flight->stripe;
+	struct cache_waiter *waiters;
 
 	pthread_mutex_lock(&stripe->lock);
 	if (ttl_ms > 0 && answer->verdict != CACHE_TOKEN_UNKNOWN &&
@@ -430,9 +488,19 @@ cache_tokens_finish(struct cache_tokens *tokens, struct cache_flight *flight,
 	unlink_flight(stripe, flight);
 	flight->answer = *answer;
 	flight->done = true;
+	waiters = flight->waiters;
+	flight->waiters = NULL;
 	pthread_cond_broadcast(&flight->done_signal);
 	release_flight(flight);
 	pthread_mutex_unlock(&stripe->lock);
+	/* Outside the lock: a callback may start another claim. */
+	while (waiters != NULL) {
+		struct cache_waiter *next = waiters->next;
+
+		waiters->done(waiters->arg, answer);
+		ga_free(waiters);
+		waiters = next;
+	}
 }
 
 void

@@ -127,6 +127,9 @@ struct config {
 	long long app_installation_id;	/* 0: look it up */
 	int http_timeout;		/* seconds, total per GitHub request; default 30 */
 	int connect_timeout;		/* seconds; default 10 */
+	int max_token_checks;		/* token checks with GitHub at once; default 16 */
+	int max_token_checks_per_login;	/* ... for one login; default 2 */
+	bool verify_token_org_access;	/* a login also asks GET /user/memberships/orgs/{org} */
 
 	/* [cache] */
 	enum config_cache_backend cache_backend;
@@ -146,6 +149,8 @@ struct config {
 	char *backend_password_file;	/* resolved path, or NULL */
 	int threads;			/* default 0: one per core */
 	char *realm;			/* Basic realm; default "ghaccess" */
+	int header_timeout;		/* seconds to send a request's headers; default 10 */
+	int max_connections_per_ip;	/* default 128; 0: no limit */
 
 	/* [index] (enabled when storage_dir is set) */
 	char *index_storage_dir;
@@ -153,6 +158,9 @@ struct config {
 	long long index_max_upload_size;	/* bytes; default 100 MiB */
 	bool index_allow_overwrite;
 	char *index_fallback_url;
+	int index_max_concurrent_uploads;		/* in all; default 16 */
+	int index_max_concurrent_uploads_per_user;	/* default 4 */
+	long long index_max_upload_disk;		/* bytes uploads in progress may take; default 1G */
 
 	/* [webhook] */
 	char *webhook_secret_file;	/* resolved path, or NULL */

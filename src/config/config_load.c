@@ -666,6 +666,24 @@ check_webhook_memory(struct load *load)
 			      max_memory->origin, config->webhook_max_body);
 }
 
+/* Uploads in progress must be able to hold one upload of the largest size. */
+static void
+check_upload_disk(struct load *load)
+{
+	struct config *config = load->config;
+	const struct setting *disk = setting_of(load, "index", "max_upload_disk");
+
+	if (config->index_max_upload_disk >= config->index_max_upload_size)
+		return;
+	/* The default grows with max_upload_size; an explicit value is wrong. */
+	if (disk->line == 0)
+		config->index_max_upload_disk = config->index_max_upload_size;
+	else
+		note_error_at(load, GA_EINVAL, disk->line,
+			      "%s: must be at least max_upload_size (%lld bytes)", disk->origin,
+			      config->index_max_upload_size);
+}
+
 static void
 check_combinations(struct load *load)
 {
@@ -692,6 +710,7 @@ check_combinations(struct load *load)
 	check_cache_times(load);
 	check_web(load);
 	check_webhook_memory(load);
+	check_upload_disk(load);
 }
 
 static const char *

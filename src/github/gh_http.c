@@ -33,6 +33,7 @@ gh_response_reset(struct gh_response *response)
 	response->transport = CURLE_OK;
 	response->too_large = false;
 	response->transport_error[0] = '\0';
+	response->sso[0] = '\0';
 }
 
 void
@@ -110,6 +111,7 @@ on_header(char *line, size_t size, size_t count, void *context)
 		response->retry_after_s = -1;
 		response->ratelimit_remaining = -1;
 		response->ratelimit_reset = -1;
+		response->sso[0] = '\0';
 		return len;
 	}
 	if (colon == NULL)
@@ -130,6 +132,8 @@ on_header(char *line, size_t size, size_t count, void *context)
 		response->ratelimit_remaining = header_integer(value, value_len);
 	else if (header_is(line, name_len, "x-ratelimit-reset"))
 		response->ratelimit_reset = header_integer(value, value_len);
+	else if (header_is(line, name_len, "x-github-sso") && value_len < sizeof(response->sso))
+		snprintf(response->sso, sizeof(response->sso), "%.*s", (int)value_len, value);
 	return len;
 }
 

@@ -128,6 +128,9 @@ struct gh_request {
 	const char *content_type;	/* of body; NULL: application/json */
 };
 
+/* The longest X-GitHub-SSO value kept. */
+#define GH_SSO_HEADER_MAX 512
+
 struct gh_response {
 	long status;			/* HTTP status; 0 when no answer came */
 	struct ga_buf body;		/* capped at options.max_reply_bytes */
@@ -137,6 +140,7 @@ struct gh_response {
 	CURLcode transport;		/* CURLE_OK when an answer came */
 	bool too_large;			/* the body passed the cap */
 	char transport_error[CURL_ERROR_SIZE];
+	char sso[GH_SSO_HEADER_MAX];	/* X-GitHub-SSO, "" when absent or too long */
 };
 
 enum gh_outcome {
@@ -412,5 +416,24 @@ enum ga_rc gh_parse_org_rest(const char *body, size_t len, bool *known, enum org
  */
 enum ga_rc gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
 			      struct ga_err *err);
+
+/*
+ * GET /user/memberships/orgs/{org} reply body: *active is true when
+ * "state" is "active" ("pending": an invitation not yet accepted) and
+ * organization.login equals org (case-insensitive, as GitHub's logins).
+ * GA_EUPSTREAM for anything but an object with a string state and an
+ * organization object with a string login.
+ */
+enum ga_rc gh_parse_membership_rest(const char *body, size_t len, const char *org, bool *active,
+				    struct ga_err *err);
+
+/*
+ * The authorization URL of an X-GitHub-SSO header value
+ * ("required; url=https://github.com/orgs/acme/sso?authorization_request=..."):
+ * true and the URL in url (size bytes) when the value says "required" and
+ * names an http(s) URL of printable ASCII without spaces that fits; false
+ * otherwise ("partial-results; organizations=...", garbage), url "".
+ */
+bool gh_parse_sso_header(const char *value, char *url, size_t size);
 
 #endif

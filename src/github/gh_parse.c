@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
@@ -1121,4 +1122,71 @@ gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
 		*login = ga_strdup(text);
 	json_decref(root);
 	return rc;
+}
+
+enum ga_rc
+gh_parse_membership_rest(const char *body, size_t len, const char *org, bool *active,
+			 struct ga_err *err)
+{
+	static const char what[] = "GET /user/memberships/orgs";
+	json_t *root;
+	json_t *organization = NULL;
+	const char *state = NULL;
+	const char *login = NULL;
+	enum ga_rc rc = gh_json_parse(body, len, &root, what, err);
+
+	*active = false;
+	if (rc != GA_OK)
+		return rc;
+	if (!json_is_object(root))
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
+	if (rc == GA_OK)
+		rc = gh_json_string(root, "state", false, &state, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(root, "organization", false, &organization, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(organization, "login", false, &login, what, err);
+	/* A membership of another organization is none of this one's. */
+	if (rc == GA_OK)
+		*active = strcmp(state, "active") == 0 && strcasecmp(login, org) == 0;
+	json_decref(root);
+	return rc;
+}
+
+bool
+gh_parse_sso_header(const char *value, char *url, size_t size)
+{
+	const char *at = value;
+	size_t word;
+
+	url[0] = '\0';
+	at += strspn(at, " \t");
+	word = strcspn(at, "; \t");
+	if (word != strlen("required") || strncasecmp(at, "required", word) != 0)
+		return false;
+	/* Parameters: "; name=value", the URL up to the next ';'. */
+	for (at += word; *at != '\0';) {
+		size_t len;
+
+		at += strspn(at, " \t;");
+		len = strcspn(at, ";");
+		while (len > 0 && (at[len - 1] == ' ' || at[len - 1] == '\t'))
+			len--;
+		if (len > 4 && strncasecmp(at, "url=", 4) == 0) {
+			const char *text = at + 4;
+			size_t text_len = len - 4;
+
+			if (text_len >= size ||
+			    (strncasecmp(text, "https://", 8) != 0 && strncasecmp(text, "http://", 7) != 0))
+				return false;
+			for (size_t i = 0; i < text_len; i++)
+				if ((unsigned char)text[i] <= 0x20 || (unsigned char)text[i] >= 0x7f)
+					return false;
+			memcpy(url, text, text_len);
+			url[text_len] = '\0';
+			return true;
+		}
+		at += strcspn(at, ";");
+	}
+	return false;
 }

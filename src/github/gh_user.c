@@ -163,3 +163,66 @@ gh_token_owner(struct gh_client *client, const char *token, char login[40], long
 	ga_free(url);
 	return result;
 }
+
+/* A 403 or 404 said no: why, in words the operator can act on. */
+static void
+describe_denial(const struct gh_response *response, struct ga_err *err)
+{
+	char problem[GA_ERR_MESSAGE_MAX / 2];
+
+	gh_http_describe(response, problem, sizeof(problem));
+	ga_err_set(err, GA_EDENIED, "GET /user/memberships/orgs: %s", problem);
+}
+
+enum gh_org_access
+gh_check_org_access(struct gh_client *client, const char *token, char sso_url[GH_SSO_URL_MAX],
+		    struct ga_err *err)
+{
+	const char *api_url = client->config->api_url ? client->config->api_url : DEFAULT_API_URL;
+	const char *org = client->config->organization;
+	struct gh_response response;
+	enum gh_org_access result = GH_ORG_ACCESS_UNKNOWN;
+	enum gh_outcome outcome;
+	char problem[GA_ERR_MESSAGE_MAX / 2];
+	bool active = false;
+	char *url;
+
+	sso_url[0] = '\0';
+	if (org == NULL || !gh_token_is_sendable(token)) {
+		ga_err_set(err, GA_EDENIED, "no organization, or a token that cannot be sent");
+		return GH_ORG_ACCESS_DENIED;
+	}
+	/* The organization name is checked at load: letters, digits, -_. only. */
+	url = ga_asprintf("%s/user/memberships/orgs/%s", api_url, org);
+	gh_response_init(&response, client->options.max_reply_bytes);
+	ask_github(client, url, token, &response);
+	outcome = gh_http_classify(&response);
+	if (outcome == GH_OUTCOME_OK) {
+		if (gh_parse_membership_rest(response.body.data, response.body.len, org, &active,
+					     err) != GA_OK)
+			result = GH_ORG_ACCESS_UNKNOWN;
+		else if (active)
+			result = GH_ORG_ACCESS_OK;
+		else {
+			result = GH_ORG_ACCESS_DENIED;
+			ga_err_set(err, GA_EDENIED, "the membership is not active (an invitation "
+				   "not accepted yet?)");
+		}
+	} else if (response.transport == CURLE_OK && response.status == 403 &&
+		   outcome != GH_OUTCOME_RATE_LIMITED && response.sso[0] != '\0' &&
+		   strncasecmp(response.sso, "required", 8) == 0) {
+		result = GH_ORG_ACCESS_SSO_REQUIRED;
+		gh_parse_sso_header(response.sso, sso_url, GH_SSO_URL_MAX);
+		ga_err_set(err, GA_EDENIED, "the token is not authorized for SAML SSO");
+	} else if (response.transport == CURLE_OK && outcome == GH_OUTCOME_FAILED &&
+		   (response.status == 401 || response.status == 403 || response.status == 404)) {
+		result = GH_ORG_ACCESS_DENIED;
+		describe_denial(&response, err);
+	} else {
+		ga_err_set(err, GA_EUPSTREAM, "GET /user/memberships/orgs: %s",
+			   gh_http_describe(&response, problem, sizeof(problem)));
+	}
+	gh_response_free(&response);
+	ga_free(url);
+	return result;
+}

@@ -251,4 +251,33 @@ enum gh_oauth_result gh_oauth_exchange(struct gh_client *client,
 enum gh_oauth_result gh_token_owner(struct gh_client *client, const char *token, char login[40],
 				    long long *id, struct ga_err *err);
 
+/* Answer of gh_check_org_access(). */
+enum gh_org_access {
+	GH_ORG_ACCESS_OK = 0,		/* 200 with state "active" */
+	GH_ORG_ACCESS_DENIED,		/* definite no: 404 (no membership the token can
+					 * see), a pending invitation, 401, or a 403 that
+					 * is neither SSO nor a rate limit (a token
+					 * policy, an IP allow list, a missing permission) */
+	GH_ORG_ACCESS_SSO_REQUIRED,	/* 403 with X-GitHub-SSO: required: the token is
+					 * not authorized for the organization's SAML SSO */
+	GH_ORG_ACCESS_UNKNOWN,		/* could not tell: timeout, 5xx, rate limit, garbage */
+};
+
+/* Longest authorization URL gh_check_org_access hands back (with its NUL). */
+#define GH_SSO_URL_MAX 256
+
+/*
+ * Ask GET {api_url}/user/memberships/orgs/{org} with the user's token
+ * whether the token reaches the configured organization as an active
+ * member.  GitHub refuses organization resources to a token that its SAML
+ * SSO, a token policy or an IP allow list does not admit, while GET /user
+ * still accepts it: this call tells them apart.  On SSO_REQUIRED, sso_url
+ * (GH_SSO_URL_MAX bytes) gets the URL from X-GitHub-SSO that authorizes the
+ * token ("" when GitHub gave none usable).  Same bounds as gh_check_token:
+ * one request and one quick retry within http_timeout, no rate-limit wait.
+ * err explains DENIED and UNKNOWN, without the token.  Thread-safe.
+ */
+enum gh_org_access gh_check_org_access(struct gh_client *client, const char *token,
+				       char sso_url[GH_SSO_URL_MAX], struct ga_err *err);
+
 #endif

@@ -17,8 +17,11 @@
  * the glue checked the method, the backend credentials (when the front end
  * asks for them) and read the body (when the front end accepts one).  It
  * must answer exactly once with one of the http_respond* functions (else
- * the client gets a 500), and must not block for long: pypicloud waits for
- * every answer.  Never log the query string, a header value, or a body.
+ * the client gets a 500), and must not block: a login that needs GitHub
+ * (http_request_login says SERVICE_LOGIN_PENDING) returns without an answer
+ * and the handler runs again, from the start, once GitHub answered.  So a
+ * handler does nothing before its login that must not happen twice.  Never
+ * log the query string, a header value, or a body.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -55,7 +58,10 @@ typedef void (*http_handler_fn)(struct http_request *request);
  * A streamed request body (uploads): called once with data NULL when the
  * request is admitted, before any body byte (the only moment an answer may
  * be given before the body was read: e.g. a Content-Length over the
- * limit), then with each chunk as it arrives.  Once it answered, the rest
+ * limit), then with each chunk as it arrives.  When that first call starts
+ * a login that waits for GitHub (HTTP_LOGIN_PENDING), it returns true
+ * without answering and is called again, with data NULL, once GitHub
+ * answered: keep per-request state in request->state across the two.  Once it answered, the rest
  * of the body is dropped.  Returning false closes the connection at once
  * (a client that keeps sending after a refusal).  handle runs at the end of
  * the body unless the stream answered.  Per-request state goes in
@@ -150,6 +156,21 @@ void http_request_note_decision(struct http_request *request, bool allowed);
 
 /* A request header (case-insensitive name), NULL when absent. */
 const char *http_request_header(struct http_request *request, const char *name);
+
+/*
+ * The login rule (service_login_start) for this request, without blocking
+ * its thread.  Returns the outcome, or SERVICE_LOGIN_PENDING: the token
+ * must be checked with GitHub, and the request waits for it with its
+ * connection suspended.  The caller must then return at once without
+ * answering; the handler (or the stream's first call) runs again from the
+ * start when the check has answered, and this call then returns the
+ * outcome for the same credentials.  SERVICE_LOGIN_BUSY when the bounds on
+ * token checks are full (refuse with "try again").  At most one login per
+ * request.  out->detail says why a refusal, for the person.
+ */
+enum service_login http_request_login(struct http_request *request,
+				      const struct org_snapshot *snapshot, const char *username,
+				      const char *password, struct service_login_result *out);
 
 /* ---- responses ----------------------------------------------------- */
 

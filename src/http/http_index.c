@@ -33,6 +33,7 @@
 #include "index/index_upload.h"
 #include "org/org_names.h"
 #include "util/ga_buf.h"
+#include "util/ga_limit.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
@@ -72,26 +73,51 @@ index_enabled(const struct config *config)
 	return config->index_storage_dir != NULL && config->index_storage_dir[0] != '\0';
 }
 
+/* What the index keeps while the server runs. */
+struct index_state {
+	struct index_storage *storage;
+	/* Uploads in progress: [index] max_concurrent_uploads in all,
+	 * max_concurrent_uploads_per_user, and the disk they may take
+	 * (max_upload_disk, each reserving what its Content-Length allows). */
+	struct ga_limit *uploads;
+};
+
 static enum ga_rc
 index_start(const struct config *config, void **state, struct ga_err *err)
 {
-	struct index_storage *storage = NULL;
-	enum ga_rc rc = index_storage_open(config->index_storage_dir, &storage, err);
+	struct index_state *index = ga_calloc(1, sizeof(*index));
+	enum ga_rc rc = index_storage_open(config->index_storage_dir, &index->storage, err);
 
-	*state = storage;
-	return rc;
+	if (rc != GA_OK) {
+		ga_free(index);
+		*state = NULL;
+		return rc;
+	}
+	/* Read at start, like the listening address: a reload does not
+	 * resize the bounds while uploads hold them. */
+	index->uploads = ga_limit_create((unsigned)config->index_max_concurrent_uploads,
+					 (unsigned)config->index_max_concurrent_uploads_per_user,
+					 config->index_max_upload_disk);
+	*state = index;
+	return GA_OK;
 }
 
 static void
 index_stop(void *state)
 {
-	index_storage_close(state);
+	struct index_state *index = state;
+
+	if (index == NULL)
+		return;
+	index_storage_close(index->storage);
+	ga_limit_destroy(index->uploads);
+	ga_free(index);
 }
 
 static struct index_storage *
 storage_of(struct http_request *request)
 {
-	return request->frontend_state;
+	return ((struct index_state *)request->frontend_state)->storage;
 }
 
 /* The access of a logged-in caller to a project key. */
@@ -489,12 +515,15 @@ handle_download(struct http_request *request)
 /* One upload request, from its headers to its answer. */
 struct upload_request {
 	struct http_request *request;
+	struct ga_limit *limit;			/* the index's upload bounds */
 	struct http_login login;
-	struct index_upload *upload;		/* NULL until logged in */
+	struct index_upload *upload;		/* NULL until logged in and admitted */
 	struct MHD_PostProcessor *post;		/* NULL: not multipart */
 	bool post_failed;			/* the body is not a valid form */
+	bool admitted;				/* holds a slot of limit */
+	long long reserved;			/* bytes of disk the slot reserves */
 	long long received;
-	long long limit;			/* body bytes at most */
+	long long limit_bytes;			/* body bytes at most */
 };
 
 static void
@@ -507,6 +536,8 @@ free_upload_request(void *state)
 	if (upload->post != NULL)
 		MHD_destroy_post_processor(upload->post);
 	index_upload_free(upload->upload);
+	if (upload->admitted)
+		ga_limit_give(upload->limit, upload->login.user, upload->reserved);
 	ga_free(upload);
 }
 
@@ -564,34 +595,144 @@ post_iterator(void *cls, enum MHD_ValueKind kind, const char *key, const char *f
 										    : MHD_NO;
 }
 
-/* The headers are in: log in, check the size, prepare the form parser. */
+/*
+ * The decision once more, against the snapshot in use now, right before
+ * the file is committed: an upload may stream for minutes, and a removal
+ * from a team (webhook) or a sync may have taken the permission away.
+ */
+static enum index_upload_status
+recheck(void *context, const char *project, char reason[INDEX_REASON_MAX])
+{
+	struct upload_request *upload = context;
+	struct http_request *request = upload->request;
+	const struct service_view *view = service_acquire_view(request->service);
+	const struct org_snapshot *now = view != NULL ? service_view_snapshot(view) : NULL;
+	const struct org_snapshot *then = upload->login.snapshot;
+	enum index_upload_status status = INDEX_UPLOAD_OK;
+	long member;
+
+	if (now == NULL) {
+		snprintf(reason, INDEX_REASON_MAX,
+			 "cannot check permissions right now (no current organization data), "
+			 "try again");
+		return INDEX_UPLOAD_UNAVAILABLE;
+	}
+	member = org_snapshot_find_member(now, upload->login.user);
+	/* The same GitHub account as at login (a renamed login may have been
+	 * taken by someone else since). */
+	if (member < 0 || org_snapshot_member_id(now, member) !=
+				  org_snapshot_member_id(then, upload->login.member)) {
+		snprintf(reason, INDEX_REASON_MAX, "%s is no longer a member of the organization",
+			 upload->login.user);
+		status = INDEX_UPLOAD_FORBIDDEN;
+	} else if (!index_access_decide(now, member, project, true,
+					service_config(request->service)->index_unclaimed)
+			    .write) {
+		snprintf(reason, INDEX_REASON_MAX,
+			 "%s may no longer upload %s: write access was removed during the upload",
+			 upload->login.user, project);
+		status = INDEX_UPLOAD_FORBIDDEN;
+	}
+	service_release_view(view);
+	return status;
+}
+
+/* The disk an upload may fill: what its Content-Length allows, at most
+ * max_upload_size (a chunked body: max_upload_size). */
+static long long
+upload_reservation(const struct config *config, const char *length)
+{
+	unsigned long long declared;
+	char *end;
+
+	if (length == NULL)
+		return config->index_max_upload_size;
+	declared = strtoull(length, &end, 10);
+	if (*end != '\0' || declared > (unsigned long long)config->index_max_upload_size)
+		return config->index_max_upload_size;
+	return (long long)declared;
+}
+
+/* Take an upload slot, or answer 503 at once (before any body byte). */
+static bool
+admit_upload(struct http_request *request, struct upload_request *upload)
+{
+	const struct config *config = service_config(request->service);
+	long long reserved = upload_reservation(
+		config, http_request_header(request, MHD_HTTP_HEADER_CONTENT_LENGTH));
+	const char *text;
+
+	switch (ga_limit_take(upload->limit, upload->login.user, reserved)) {
+	case GA_LIMIT_OK:
+		upload->admitted = true;
+		upload->reserved = reserved;
+		return true;
+	case GA_LIMIT_KEY:
+		text = "too many uploads of yours in progress (max_concurrent_uploads_per_user), "
+		       "try again when they are done";
+		break;
+	case GA_LIMIT_WEIGHT:
+		text = "the index is receiving too much upload data right now (max_upload_disk), "
+		       "try again later";
+		break;
+	case GA_LIMIT_TOTAL:
+	default:
+		text = "too many uploads in progress (max_concurrent_uploads), try again later";
+		break;
+	}
+	http_audit(request, "upload", upload->login.user, "", NULL, false, text);
+	http_respond_text(request, MHD_HTTP_SERVICE_UNAVAILABLE, text,
+			  MHD_HTTP_HEADER_RETRY_AFTER, "10");
+	return false;
+}
+
+/*
+ * The headers are in: log in, check the size, take an upload slot, prepare
+ * the form parser.  Runs again after a login that waited for GitHub (the
+ * request's state is then kept).
+ */
 static bool
 begin_upload(struct http_request *request)
 {
 	const struct config *config = service_config(request->service);
 	const char *length = http_request_header(request, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	struct upload_request *upload = ga_calloc(1, sizeof(*upload));
+	struct upload_request *upload = request->state;
 	struct index_upload_settings settings;
 
-	request->state = upload;
-	request->free_state = free_upload_request;
-	upload->request = request;
-	upload->limit = config->index_max_upload_size + UPLOAD_OVERHEAD;
-	if (length != NULL && strtoull(length, NULL, 10) > (unsigned long long)upload->limit) {
-		/* Hopeless: say so before the client sends it all. */
-		respond_text(request, MHD_HTTP_CONTENT_TOO_LARGE,
-			     "file larger than the index accepts (max_upload_size)", NULL);
-		return true;
+	if (upload == NULL) {
+		upload = ga_calloc(1, sizeof(*upload));
+		request->state = upload;
+		request->free_state = free_upload_request;
+		upload->request = request;
+		upload->limit = ((struct index_state *)request->frontend_state)->uploads;
+		upload->limit_bytes = config->index_max_upload_size + UPLOAD_OVERHEAD;
+		if (length != NULL &&
+		    strtoull(length, NULL, 10) > (unsigned long long)upload->limit_bytes) {
+			/* Hopeless: say so before the client sends it all. */
+			respond_text(request, MHD_HTTP_CONTENT_TOO_LARGE,
+				     "file larger than the index accepts (max_upload_size)", NULL);
+			return true;
+		}
 	}
 	http_login_check(request, &upload->login);
+	if (upload->login.status == HTTP_LOGIN_PENDING)
+		return true;	/* suspended: this runs again with GitHub's answer */
+	if (upload->login.status == HTTP_LOGIN_BUSY) {
+		http_login_refuse(request, &upload->login);	/* at once: read nothing */
+		return true;
+	}
 	if (upload->login.status != HTTP_LOGIN_OK)
 		return true;	/* answered when the body is in: clients read it then */
+	if (!admit_upload(request, upload))
+		return true;
 	settings = (struct index_upload_settings){
 		.storage = storage_of(request),
-		.max_size = config->index_max_upload_size,
+		/* Never more than the slot reserved on the disk. */
+		.max_size = upload->reserved,
 		.allow_overwrite = config->index_allow_overwrite,
 		.uploader = upload->login.user,
 		.may_write = may_write,
+		.recheck = recheck,
 		.context = upload,
 	};
 	upload->upload = index_upload_new(&settings);
@@ -611,7 +752,7 @@ index_stream(struct http_request *request, const char *data, size_t size)
 	if (data == NULL)
 		return begin_upload(request);
 	upload->received += (long long)size;
-	if (upload->received > upload->limit)
+	if (upload->received > upload->limit_bytes)
 		return false;	/* past every limit (chunked): drop the connection */
 	/* After a refusal the rest is read and dropped, so that the client
 	 * reads the answer instead of a reset connection. */

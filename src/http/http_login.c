@@ -25,6 +25,7 @@ void
 http_login_check(struct http_request *request, struct http_login *out)
 {
 	struct http_basic_credentials credentials;
+	struct service_login_result result;
 	const struct service_view *view;
 	enum service_login login;
 	unsigned headers = 0;
@@ -46,24 +47,30 @@ http_login_check(struct http_request *request, struct http_login *out)
 		out->status = HTTP_LOGIN_REFUSED;
 		return;
 	}
-	login = service_verify_login(request->service, out->snapshot, credentials.user,
-				     credentials.password, &out->member);
+	login = http_request_login(request, out->snapshot, credentials.user, credentials.password,
+				   &result);
 	explicit_bzero(credentials.password, sizeof(credentials.password));
 	/* The login stays: it is copied below when it verified. */
 	switch (login) {
 	case SERVICE_LOGIN_OK:
 		out->status = HTTP_LOGIN_OK;
+		out->member = result.member;
 		snprintf(out->user, sizeof(out->user), "%.39s", credentials.user);
 		http_request_set_user(request, out->user);
+		break;
+	case SERVICE_LOGIN_PENDING:
+		out->status = HTTP_LOGIN_PENDING;
+		break;
+	case SERVICE_LOGIN_BUSY:
+		out->status = HTTP_LOGIN_BUSY;
 		break;
 	case SERVICE_LOGIN_NO_SNAPSHOT:
 	case SERVICE_LOGIN_UNVERIFIED:
 		out->status = HTTP_LOGIN_UNAVAILABLE;
-		out->member = -1;
 		break;
 	default:
 		out->status = HTTP_LOGIN_REFUSED;
-		out->member = -1;
+		snprintf(out->detail, sizeof(out->detail), "%s", result.detail);
 		break;
 	}
 }
@@ -75,11 +82,26 @@ http_login_refuse(struct http_request *request, const struct http_login *login)
 	const struct config *config = service_config(request->service);
 	char challenge[160];
 
-	if (login->status == HTTP_LOGIN_UNAVAILABLE) {
+	switch (login->status) {
+	case HTTP_LOGIN_PENDING:
+	case HTTP_LOGIN_OK:
+		return;
+	case HTTP_LOGIN_UNAVAILABLE:
 		http_respond_text(request, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "cannot check credentials right now, try again",
 				  MHD_HTTP_HEADER_RETRY_AFTER, "5");
 		return;
+	case HTTP_LOGIN_BUSY:
+		/* Refused without asking GitHub: many unknown tokens at once,
+		 * for this login or in all. */
+		http_respond_text(request, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many logins are being checked with GitHub right now, try "
+				  "again in a few seconds",
+				  MHD_HTTP_HEADER_RETRY_AFTER, "5");
+		return;
+	case HTTP_LOGIN_MISSING:
+	case HTTP_LOGIN_REFUSED:
+		break;
 	}
 	snprintf(challenge, sizeof(challenge), "Basic realm=\"%s\", charset=\"UTF-8\"",
 		 config->realm != NULL ? config->realm : "ghaccess");
@@ -87,6 +109,8 @@ http_login_refuse(struct http_request *request, const struct http_login *login)
 			  login->status == HTTP_LOGIN_MISSING
 				  ? "credentials required: your GitHub login, and a GitHub token as "
 				    "the password"
+			  : login->detail[0] != '\0'
+				  ? login->detail
 				  : "invalid credentials: your GitHub login, and a valid GitHub token "
 				    "of an organization member as the password",
 			  MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);

@@ -5,11 +5,16 @@
  *
  * The front ends that serve people (pip, twine, a proxy) answer 401 with
  * a WWW-Authenticate challenge when credentials are missing or refused,
- * and 503 when no decision can be made right now (no usable snapshot, or
- * GitHub could not tell): a "no" that a client should retry, never a
- * "yes".
+ * and 503 when no decision can be made right now (no usable snapshot,
+ * GitHub could not tell, or too many token checks with GitHub at once): a
+ * "no" that a client should retry, never a "yes".
  *
- * Used on a request's thread; no allocation.
+ * A token the cache does not know is checked with GitHub while the
+ * request's connection is suspended (http_request_login): the check says
+ * HTTP_LOGIN_PENDING, the handler returns without answering (refuse does
+ * nothing then) and runs again when GitHub answered.
+ *
+ * Used on a request's thread.
  */
 #ifndef HTTP_LOGIN_H
 #define HTTP_LOGIN_H
@@ -22,6 +27,8 @@ enum http_login_status {
 	HTTP_LOGIN_MISSING,	/* no Authorization header */
 	HTTP_LOGIN_REFUSED,	/* malformed, wrong token, not a member, two headers */
 	HTTP_LOGIN_UNAVAILABLE,	/* no usable snapshot, or GitHub could not tell */
+	HTTP_LOGIN_BUSY,	/* too many token checks with GitHub at once: not asked */
+	HTTP_LOGIN_PENDING,	/* waiting for GitHub: return, the handler runs again */
 };
 
 struct http_login {
@@ -31,6 +38,7 @@ struct http_login {
 	const struct org_snapshot *snapshot;
 	long member;		/* member index in snapshot when OK, else -1 */
 	char user[40];		/* the verified login when OK, else "" */
+	char detail[CACHE_DETAIL_MAX];	/* REFUSED: what to tell the person, or "" */
 };
 
 /* Check the request's credentials; on OK the user is named in the access log. */
@@ -38,8 +46,9 @@ void http_login_check(struct http_request *request, struct http_login *out);
 
 /*
  * Answer a login that is not OK: 401 with the Basic challenge of
- * [server] realm, or 503 with Retry-After.  The body says what to do, in
- * plain text.
+ * [server] realm, or 503 with Retry-After; nothing when PENDING.  The body
+ * and the reason phrase (what twine and pip print) say what to do, e.g.
+ * where to authorize a token for SAML SSO.
  */
 void http_login_refuse(struct http_request *request, const struct http_login *login);
 

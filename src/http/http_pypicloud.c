@@ -432,17 +432,22 @@ handle_verify(struct http_request *request)
 {
 	static const char *const names[] = { "username", "password" };
 	struct http_param params[2];
+	struct service_login_result result;
 	const struct service_view *view;
 	enum service_login login = SERVICE_LOGIN_MALFORMED;
 
 	http_query_get(request->query, request->query_len, names, params, 2);
 	if (params[0].state == HTTP_PARAM_VALID && params[1].state == HTTP_PARAM_VALID) {
 		view = http_request_view(request);
-		login = service_verify_login(request->service,
-					     view ? service_view_snapshot(view) : NULL,
-					     params[0].value, params[1].value, NULL);
+		/* A token GitHub must check: the connection waits suspended and
+		 * this handler runs again with the answer.  Too many checks at
+		 * once (BUSY) is a "no", as the protocol has no "try again". */
+		login = http_request_login(request, view ? service_view_snapshot(view) : NULL,
+					   params[0].value, params[1].value, &result);
 	}
 	explicit_bzero(params[1].value, sizeof(params[1].value));
+	if (login == SERVICE_LOGIN_PENDING)
+		return;
 	http_request_note_decision(request, login == SERVICE_LOGIN_OK);
 	if (login == SERVICE_LOGIN_OK) {
 		http_request_set_user(request, params[0].value);

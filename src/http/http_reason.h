@@ -22,8 +22,9 @@
 #ifndef HTTP_REASON_H
 #define HTTP_REASON_H
 
-/* Longest phrase kept (longer ones are cut). */
-#define HTTP_REASON_MAX 200
+/* Longest phrase kept (longer ones are cut): a refusal that names a SAML
+ * SSO authorization URL needs about 250. */
+#define HTTP_REASON_MAX 400
 
 /*
  * Use text as the reason phrase of the next response with status built on

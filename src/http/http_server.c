@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "http/http_basic.h"
+#include "http/http_deadline.h"
 #include "http/http_stats.h"
+#include "http/http_ticket.h"
 #include "util/ga_buf.h"
 #include "util/ga_log.h"
 #include "util/ga_secret.h"
@@ -33,6 +35,8 @@
 #define CONNECTION_LIMIT_MAX 10000
 /* Requests in flight get this long to finish at shutdown. */
 #define DRAIN_TIMEOUT_MS 5000
+/* ... and the requests whose token check was abandoned this long to answer. */
+#define ABANDON_DRAIN_MS 1000
 /* The access log shows at most this much of a path. */
 #define LOG_PATH_MAX 256
 #define FRONTENDS_MAX 16
@@ -48,6 +52,8 @@ struct http_server {
 	size_t frontend_started;		/* how many start()s succeeded */
 	size_t frontend_count;
 	struct http_stats *stats;		/* per-endpoint metrics */
+	struct http_tickets *tickets;		/* requests waiting for a token check */
+	struct http_deadlines *deadlines;	/* [server] header_timeout */
 };
 
 /* One per request: allocated when the request line arrives, freed when the
@@ -58,12 +64,15 @@ struct http_request_private {
 	const struct http_frontend *frontend;
 	const struct http_route *route;
 	bool routed;
+	bool in_stream_begin;		/* the stream's first call is (re)running */
 	bool responded;
 	unsigned status;
 	unsigned deferred_status;	/* answered during a body: send at its end */
 	bool view_acquired;
 	int decision;			/* HTTP_DECISION_*, for the metrics */
 	const struct service_view *view;
+	struct http_ticket *ticket;	/* a token check started by this request */
+	bool waiting;			/* ... not answered yet: suspend after the handler */
 	struct ga_buf body;
 	long long started_ns;
 	char method[16];
@@ -228,6 +237,57 @@ const char *
 http_request_header(struct http_request *request, const char *name)
 {
 	return MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, name);
+}
+
+/* ---- logins without blocking a thread ------------------------------ */
+
+enum service_login
+http_request_login(struct http_request *request, const struct org_snapshot *snapshot,
+		   const char *username, const char *password, struct service_login_result *out)
+{
+	struct http_request_private *glue = request->glue;
+	struct http_tickets *tickets = glue->server->tickets;
+	struct cache_token_answer answer;
+	enum service_login login;
+
+	if (glue->ticket != NULL) {
+		/* The handler runs again: its check has answered (the connection
+		 * is resumed only then), or the server stopped. */
+		if (!http_ticket_answer(glue->ticket, &answer)) {
+			memset(&answer, 0, sizeof(answer));
+			answer.verdict = CACHE_TOKEN_UNKNOWN;
+		}
+		http_ticket_release(tickets, glue->ticket);
+		glue->ticket = NULL;
+		return service_login_finish(request->service, snapshot, username, &answer, out);
+	}
+	glue->ticket = http_ticket_new(tickets, request->connection);
+	login = service_login_start(request->service, snapshot, username, password,
+				    http_ticket_done, glue->ticket, out);
+	if (login == SERVICE_LOGIN_PENDING) {
+		glue->waiting = true;
+		return login;
+	}
+	http_ticket_no_callback(glue->ticket);
+	http_ticket_release(tickets, glue->ticket);
+	glue->ticket = NULL;
+	return login;
+}
+
+/* After a handler returned: suspend the connection when it waits for a
+ * token check.  true when suspended (the handler runs again later). */
+static bool
+suspend_if_waiting(struct http_request_private *glue)
+{
+	if (!glue->waiting)
+		return false;
+	glue->waiting = false;
+	if (glue->responded) {
+		/* Answered anyway: the check's answer will not be used. */
+		return false;
+	}
+	http_ticket_suspend(glue->ticket);
+	return true;
 }
 
 /* ---- routing and checks -------------------------------------------- */
@@ -401,13 +461,23 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
 		 * refused client deserves); an answer must wait for the next
 		 * call, or the connection would not be kept alive. */
 		glue->routed = true;
+		http_deadline_headers_done(connection);
 		snprintf(glue->method, sizeof(glue->method), "%s", method);
 		admit_request(glue);
-		/* A streamed body: the stream's limits apply from here on. */
-		if (!glue->responded && glue->frontend->stream != NULL &&
-		    !glue->frontend->stream(request, NULL, 0))
-			return MHD_NO;
-		return MHD_YES;
+		if (glue->responded || glue->frontend->stream == NULL)
+			return MHD_YES;
+		glue->in_stream_begin = true;
+	}
+	if (glue->in_stream_begin) {
+		/* A streamed body: the stream's limits apply from here on.
+		 * libmicrohttpd repeats this first call after a suspension
+		 * (a login waiting for GitHub), so it runs again then. */
+		bool go_on = glue->frontend->stream(request, NULL, 0);
+
+		if (suspend_if_waiting(glue))
+			return MHD_YES;
+		glue->in_stream_begin = false;
+		return go_on ? MHD_YES : MHD_NO;
 	}
 	if (glue->responded) {
 		/* An answer was given: drop the rest of the body, and send the
@@ -440,6 +510,8 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url, const 
 		request->body_len = glue->body.len;
 	}
 	glue->route->handle(request);
+	if (suspend_if_waiting(glue))
+		return MHD_YES;
 	if (!glue->responded)
 		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "no answer");
 	return MHD_YES;
@@ -549,11 +621,15 @@ on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
 
 	if (glue == NULL)
 		return;
+	/* A kept-alive connection now waits for its next request's headers. */
+	http_deadline_request_done(connection);
 	if (server->access_log)
 		log_request(glue, connection, code);
 	http_stats_record(server->stats, glue->route, glue->status, glue->decision,
 			  monotonic_ns() - glue->started_ns);
 	service_release_view(glue->view);
+	if (glue->ticket != NULL)
+		http_ticket_release(server->tickets, glue->ticket);
 	if (glue->request.free_state != NULL)
 		glue->request.free_state(glue->request.state);
 	ga_buf_free(&glue->body);
@@ -692,6 +768,8 @@ free_server(struct http_server *server)
 		if (server->constants[i] != NULL)
 			MHD_destroy_response(server->constants[i]);
 	http_stats_destroy(server->stats);
+	http_tickets_destroy(server->tickets);
+	http_deadlines_destroy(server->deadlines);
 	ga_free(server);
 }
 
@@ -707,12 +785,14 @@ http_server_start(struct service *service, const struct http_server_options *opt
 	/* One epoll loop per pool thread.  MHD_USE_TURBO (opportunistic
 	 * reads, writes and accepts) made no measurable difference here
 	 * (bench/http.sh), so the default, better tested path is kept. */
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	enum ga_rc rc;
 
 	*out = NULL;
 	server->service = service;
+	server->tickets = http_tickets_create();
 	server->access_log = options == NULL || options->access_log;
 	rc = resolve_listen(config->listen, &address, &address_length, err);
 	if (rc != GA_OK) {
@@ -732,11 +812,20 @@ http_server_start(struct service *service, const struct http_server_options *opt
 		free_server(server);
 		return rc;
 	}
+	server->deadlines = http_deadlines_create(config->header_timeout);
+	if (server->deadlines == NULL) {
+		free_server(server);
+		return ga_err_set(err, GA_EIO, "cannot start the header deadline thread");
+	}
 	server->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, server,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
 		MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
 		MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+		/* One address cannot take every connection (0: no limit).
+		 * Behind a proxy every client has the proxy's address. */
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config->max_connections_per_ip,
+		MHD_OPTION_NOTIFY_CONNECTION, http_deadline_notify, server->deadlines,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_SECONDS,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
@@ -764,6 +853,20 @@ http_server_port(const struct http_server *server)
 	return server->port;
 }
 
+/* Wait until no connection is left or deadline (monotonic ns) passes. */
+static void
+drain(struct http_server *server, long long deadline)
+{
+	while (monotonic_ns() < deadline) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (info == NULL || info->num_connections == 0)
+			break;
+		usleep(20 * 1000);
+	}
+}
+
 void
 http_server_stop(struct http_server *server)
 {
@@ -774,14 +877,12 @@ http_server_stop(struct http_server *server)
 	/* Stop accepting, then give the requests in flight a moment. */
 	MHD_quiesce_daemon(server->daemon);
 	deadline = monotonic_ns() + DRAIN_TIMEOUT_MS * 1000000LL;
-	while (monotonic_ns() < deadline) {
-		const union MHD_DaemonInfo *info =
-			MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-		if (info == NULL || info->num_connections == 0)
-			break;
-		usleep(20 * 1000);
-	}
+	drain(server, deadline);
+	/* Requests still waiting for GitHub get "try again" (a check may take
+	 * [github] timeout), and libmicrohttpd must not stop with suspended
+	 * connections. */
+	http_tickets_abandon_all(server->tickets);
+	drain(server, monotonic_ns() + ABANDON_DRAIN_MS * 1000000LL);
 	MHD_stop_daemon(server->daemon);
 	free_server(server);
 }

@@ -95,6 +95,11 @@ web_handle_login(struct http_request *request)
 	append_param(&url, "code_challenge", challenge);
 	append_param(&url, "code_challenge_method", "S256");
 	append_param(&url, "allow_signup", "false");
+	/* An OAuth App's token needs read:org for GET /user/memberships/orgs;
+	 * a GitHub App's token has the App's Members permission and GitHub
+	 * ignores the scope. */
+	if (config->verify_token_org_access)
+		append_param(&url, "scope", "read:org");
 	append_login_hint(request, &url);
 	cookies[0] = web_cookie_header(config, web_oauth_cookie_name(config->web_cookie_secure),
 				       value, WEB_FLOW_SECONDS);
@@ -188,6 +193,48 @@ callback_checks(struct http_request *request, struct callback *cb)
 	return true;
 }
 
+/*
+ * [github] verify_token_org_access: the user's token must reach the
+ * organization too (SAML SSO, token policies), as for the index's logins.
+ * GH_OAUTH_OK, or a refusal sent and REFUSED / UNAVAILABLE.
+ */
+static enum gh_oauth_result
+callback_org_access(struct http_request *request, struct callback *cb, const char *token)
+{
+	const char *const cookies[] = { cb->clear_cookie, NULL };
+	char sso_url[GH_SSO_URL_MAX];
+	struct ga_err err = {0};
+	char *message;
+
+	switch (gh_check_org_access(service_github(request->service), token, sso_url, &err)) {
+	case GH_ORG_ACCESS_OK:
+		return GH_OAUTH_OK;
+	case GH_ORG_ACCESS_SSO_REQUIRED:
+		http_audit(request, "web-login", cb->login, NULL, NULL, false,
+			   "token not authorized for SAML SSO");
+		message = ga_asprintf("Your organization requires SAML single sign-on. Authorize "
+				      "this sign-in at %s, then sign in again.",
+				      sso_url[0] != '\0' ? sso_url : "your organization's SSO page");
+		web_send_signed_out(request, MHD_HTTP_FORBIDDEN, message, cookies);
+		ga_free(message);
+		return GH_OAUTH_REFUSED;
+	case GH_ORG_ACCESS_DENIED:
+		http_audit(request, "web-login", cb->login, NULL, NULL, false,
+			   "token does not reach the organization");
+		web_send_signed_out(request, MHD_HTTP_FORBIDDEN,
+				    "This GitHub account cannot use this package index.", cookies);
+		return GH_OAUTH_REFUSED;
+	case GH_ORG_ACCESS_UNKNOWN:
+		break;
+	}
+	ga_log(GA_LOG_ERROR, "web sign-in: GitHub could not tell the organization access",
+	       "error", err.message, (char *)NULL);
+	http_audit(request, "web-login", cb->login, NULL, NULL, false, "GitHub unavailable");
+	web_send_signed_out(request, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "GitHub could not be reached. Please try again in a minute.", cookies);
+	return GH_OAUTH_UNAVAILABLE;
+}
+
 /* The code for a token, the token for a login and id; the token is wiped
  * here.  false with a refusal sent. */
 static bool
@@ -214,8 +261,13 @@ callback_github(struct http_request *request, struct callback *cb)
 	ga_free(redirect_uri);
 	if (result == GH_OAUTH_OK)
 		result = gh_token_owner(client, token, cb->login, &cb->user_id, &err);
-	/* [github] verify_token_org_access (SSO) is checked here, with the
-	 * token, before it is wiped: one call, added with that setting. */
+	if (result == GH_OAUTH_OK && cb->config->verify_token_org_access) {
+		/* Checked with the token, before it is wiped; it answers itself. */
+		bool reached = callback_org_access(request, cb, token) == GH_OAUTH_OK;
+
+		ga_secret_free(token);
+		return reached;
+	}
 	ga_secret_free(token);
 	if (result == GH_OAUTH_OK)
 		return true;

@@ -67,6 +67,7 @@ struct index_upload {
 static bool
 refuse(struct index_upload *upload, enum index_upload_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static bool check_form(struct index_upload *upload);
 
 /* Record the first refusal; later ones do not replace it. */
 static bool
@@ -181,8 +182,14 @@ begin_content(struct index_upload *upload, const char *filename)
 		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "%s", reason);
 	upload->has_content = true;
 	snprintf(upload->filename, sizeof(upload->filename), "%s", filename);
-	/* Metadata first (as twine sends it): refuse before storing a byte. */
-	if (upload->fields[FIELD_NAME].present && !check_project(upload))
+	/* Decide before storing a byte: the fields that say what is uploaded
+	 * must have come (twine, poetry and uv send them first). */
+	if (!upload->fields[FIELD_ACTION].present || !upload->fields[FIELD_NAME].present ||
+	    !upload->fields[FIELD_VERSION].present)
+		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST,
+			      "form fields out of order: :action, name and version must come before "
+			      "the file (content), as twine, poetry and uv send them");
+	if (!check_form(upload) || !check_project(upload))
 		return false;
 	if (index_storage_writer_begin(upload->settings.storage, upload->settings.max_size,
 				       &upload->writer, &err) != GA_OK) {
@@ -392,6 +399,27 @@ check_requires_python(struct index_upload *upload)
 	return true;
 }
 
+/* The decision again, against the organization as it is now: the upload
+ * may have streamed for minutes. */
+static bool
+recheck(struct index_upload *upload)
+{
+	char reason[INDEX_REASON_MAX];
+	enum index_upload_status status;
+
+	if (upload->settings.recheck == NULL)
+		return true;
+	snprintf(reason, sizeof(reason), "no write permission on %s any more", upload->project);
+	status = upload->settings.recheck(upload->settings.context, upload->project, reason);
+	if (status == INDEX_UPLOAD_OK)
+		return true;
+	reason[INDEX_REASON_MAX - 1] = '\0';
+	return refuse(upload,
+		      status == INDEX_UPLOAD_UNAVAILABLE ? INDEX_UPLOAD_UNAVAILABLE
+							 : INDEX_UPLOAD_FORBIDDEN,
+		      "%s", reason);
+}
+
 static enum index_upload_status
 commit(struct index_upload *upload)
 {
@@ -434,7 +462,7 @@ index_upload_finish(struct index_upload *upload)
 		return upload->status;
 	if (!check_form(upload) || !check_project(upload) ||
 	    !check_version_and_type(upload, &type) || !check_file(upload, type) ||
-	    !check_requires_python(upload))
+	    !check_requires_python(upload) || !recheck(upload))
 		return upload->status;
 	return commit(upload);
 }
@@ -465,6 +493,8 @@ index_upload_http_status(enum index_upload_status status)
 		return 409;
 	case INDEX_UPLOAD_TOO_LARGE:
 		return 413;
+	case INDEX_UPLOAD_UNAVAILABLE:
+		return 503;
 	case INDEX_UPLOAD_ERROR:
 		break;
 	}

@@ -6,11 +6,15 @@
  * post processor delivers them: for each part a key, the part's filename
  * (NULL for a plain field), and the value in chunks at increasing offsets.
  * The file part ("content") streams into a storage writer: never the whole
- * file in memory.  Fields may come in any order; twine, poetry and flit
- * send the metadata fields first, so the write permission is checked as
- * soon as the file part begins and a refused upload is not stored at all;
- * when "name" comes after the file, the file is kept in its temporary file
- * and every check runs at the end, before anything becomes visible.
+ * file in memory.  Permission is decided before a byte of it is stored:
+ * ":action", "name" and "version" must come before the file part (twine,
+ * poetry, uv and flit send every metadata field first), and the write
+ * permission is checked when the file part begins.  A form whose file part
+ * comes earlier is refused (400) without storing anything, so that a
+ * member without write access cannot fill the disk.  Other fields may come
+ * in any order.  Right before the file becomes visible the permission is
+ * decided once more (recheck), against the organization as it is then: an
+ * upload that took long cannot outlive a revocation.
  *
  * Fields used (others, such as description or classifiers, are counted
  * against a size cap and dropped):
@@ -54,6 +58,7 @@ enum index_upload_status {
 	INDEX_UPLOAD_CONFLICT,		/* 409: the filename exists */
 	INDEX_UPLOAD_TOO_LARGE,		/* 413: over max_upload_size */
 	INDEX_UPLOAD_ERROR,		/* 500: storage failure (logged) */
+	INDEX_UPLOAD_UNAVAILABLE,	/* 503: the permission cannot be decided now */
 };
 
 /*
@@ -64,13 +69,21 @@ enum index_upload_status {
 typedef bool (*index_upload_may_write)(void *context, const char *project,
 				       char reason[INDEX_REASON_MAX]);
 
+/*
+ * The decision again, right before the file is committed: INDEX_UPLOAD_OK,
+ * INDEX_UPLOAD_FORBIDDEN or INDEX_UPLOAD_UNAVAILABLE (with a reason).
+ */
+typedef enum index_upload_status (*index_upload_recheck)(void *context, const char *project,
+							 char reason[INDEX_REASON_MAX]);
+
 struct index_upload_settings {
 	struct index_storage *storage;	/* borrowed */
 	long long max_size;		/* bytes of the file part */
 	bool allow_overwrite;
 	const char *uploader;		/* login stored in the record (borrowed) */
 	index_upload_may_write may_write;
-	void *context;			/* passed to may_write */
+	index_upload_recheck recheck;	/* NULL: no second decision */
+	void *context;			/* passed to may_write and recheck */
 };
 
 struct index_upload;
@@ -97,7 +110,7 @@ enum index_upload_status index_upload_status(const struct index_upload *upload);
 /* The one-line reason of a refusal ("" when OK). */
 const char *index_upload_reason(const struct index_upload *upload);
 
-/* The HTTP status of a status (200, 400, 403, 409, 413, 500). */
+/* The HTTP status of a status (200, 400, 403, 409, 413, 500, 503). */
 unsigned int index_upload_http_status(enum index_upload_status status);
 
 /* The project key and filename once known (else ""), for the logs. */

@@ -119,6 +119,8 @@ service_destroy(struct service *service)
 	service_events_destroy(service->events);
 	service->events = NULL;
 	service_clear_view(service);
+	/* Token checks still running use the client. */
+	cache_stop_checks(service->cache);
 	gh_client_destroy(atomic_load(&service->client));
 	for (size_t i = 0; i < service->retired.client_count; i++)
 		gh_client_destroy(service->retired.clients[i]);
@@ -171,6 +173,20 @@ log_restart_only_changes(const struct config *old, const struct config *fresh)
 	if (old->log_level != fresh->log_level || old->log_format != fresh->log_format)
 		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
 		       "key", "log", (char *)NULL);
+	if (old->max_token_checks != fresh->max_token_checks ||
+	    old->max_token_checks_per_login != fresh->max_token_checks_per_login)
+		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
+		       "key", "github.max_token_checks", (char *)NULL);
+	if (old->header_timeout != fresh->header_timeout ||
+	    old->max_connections_per_ip != fresh->max_connections_per_ip)
+		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
+		       "key", "server.header_timeout, server.max_connections_per_ip", (char *)NULL);
+	if (old->index_max_concurrent_uploads != fresh->index_max_concurrent_uploads ||
+	    old->index_max_concurrent_uploads_per_user !=
+		    fresh->index_max_concurrent_uploads_per_user ||
+	    old->index_max_upload_disk != fresh->index_max_upload_disk)
+		ga_log(GA_LOG_WARN, "setting changed; it applies after a restart",
+		       "key", "index.max_concurrent_uploads", (char *)NULL);
 }
 
 enum ga_rc
@@ -249,6 +265,7 @@ load_counters(struct service *service, struct service_counters *out)
 	out->logins_ok = atomic_load(&c->logins_ok);
 	out->logins_refused = atomic_load(&c->logins_refused);
 	out->logins_unverified = atomic_load(&c->logins_unverified);
+	out->logins_busy = atomic_load(&c->logins_busy);
 	out->syncs_ok = atomic_load(&c->syncs_ok);
 	out->syncs_failed = atomic_load(&c->syncs_failed);
 	out->snapshots_adopted = atomic_load(&c->snapshots_adopted);

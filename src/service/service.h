@@ -156,6 +156,15 @@ enum service_login {
 	SERVICE_LOGIN_UNVERIFIED,	/* GitHub could not tell (never cached) */
 	SERVICE_LOGIN_NOT_MEMBER,	/* a valid token, but not an organization member */
 	SERVICE_LOGIN_ACCOUNT_CHANGED,	/* the login now names another GitHub account */
+	SERVICE_LOGIN_NO_ORG_ACCESS,	/* [github] verify_token_org_access: GitHub does not
+					 * let the token reach the organization as an
+					 * active member (scope, policy, invitation) */
+	SERVICE_LOGIN_SSO_REQUIRED,	/* ... the token is not authorized for the
+					 * organization's SAML SSO */
+	SERVICE_LOGIN_BUSY,		/* a token check was needed but [github]
+					 * max_token_checks (or _per_login) run already:
+					 * refused without asking GitHub */
+	SERVICE_LOGIN_PENDING,		/* service_login_start: the answer comes later */
 };
 
 /*
@@ -177,6 +186,36 @@ enum service_login service_verify_login(struct service *service,
 					const char *username, const char *password,
 					long *member);
 
+/* A login's outcome with what the person should be told. */
+struct service_login_result {
+	enum service_login login;
+	long member;			/* member index in the snapshot on OK, else -1 */
+	char detail[CACHE_DETAIL_MAX];	/* printable, for the user: why it was refused and
+					 * what to do (e.g. the SSO URL); "" if nothing */
+};
+
+/*
+ * service_verify_login for a server thread, which must not wait for GitHub:
+ * the same rule, with the token check started through
+ * cache_verify_token_start.  Returns the outcome (also in out), or
+ * SERVICE_LOGIN_PENDING: done(arg, answer) is called exactly once, from
+ * another thread and possibly before this returns; the caller then gets
+ * the outcome from service_login_finish(answer) with the same snapshot and
+ * username.  SERVICE_LOGIN_BUSY when the bounds on checks are full.
+ * password is a secret: never logged or kept (the pool wipes its copy).
+ */
+enum service_login service_login_start(struct service *service,
+				       const struct org_snapshot *snapshot, const char *username,
+				       const char *password, cache_done_fn done, void *arg,
+				       struct service_login_result *out);
+
+/* The outcome of a login whose token check answered (see above). */
+enum service_login service_login_finish(struct service *service,
+					const struct org_snapshot *snapshot,
+					const char *username,
+					const struct cache_token_answer *answer,
+					struct service_login_result *out);
+
 /* A short reason for logs and explain: "ok", "not a member", ... */
 const char *service_login_reason(enum service_login login);
 
@@ -185,6 +224,7 @@ struct service_counters {
 	unsigned long long logins_ok;
 	unsigned long long logins_refused;
 	unsigned long long logins_unverified;	/* GitHub could not tell */
+	unsigned long long logins_busy;		/* refused: too many token checks at once */
 	unsigned long long syncs_ok;
 	unsigned long long syncs_failed;
 	unsigned long long snapshots_adopted;	/* fetched from memcached */

@@ -145,7 +145,7 @@ read_snapshot(void *context)
 	return value;
 }
 
-enum cache_number { CACHE_HITS = 0, CACHE_MISSES, CACHE_VERIFIER_CALLS };
+enum cache_number { CACHE_HITS = 0, CACHE_MISSES, CACHE_VERIFIER_CALLS, CACHE_CHECKS_IN_FLIGHT };
 
 struct cache_reading {
 	struct service *service;
@@ -164,6 +164,8 @@ read_cache(void *context)
 		return (double)stats.hits;
 	case CACHE_MISSES:
 		return (double)stats.misses;
+	case CACHE_CHECKS_IN_FLIGHT:
+		return (double)stats.checks_in_flight;
 	case CACHE_VERIFIER_CALLS:
 		break;
 	}
@@ -186,7 +188,7 @@ read_budget(void *context)
  * service (tests create several in one process). */
 struct readings {
 	struct snapshot_reading snapshot[5];
-	struct cache_reading cache[3];
+	struct cache_reading cache[4];
 };
 
 static void
@@ -203,6 +205,9 @@ register_service_counters(struct service *service, struct ga_metrics *metrics)
 	ga_metrics_callback(metrics, GA_METRICS_COUNTER, "ghaccess_logins_total",
 			    "Login checks of people (GitHub login and token), by result.",
 			    read_atomic, &c->logins_unverified, "result", "unverified", (char *)NULL);
+	ga_metrics_callback(metrics, GA_METRICS_COUNTER, "ghaccess_logins_total",
+			    "Login checks of people (GitHub login and token), by result.",
+			    read_atomic, &c->logins_busy, "result", "busy", (char *)NULL);
 	ga_metrics_callback(metrics, GA_METRICS_COUNTER, "ghaccess_syncs_total",
 			    "Refreshes of the organization from GitHub, by result.",
 			    read_atomic, &c->syncs_ok, "result", "ok", (char *)NULL);
@@ -241,7 +246,7 @@ register_readings(struct service *service, struct ga_metrics *metrics, struct re
 		ga_metrics_callback(metrics, GA_METRICS_GAUGE, snapshot_names[i], snapshot_help[i],
 				    read_snapshot, &readings->snapshot[i], (char *)NULL);
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		readings->cache[i].service = service;
 		readings->cache[i].what = (enum cache_number)i;
 	}
@@ -255,6 +260,10 @@ register_readings(struct service *service, struct ga_metrics *metrics, struct re
 	ga_metrics_callback(metrics, GA_METRICS_COUNTER, "ghaccess_github_requests_total",
 			    GITHUB_REQUESTS_HELP, read_cache, &readings->cache[2], "api", "user",
 			    (char *)NULL);
+	ga_metrics_callback(metrics, GA_METRICS_GAUGE, "ghaccess_token_checks_in_flight",
+			    "Token checks with GitHub running now (bounded by [github] "
+			    "max_token_checks).",
+			    read_cache, &readings->cache[3], (char *)NULL);
 }
 
 static void

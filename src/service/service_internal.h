@@ -45,6 +45,7 @@ struct service_atomic_counters {
 	atomic_ullong logins_ok;
 	atomic_ullong logins_refused;
 	atomic_ullong logins_unverified;
+	atomic_ullong logins_busy;
 	atomic_ullong syncs_ok;
 	atomic_ullong syncs_failed;
 	atomic_ullong snapshots_adopted;

@@ -1,22 +1,76 @@
 /* service_login.c - the login rule of docs/access-model.md section 3; see service.h. */
 #include "service/service_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "org/org_names.h"
 #include "util/ga_log.h"
 
-/* The token cache's verifier: one GET /user, mapped to the cache's verdicts. */
+/*
+ * [github] verify_token_org_access: GET /user says whose token it is, not
+ * whether the organization admits it.  A token that the organization's
+ * SAML SSO has not authorized (or whose authorization an owner revoked), a
+ * fine-grained token for another resource owner, a token an IP allow list
+ * or a token policy refuses: all pass GET /user.  Asking for the user's own
+ * membership with the token itself settles it.
+ */
 static enum cache_verdict
-verify_with_github(void *context, const char *username, const char *token, long long *user_id)
+verify_org_access(struct gh_client *client, const struct config *config, const char *username,
+		  const char *token, char *detail, size_t detail_size)
+{
+	char sso_url[GH_SSO_URL_MAX];
+	struct ga_err err = {0};
+
+	switch (gh_check_org_access(client, token, sso_url, &err)) {
+	case GH_ORG_ACCESS_OK:
+		return CACHE_TOKEN_VALID;
+	case GH_ORG_ACCESS_SSO_REQUIRED:
+		ga_log(GA_LOG_INFO, "login refused: token not authorized for SAML SSO", "user",
+		       username, (char *)NULL);
+		if (sso_url[0] != '\0')
+			snprintf(detail, detail_size,
+				 "your token is not authorized for the SAML single sign-on of %s: "
+				 "authorize it at %s",
+				 config->organization, sso_url);
+		else
+			snprintf(detail, detail_size,
+				 "your token is not authorized for the SAML single sign-on of %s: "
+				 "authorize it in GitHub's token settings (Configure SSO)",
+				 config->organization);
+		return CACHE_TOKEN_SSO_REQUIRED;
+	case GH_ORG_ACCESS_DENIED:
+		ga_log(GA_LOG_INFO, "login refused: token cannot reach the organization", "user",
+		       username, "error", err.message, (char *)NULL);
+		snprintf(detail, detail_size,
+			 "GitHub does not let this token see your active membership of %s (a "
+			 "classic token needs the read:org scope; a fine-grained token needs %s as "
+			 "resource owner and Members read access)",
+			 config->organization, config->organization);
+		return CACHE_TOKEN_NO_ORG_ACCESS;
+	case GH_ORG_ACCESS_UNKNOWN:
+		break;
+	}
+	ga_log(GA_LOG_WARN, "GitHub could not tell whether a token reaches the organization", "user",
+	       username, "error", err.message, (char *)NULL);
+	return CACHE_TOKEN_UNKNOWN;
+}
+
+/* The token cache's verifier: GET /user, and the membership when asked for. */
+static enum cache_verdict
+verify_with_github(void *context, const char *username, const char *token, long long *user_id,
+		   char *detail, size_t detail_size)
 {
 	struct service *service = context;
 	struct gh_client *client = atomic_load(&service->client);
+	const struct config *config = atomic_load(&service->config);
 	struct ga_err err = {0};
 
 	switch (gh_check_token(client, username, token, user_id, &err)) {
 	case GH_TOKEN_VALID:
-		return CACHE_TOKEN_VALID;
+		if (!config->verify_token_org_access)
+			return CACHE_TOKEN_VALID;
+		return verify_org_access(client, config, username, token, detail, detail_size);
 	case GH_TOKEN_INVALID:
 		ga_log(GA_LOG_DEBUG, "GitHub refused a token", "user", username,
 		       "error", err.message, (char *)NULL);
@@ -53,48 +107,134 @@ count(struct service *service, enum service_login login)
 		atomic_fetch_add(&service->counters.logins_ok, 1);
 	else if (login == SERVICE_LOGIN_UNVERIFIED)
 		atomic_fetch_add(&service->counters.logins_unverified, 1);
+	else if (login == SERVICE_LOGIN_BUSY)
+		atomic_fetch_add(&service->counters.logins_busy, 1);
 	else
 		atomic_fetch_add(&service->counters.logins_refused, 1);
+}
+
+/* Syntax and snapshot: the checks that need nothing from GitHub.  Returns
+ * SERVICE_LOGIN_OK when the token must be checked. */
+static enum service_login
+precheck(const struct org_snapshot *snapshot, const char *username, const char *password)
+{
+	if (username == NULL || password == NULL ||
+	    !org_is_valid_login(username, strlen(username)) ||
+	    !org_is_valid_token(password, strlen(password)))
+		return SERVICE_LOGIN_MALFORMED;	/* the "username" may be a pasted token: not logged */
+	if (snapshot == NULL)
+		return SERVICE_LOGIN_NO_SNAPSHOT;
+	return SERVICE_LOGIN_OK;
+}
+
+/* The outcome once the token's verdict is known; audited, counted. */
+static enum service_login
+conclude(struct service *service, const struct org_snapshot *snapshot, const char *username,
+	 const struct cache_token_answer *answer, struct service_login_result *out)
+{
+	enum service_login login;
+	long found = -1;
+
+	switch (answer->verdict) {
+	case CACHE_TOKEN_VALID:
+		login = check_member(snapshot, username, answer->user_id, &found);
+		break;
+	case CACHE_TOKEN_INVALID:
+		login = SERVICE_LOGIN_BAD_TOKEN;
+		break;
+	case CACHE_TOKEN_NO_ORG_ACCESS:
+		login = SERVICE_LOGIN_NO_ORG_ACCESS;
+		break;
+	case CACHE_TOKEN_SSO_REQUIRED:
+		login = SERVICE_LOGIN_SSO_REQUIRED;
+		break;
+	case CACHE_TOKEN_UNKNOWN:
+	default:
+		login = SERVICE_LOGIN_UNVERIFIED;
+		break;
+	}
+	/* The audit line of a failed login (http_audit.h's format). */
+	if (login != SERVICE_LOGIN_OK)
+		ga_log(GA_LOG_INFO, "audit", "action", "login", "user", username, "decision", "deny",
+		       "reason", service_login_reason(login), (char *)NULL);
+	count(service, login);
+	out->login = login;
+	out->member = login == SERVICE_LOGIN_OK ? found : -1;
+	snprintf(out->detail, sizeof(out->detail), "%s",
+		 login == SERVICE_LOGIN_OK ? "" : answer->detail);
+	return login;
+}
+
+static void
+result_init(struct service_login_result *out, enum service_login login)
+{
+	out->login = login;
+	out->member = -1;
+	out->detail[0] = '\0';
+}
+
+enum service_login
+service_login_start(struct service *service, const struct org_snapshot *snapshot,
+		    const char *username, const char *password, cache_done_fn done, void *arg,
+		    struct service_login_result *out)
+{
+	struct cache_token_answer answer;
+	enum service_login login = precheck(snapshot, username, password);
+
+	result_init(out, login);
+	if (login != SERVICE_LOGIN_OK) {
+		count(service, login);
+		return login;
+	}
+	switch (cache_verify_token_start(service->cache, username, password, verify_with_github,
+					 service, done, arg, &answer)) {
+	case CACHE_START_ANSWERED:
+		return conclude(service, snapshot, username, &answer, out);
+	case CACHE_START_PENDING:
+		out->login = SERVICE_LOGIN_PENDING;
+		return SERVICE_LOGIN_PENDING;
+	case CACHE_START_BUSY:
+	default:
+		break;
+	}
+	ga_log(GA_LOG_INFO, "audit", "action", "login", "user", username, "decision", "deny",
+	       "reason", service_login_reason(SERVICE_LOGIN_BUSY), (char *)NULL);
+	count(service, SERVICE_LOGIN_BUSY);
+	out->login = SERVICE_LOGIN_BUSY;
+	return SERVICE_LOGIN_BUSY;
+}
+
+enum service_login
+service_login_finish(struct service *service, const struct org_snapshot *snapshot,
+		     const char *username, const struct cache_token_answer *answer,
+		     struct service_login_result *out)
+{
+	result_init(out, SERVICE_LOGIN_NO_SNAPSHOT);
+	if (snapshot == NULL || username == NULL) {
+		count(service, SERVICE_LOGIN_NO_SNAPSHOT);
+		return SERVICE_LOGIN_NO_SNAPSHOT;
+	}
+	return conclude(service, snapshot, username, answer, out);
 }
 
 enum service_login
 service_verify_login(struct service *service, const struct org_snapshot *snapshot,
 		     const char *username, const char *password, long *member)
 {
-	enum service_login login;
-	long found = -1;
-	long long user_id = 0;
+	struct cache_token_answer answer = {CACHE_TOKEN_UNKNOWN, 0, ""};
+	struct service_login_result result;
+	enum service_login login = precheck(snapshot, username, password);
 
-	if (username == NULL || password == NULL ||
-	    !org_is_valid_login(username, strlen(username)) ||
-	    !org_is_valid_token(password, strlen(password))) {
-		/* The "username" may be a pasted token: not logged. */
-		login = SERVICE_LOGIN_MALFORMED;
-	} else if (snapshot == NULL) {
-		login = SERVICE_LOGIN_NO_SNAPSHOT;
+	result_init(&result, login);
+	if (login != SERVICE_LOGIN_OK) {
+		count(service, login);
 	} else {
-		switch (cache_verify_token(service->cache, username, password, verify_with_github,
-					   service, &user_id)) {
-		case CACHE_TOKEN_VALID:
-			login = check_member(snapshot, username, user_id, &found);
-			break;
-		case CACHE_TOKEN_INVALID:
-			login = SERVICE_LOGIN_BAD_TOKEN;
-			break;
-		case CACHE_TOKEN_UNKNOWN:
-		default:
-			login = SERVICE_LOGIN_UNVERIFIED;
-			break;
-		}
-		/* The audit line of a failed login (http_audit.h's format). */
-		if (login != SERVICE_LOGIN_OK)
-			ga_log(GA_LOG_INFO, "audit", "action", "login", "user", username,
-			       "decision", "deny", "reason", service_login_reason(login),
-			       (char *)NULL);
+		answer.verdict = cache_verify_token(service->cache, username, password,
+						    verify_with_github, service, &answer.user_id);
+		login = conclude(service, snapshot, username, &answer, &result);
 	}
-	count(service, login);
 	if (member != NULL)
-		*member = login == SERVICE_LOGIN_OK ? found : -1;
+		*member = login == SERVICE_LOGIN_OK ? result.member : -1;
 	return login;
 }
 
@@ -116,6 +256,14 @@ service_login_reason(enum service_login login)
 		return "not a member of the organization";
 	case SERVICE_LOGIN_ACCOUNT_CHANGED:
 		return "the login now belongs to another GitHub account";
+	case SERVICE_LOGIN_NO_ORG_ACCESS:
+		return "GitHub does not let the token reach the organization";
+	case SERVICE_LOGIN_SSO_REQUIRED:
+		return "token not authorized for the organization's SAML SSO";
+	case SERVICE_LOGIN_BUSY:
+		return "too many token checks with GitHub at once";
+	case SERVICE_LOGIN_PENDING:
+		return "token check in progress";
 	}
 	return "unknown";
 }

@@ -64,6 +64,22 @@ def scenario_path(name):
     return os.path.join(SCENARIOS, name)
 
 
+_fresh_dirs = [0]
+
+
+def fresh_dir(name):
+    """A new, empty directory in the work directory."""
+    _fresh_dirs[0] += 1
+    path = os.path.join(workdir(), "%s-%d" % (name, _fresh_dirs[0]))
+    os.makedirs(path)
+    return path
+
+
+def first_tokens(standin):
+    """login -> the first token of every user of the stand-in's scenario."""
+    return {user["login"]: user["tokens"][0] for user in standin.scenario["users"]}
+
+
 def scenario_paths():
     directory = SCENARIOS
     return sorted(os.path.join(directory, name) for name in os.listdir(directory)

@@ -121,6 +121,8 @@ def run(seconds, connections):
         secret = tokens(scenario)
         settings = scenario_settings(standin, expiration=EXPIRATION, max_stale=3600)
         settings["index"] = {"storage_dir": os.path.join(workdir(), "packages")}
+        # wrk's connections all come from 127.0.0.1, like a proxy's.
+        settings["server"]["max_connections_per_ip"] = 0
         server = Ghaccess(settings, args=["--no-access-log"]).start()
         directory = os.path.join(workdir(), "dists")
         os.makedirs(directory, exist_ok=True)

@@ -32,8 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dists  # noqa: E402
 from harness import (Ghaccess, Process, Response, Skip, Standin, basic_auth,  # noqa: E402
-                     free_port, http_get, run_tests, scenario_path, scenario_settings, test,
-                     wait_for, workdir)
+                     first_tokens, free_port, fresh_dir, http_get, run_tests, scenario_path,
+                     scenario_settings, test, wait_for)
 
 PYTHON = "/usr/bin/python3"
 TWINE = "/usr/bin/twine"
@@ -41,18 +41,7 @@ POETRY = "/usr/bin/poetry"
 NGINX = "/usr/sbin/nginx"
 SCENARIO = scenario_path("worked-example.json")
 
-_counter = [0]
-
-
-def fresh_dir(name):
-    _counter[0] += 1
-    path = os.path.join(workdir(), "%s-%d" % (name, _counter[0]))
-    os.makedirs(path)
-    return path
-
-
-def tokens(standin):
-    return {user["login"]: user["tokens"][0] for user in standin.scenario["users"]}
+tokens = first_tokens
 
 
 def start_index(standin, storage=None, **index):
@@ -626,7 +615,10 @@ def forward_auth_requests():
 @test
 def twenty_concurrent_uploads():
     with Standin(SCENARIO) as standin:
-        server = start_index(standin)
+        # Twenty at once by one user: above the default bounds on uploads in
+        # progress (test_upload_limits.py tests those), raised here.
+        server = start_index(standin, max_concurrent_uploads=20,
+                             max_concurrent_uploads_per_user=20)
         secret = tokens(standin)
         directory = fresh_dir("dists")
         wheels = [dists.wheel(directory, "acme-core", "4.0.%d" % i, payload=os.urandom(65536))

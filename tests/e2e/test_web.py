@@ -79,9 +79,11 @@ class WebServer(Ghaccess):
         super().write_config()
 
 
-def start(scenario=WORKED, login="bob", storage=True, webhook=False, **web):
+def start(scenario=WORKED, login="bob", storage=True, webhook=False, github_settings=None,
+          **web):
     standin = Standin(scenario_path(scenario) if isinstance(scenario, str) else scenario)
     settings = scenario_settings(standin)
+    settings["github"].update(github_settings or {})
     settings["web"] = {
         "client_id": CLIENT_ID,
         "client_secret_file": secret("client.secret", CLIENT_SECRET),
@@ -613,6 +615,27 @@ def reserved_names_are_for_owners_and_listed_with_conflicts():
     conflicts = overview.split('id="conflicts"')[1].split("</table>")[0]
     for repository in scenario["expect"]["conflicts"]:
         assert repository in conflicts, (repository, conflicts)
+
+
+@test
+def sso_required_refuses_the_sign_in_with_the_authorization_url():
+    scenario = load_scenario(scenario_path(WORKED))
+    scenario["organization"]["saml_sso"] = True
+    standin, server = start(scenario, storage=False, github_settings={"verify_token_org_access": True})
+    for authorized, expected in ((False, 403), (True, 303)):
+        standin.control("POST", "/_standin/oauth", {
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "kind": "oauth_app",
+            "callback_url": server.url + "/login/callback", "login": "bob",
+            "sso_authorized": authorized})
+        cookie, location = begin_sign_in(server)
+        assert "scope=read%3Aorg" in location, location
+        _, back = authorize(location)
+        status, headers, body = request(server, "GET", callback_path(back), cookie=cookie)
+        assert status == expected, (authorized, status, body)
+        if not authorized:
+            assert "/orgs/acme/sso?authorization_request=" in body, body
+            assert not [c for c in header(headers, "Set-Cookie") if c.startswith(COOKIE + "=")
+                        and not c.startswith(COOKIE + "=;")], headers
 
 
 if __name__ == "__main__":

@@ -75,10 +75,27 @@ function parseListen(s) {
 
 class Stats {
   constructor() {
+    // Requests being answered now, per route ("graphql", "user", or a REST
+    // route name of lib/rest.js), and the most seen at once since the last
+    // reset: how many calls a client keeps open against GitHub.
+    this.inFlight = {};
     this.reset();
   }
 
+  enter(route) {
+    this.routes[route] = (this.routes[route] || 0) + 1;
+    const n = (this.inFlight[route] || 0) + 1;
+    this.inFlight[route] = n;
+    if (n > (this.maxInFlight[route] || 0)) this.maxInFlight[route] = n;
+  }
+
+  leave(route) {
+    this.inFlight[route] -= 1;
+  }
+
   reset() {
+    // Requests still in flight stay counted: the maximum starts from them.
+    this.maxInFlight = Object.assign({}, this.inFlight);
     this.graphql_requests = 0;
     this.graphql_points = 0;
     this.rest_requests = 0;
@@ -89,6 +106,7 @@ class Stats {
     this.webhooks_sent = 0;
     this.oauth_exchanges = 0;
     this.queries = {};
+    this.routes = {};
   }
 
   countQuery(name) {
@@ -107,6 +125,9 @@ class Stats {
       webhooks_sent: this.webhooks_sent,
       oauth_exchanges: this.oauth_exchanges,
       queries: this.queries,
+      routes: Object.assign({}, this.routes),
+      in_flight: Object.assign({}, this.inFlight),
+      max_in_flight: Object.assign({}, this.maxInFlight),
     };
   }
 }
@@ -147,7 +168,7 @@ function createStandin(opts) {
 
   // Loaded lazily so that --dump-scenario does not pay for the schema.
   const { handleGraphql } = require('./lib/graphql-endpoint');
-  const { handleRest } = require('./lib/rest');
+  const { handleRest, routeOf } = require('./lib/rest');
   const webhooks = require('./lib/webhooks');
 
   const limitFor = (p) => (p.kind === 'installation' ? opts.appRatelimitLimit : opts.ratelimitLimit);
@@ -315,6 +336,11 @@ function createStandin(opts) {
     }
     if (restPath !== null && restPath.length > 1) restPath = restPath.replace(/\/+$/, '');
     if (kind === 'rest' && restPath === '/user') kind = 'user';
+
+    // ---- in-flight counters, faulted (e.g. slowed) requests included
+    const route = kind === 'graphql' ? 'graphql' : (routeOf(req.method, restPath) || { name: 'other' }).name;
+    stats.enter(route);
+    res.once('close', () => stats.leave(route));
 
     // ---- injected faults
     const fault = faults.take(kind === 'user' ? 'user' : kind);

@@ -96,7 +96,11 @@ class Auth {
       return { kind: 'server', token, user: this.serverUser(state), scopes: new Set(state.serverTokenScopes) };
     }
     const user = state.userByToken.get(token);
-    if (user) return { kind: 'user', token, user, scopes: new Set(USER_SCOPES) };
+    if (user) {
+      // ssoAuthorized: false for a token the organization's SAML SSO refuses.
+      const ssoAuthorized = !(state.org.samlSso && state.tokensWithoutSso.has(token));
+      return { kind: 'user', token, user, scopes: new Set(USER_SCOPES), ssoAuthorized };
+    }
     const inst = this.installationTokens.get(token);
     if (inst) {
       if (inst.expiresAt > Date.now()) return { kind: 'installation', token, user: null, scopes: new Set(FULL_SCOPES) };

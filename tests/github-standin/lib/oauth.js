@@ -30,6 +30,10 @@ class OAuth {
     this.callbackUrl = o.callback_url || null;
     this.login = o.login === undefined ? null : o.login;
     this.kind = o.kind === 'github_app' ? 'github_app' : 'oauth_app';
+    // false: the user signs in without an active SAML session, so the token
+    // GitHub issues is not authorized for the organization's SSO (README,
+    // "SAML SSO"); GET /user accepts it, the organization refuses it.
+    this.ssoAuthorized = o.sso_authorized !== false;
     return this.describe();
   }
 
@@ -39,6 +43,7 @@ class OAuth {
       callback_url: this.callbackUrl,
       login: this.login,
       kind: this.kind,
+      sso_authorized: this.ssoAuthorized,
       authorizations: this.authorizations,
       exchanges: this.exchanges,
       tokens_issued: this.tokensIssued,
@@ -148,6 +153,7 @@ class OAuth {
     const prefix = this.kind === 'github_app' ? 'ghu_' : 'gho_';
     const token = prefix + crypto.randomBytes(18).toString('hex').slice(0, 36);
     state.userByToken.set(token, grant.user);
+    if (!this.ssoAuthorized) state.tokensWithoutSso.add(token);
     this.tokensIssued++;
     return answer({ access_token: token, token_type: 'bearer', scope: '' });
   }

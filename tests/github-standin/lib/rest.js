@@ -157,6 +157,18 @@ function orgFull(base, state, principal) {
   return out;
 }
 
+/** An org-membership object: active for a member, pending for an invitation. */
+function membershipObject(base, state, u) {
+  return {
+    url: `${base.api}/orgs/${state.org.login}/memberships/${u.login}`,
+    state: u.orgRole ? 'active' : 'pending',
+    role: u.orgRole === 'ADMIN' ? 'admin' : 'member',
+    organization_url: `${base.api}/orgs/${state.org.login}`,
+    organization: orgSimple(base, state.org),
+    user: simpleUser(base, u),
+  };
+}
+
 function installationObject(base, state, appId, installationId) {
   const org = state.org;
   return {
@@ -190,6 +202,50 @@ function installationObject(base, state, appId, installationId) {
 }
 
 /**
+ * The REST route of a request: {name, org?, user?, id?, jwt?}, or null for
+ * an unknown path. server.js names its in-flight counters after it too.
+ */
+function routeOf(method, path) {
+  let m;
+  return (
+    (method === 'GET' && path === '/user' && { name: 'user' }) ||
+    (method === 'GET' && path === '/rate_limit' && { name: 'rate_limit' }) ||
+    (method === 'GET' && path === '/app' && { name: 'app', jwt: true }) ||
+    (method === 'GET' && (m = /^\/orgs\/([^/]+)$/.exec(path)) && { name: 'org', org: m[1] }) ||
+    (method === 'GET' && (m = /^\/orgs\/([^/]+)\/installation$/.exec(path)) && { name: 'installation', org: m[1], jwt: true }) ||
+    (method === 'POST' &&
+      (m = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(path)) && { name: 'access_tokens', id: m[1], jwt: true }) ||
+    (method === 'GET' && (m = /^\/orgs\/([^/]+)\/members\/([^/]+)$/.exec(path)) && { name: 'member', org: m[1], user: m[2] }) ||
+    (method === 'GET' &&
+      (m = /^\/orgs\/([^/]+)\/memberships\/([^/]+)$/.exec(path)) && { name: 'membership', org: m[1], user: m[2] }) ||
+    (method === 'GET' &&
+      (m = /^\/user\/memberships\/orgs\/([^/]+)$/.exec(path)) && { name: 'user_membership', org: m[1] }) ||
+    (method === 'GET' && (m = /^\/users\/([^/]+)$/.exec(path)) && { name: 'users', user: m[1] }) ||
+    null
+  );
+}
+
+/**
+ * The answer GitHub gives a personal access token that is not authorized
+ * for the organization's SAML SSO, on that organization's resources
+ * ("Personal access tokens and SAML SSO" in "Authenticating to the REST
+ * API"): 403 with X-GitHub-SSO naming a URL that authorizes the token (it
+ * expires after an hour, so each answer carries a fresh one).
+ */
+function ssoRequired(base, state, send) {
+  const request = crypto.randomBytes(30).toString('base64url');
+  return send(
+    403,
+    {
+      message:
+        'Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.',
+      documentation_url: 'https://docs.github.com/articles/authenticating-to-a-github-organization-with-saml-single-sign-on/',
+    },
+    { 'x-github-sso': `required; url=${base.web}/orgs/${state.org.login}/sso?authorization_request=${request}` },
+  );
+}
+
+/**
  * Route a REST request. Returns {status, headers, body (object|null), kind,
  * charge, principal}. Authentication, ETags and rate limits are applied here.
  * env: {state, auth, budgets, stats, base:{api, web}, limitFor(principal)}
@@ -208,20 +264,7 @@ function handleRest(env, method, path, req) {
     return send(400, errorBody(`Invalid API version: '${apiVersion}'`, 400, `${DOCS}/overview/api-versions`));
   }
 
-  let m;
-  const route =
-    (method === 'GET' && path === '/user' && { name: 'user' }) ||
-    (method === 'GET' && path === '/rate_limit' && { name: 'rate_limit' }) ||
-    (method === 'GET' && path === '/app' && { name: 'app', jwt: true }) ||
-    (method === 'GET' && (m = /^\/orgs\/([^/]+)$/.exec(path)) && { name: 'org', org: m[1] }) ||
-    (method === 'GET' && (m = /^\/orgs\/([^/]+)\/installation$/.exec(path)) && { name: 'installation', org: m[1], jwt: true }) ||
-    (method === 'POST' &&
-      (m = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(path)) && { name: 'access_tokens', id: m[1], jwt: true }) ||
-    (method === 'GET' && (m = /^\/orgs\/([^/]+)\/members\/([^/]+)$/.exec(path)) && { name: 'member', org: m[1], user: m[2] }) ||
-    (method === 'GET' &&
-      (m = /^\/orgs\/([^/]+)\/memberships\/([^/]+)$/.exec(path)) && { name: 'membership', org: m[1], user: m[2] }) ||
-    (method === 'GET' && (m = /^\/users\/([^/]+)$/.exec(path)) && { name: 'users', user: m[1] }) ||
-    null;
+  const route = routeOf(method, path);
   if (route && route.name === 'user') stats.user_requests++;
 
   const authz = req.headers.authorization;
@@ -304,6 +347,16 @@ function handleRest(env, method, path, req) {
     );
   }
 
+  // Organization resources refuse a token not authorized for SAML SSO.
+  if (
+    route.org !== undefined &&
+    principal &&
+    principal.ssoAuthorized === false &&
+    state.isOrg(decodeURIComponent(route.org))
+  ) {
+    return finish(env, req, budget, ssoRequired(base, state, send));
+  }
+
   switch (route.name) {
     case 'user': {
       if (!principal) {
@@ -343,15 +396,28 @@ function handleRest(env, method, path, req) {
         env,
         req,
         budget,
-        send(200, {
-          url: `${base.api}/orgs/${state.org.login}/memberships/${u.login}`,
-          state: 'active',
-          role: u.orgRole === 'ADMIN' ? 'admin' : 'member',
-          organization_url: `${base.api}/orgs/${state.org.login}`,
-          direct_membership: true,
-          organization: orgSimple(base, state.org),
-          user: simpleUser(base, u),
-        }),
+        send(200, Object.assign(membershipObject(base, state, u), { direct_membership: true })),
+      );
+    }
+    case 'user_membership': {
+      // "If the authenticated user is an active or pending member of the
+      // organization, this endpoint will return the user's membership. If
+      // the authenticated user is not affiliated with the organization, a
+      // 404 is returned." (REST, "Get an organization membership for the
+      // authenticated user").
+      if (!principal) return send(401, errorBody('Requires authentication', 401));
+      if (!principal.user) {
+        return send(403, errorBody('Resource not accessible by integration', 403, `${DOCS}/orgs/members#get-an-organization-membership-for-the-authenticated-user`));
+      }
+      const u = principal.user;
+      if (!state.isOrg(decodeURIComponent(route.org)) || (!u.orgRole && !u.invited)) {
+        return finish(env, req, budget, send(404, errorBody('Not Found', 404, `${DOCS}/orgs/members#get-an-organization-membership-for-the-authenticated-user`)));
+      }
+      return finish(
+        env,
+        req,
+        budget,
+        send(200, Object.assign(membershipObject(base, state, u), { permissions: { can_create_repository: true } })),
       );
     }
     default:
@@ -385,4 +451,4 @@ function etagMatches(header, etag) {
   return header === '*' || header.split(',').some((t) => strip(t) === strip(etag));
 }
 
-module.exports = { handleRest, simpleUser, orgSimple, fullUser, errorBody };
+module.exports = { handleRest, routeOf, simpleUser, orgSimple, fullUser, errorBody };

@@ -115,6 +115,9 @@ class State {
         org.default_repository_permission === undefined ? 'read' : org.default_repository_permission,
       created_at: org.created_at || '2015-01-01T00:00:00Z',
       _nulls: nullFields(org.null_fields, ['Organization'], 'organization'),
+      // SAML SSO enforced: user tokens in users[].tokens_without_sso are
+      // refused by the organization's resources (README, "SAML SSO").
+      samlSso: org.saml_sso === true,
     };
     this.org.nodeId = nodeId('Organization', this.org.databaseId);
     this.serverToken = scenario.server_token || null;
@@ -126,6 +129,7 @@ class State {
     this.users = [];
     this.userByLogin = new Map(); // lower-case login -> user
     this.userByToken = new Map();
+    this.tokensWithoutSso = new Set(); // user tokens not authorized for the org's SAML SSO
     let nextSynthId = 8000000;
     const addUser = (u, synthetic) => {
       const user = {
@@ -137,6 +141,9 @@ class State {
         orgRole: u.org_role === 'ADMIN' || u.org_role === 'MEMBER' ? u.org_role : null,
         tokens: Array.isArray(u.tokens) ? u.tokens.slice() : [],
         tokenExpiration: u.token_expiration || '2027-10-12 09:00:00 UTC',
+        // An invitation not yet accepted (users without org_role only):
+        // GET /user/memberships/orgs/{org} answers state "pending".
+        invited: u.membership_state === 'pending' && !(u.org_role === 'ADMIN' || u.org_role === 'MEMBER'),
         synthetic: !!synthetic,
         index: this.users.length,
         _nulls: nullFields(u.null_fields, ['User', 'OrganizationMemberEdge'], `user ${u.login}`),
@@ -145,6 +152,13 @@ class State {
       this.users.push(user);
       this.userByLogin.set(user.login.toLowerCase(), user);
       for (const t of user.tokens) this.userByToken.set(t, user);
+      // Tokens GET /user accepts (they are the user's) but that the
+      // organization's resources refuse until authorized for SAML SSO.
+      for (const t of Array.isArray(u.tokens_without_sso) ? u.tokens_without_sso : []) {
+        if (typeof t !== 'string' || !t) throw new Error(`user ${u.login}: tokens_without_sso must hold strings`);
+        this.userByToken.set(t, user);
+        this.tokensWithoutSso.add(t);
+      }
       return user;
     };
     for (const u of scenario.users || []) {

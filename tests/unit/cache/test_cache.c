@@ -44,8 +44,11 @@ struct verifier {
 };
 
 static enum cache_verdict
-verify(void *context, const char *username, const char *token, long long *user_id)
+verify(void *context, const char *username, const char *token, long long *user_id,
+       char *detail, size_t detail_size)
 {
+	(void)detail;
+	(void)detail_size;
 	struct verifier *verifier = context;
 
 	atomic_fetch_add(&verifier->calls, 1);
@@ -196,8 +199,10 @@ test_unknown_never_cached(void **state)
 }
 
 static enum cache_verdict
-verify_out_of_range(void *context, const char *username, const char *token, long long *user_id)
+verify_out_of_range(void *context, const char *username, const char *token, long long *user_id,
+		    char *detail, size_t detail_size)
 {
+	snprintf(detail, detail_size, "not shown");
 	(void)context;
 	(void)username;
 	(void)token;

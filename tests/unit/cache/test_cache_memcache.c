@@ -200,8 +200,11 @@ struct verifier {
 };
 
 static enum cache_verdict
-verify(void *context, const char *username, const char *token, long long *user_id)
+verify(void *context, const char *username, const char *token, long long *user_id,
+       char *detail, size_t detail_size)
 {
+	(void)detail;
+	(void)detail_size;
 	struct verifier *verifier = context;
 
 	(void)username;

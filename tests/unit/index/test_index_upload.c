@@ -29,6 +29,8 @@ struct fixture {
 	struct index_upload_settings settings;
 	int may_write_calls;
 	char asked_project[64];
+	int recheck_calls;
+	enum index_upload_status recheck_answer;
 };
 
 static bool
@@ -191,21 +193,61 @@ test_twine_order(void **state)
 	index_file_list_free(&list);
 }
 
+/*
+ * A file part before :action, name and version is refused as it begins,
+ * without storing a byte and without asking for the permission: a member
+ * without write access must not be able to fill the disk.
+ */
 static void
 test_fields_after_file(void **state)
+{
+	static const char *const before[][3] = {
+		{ NULL, NULL, NULL },
+		{ ":action", NULL, NULL },
+		{ ":action", "name", NULL },
+		{ "name", "version", NULL },
+		{ ":action", "version", NULL },
+	};
+	static const char *const values[][2] = {
+		{ ":action", "file_upload" }, { "name", "acme.core" }, { "version", "1.0" },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		struct index_upload *upload = index_upload_new(&f->settings);
+
+		for (size_t j = 0; j < 3 && before[i][j] != NULL; j++)
+			for (size_t k = 0; k < 3; k++)
+				if (strcmp(before[i][j], values[k][0]) == 0)
+					assert_true(field(upload, values[k][0], values[k][1]));
+		assert_false(file_part(upload, "acme_core-1.0.tar.gz", "\x1f\x8b rest", 7, 3));
+		assert_int_equal(root_entries(f), 0);
+		assert_int_equal(f->may_write_calls, 0);
+		assert_false(field(upload, "filetype", "sdist"));
+		assert_int_equal(index_upload_finish(upload), INDEX_UPLOAD_BAD_REQUEST);
+		assert_int_equal(index_upload_http_status(index_upload_status(upload)), 400);
+		assert_non_null(strstr(index_upload_reason(upload),
+				       ":action, name and version must come before the file"));
+		index_upload_free(upload);
+		assert_int_equal(stored_files(f, "acme-core"), 0);
+	}
+}
+
+/* The three fields first, in any order, the rest after the file: fine. */
+static void
+test_metadata_first_in_any_order(void **state)
 {
 	struct fixture *f = *state;
 	struct index_upload *upload = index_upload_new(&f->settings);
 
-	assert_true(file_part(upload, "acme_core-1.0.tar.gz", "\x1f\x8b rest", 7, 3));
-	assert_int_equal(f->may_write_calls, 0);
-	assert_true(field(upload, ":action", "file_upload"));
 	assert_true(field(upload, "version", "1.0"));
-	assert_true(field(upload, "filetype", "sdist"));
 	assert_true(field(upload, "name", "acme.core"));
+	assert_true(field(upload, ":action", "file_upload"));
+	assert_true(file_part(upload, "acme_core-1.0.tar.gz", "\x1f\x8b rest", 7, 3));
+	assert_int_equal(f->may_write_calls, 1);
+	assert_true(field(upload, "filetype", "sdist"));
 	assert_true(field(upload, "requires_python", ""));
 	assert_int_equal(index_upload_finish(upload), INDEX_UPLOAD_OK);
-	assert_int_equal(f->may_write_calls, 1);
 	index_upload_free(upload);
 	assert_int_equal(stored_files(f, "acme-core"), 1);
 }
@@ -229,21 +271,49 @@ test_forbidden_before_storing(void **state)
 	assert_int_equal(stored_files(f, "acme-tools"), 0);
 }
 
-static void
-test_forbidden_with_name_last(void **state)
+static enum index_upload_status
+recheck(void *context, const char *project, char reason[INDEX_REASON_MAX])
 {
-	struct fixture *f = *state;
-	struct index_upload *upload = index_upload_new(&f->settings);
+	struct fixture *f = context;
 
-	assert_true(field(upload, ":action", "file_upload"));
-	assert_true(file_part(upload, "acme_tools-1.0.tar.gz", "\x1f\x8bxx", 4, 2));
-	assert_true(field(upload, "version", "1.0"));
-	assert_true(field(upload, "filetype", "sdist"));
-	assert_true(field(upload, "name", "acme-tools"));
-	assert_int_equal(root_entries(f), 1);	/* buffered in a temporary file */
-	assert_int_equal(index_upload_finish(upload), INDEX_UPLOAD_FORBIDDEN);
-	index_upload_free(upload);
-	assert_int_equal(root_entries(f), 0);
+	f->recheck_calls++;
+	if (f->recheck_answer != INDEX_UPLOAD_OK)
+		snprintf(reason, INDEX_REASON_MAX, "bob lost write access to %s", project);
+	return f->recheck_answer;
+}
+
+/* The decision is made again right before the file becomes visible. */
+static void
+test_recheck_at_commit(void **state)
+{
+	static const enum index_upload_status answers[] = {
+		INDEX_UPLOAD_FORBIDDEN, INDEX_UPLOAD_UNAVAILABLE, INDEX_UPLOAD_OK,
+	};
+	struct fixture *f = *state;
+
+	f->settings.recheck = recheck;
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		struct index_upload *upload = index_upload_new(&f->settings);
+		enum index_upload_status status;
+
+		f->recheck_answer = answers[i];
+		f->recheck_calls = 0;
+		metadata(upload, "acme-core", "1.0.0", "bdist_wheel");
+		assert_true(file_part(upload, wheel_name, wheel_bytes, sizeof(wheel_bytes) - 1, 9));
+		assert_int_equal(f->recheck_calls, 0);
+		status = index_upload_finish(upload);
+		assert_int_equal(f->recheck_calls, 1);
+		assert_int_equal(status, answers[i]);
+		if (answers[i] != INDEX_UPLOAD_OK) {
+			assert_string_equal(index_upload_reason(upload),
+					    "bob lost write access to acme-core");
+			assert_int_equal(stored_files(f, "acme-core"), 0);
+		}
+		index_upload_free(upload);
+		assert_int_equal(root_entries(f), answers[i] == INDEX_UPLOAD_OK ? 1 : 0);
+	}
+	assert_int_equal(stored_files(f, "acme-core"), 1);
+	assert_int_equal(index_upload_http_status(INDEX_UPLOAD_UNAVAILABLE), 503);
 }
 
 struct refusal_case {
@@ -263,13 +333,13 @@ struct refusal_case {
 
 static const struct refusal_case refusal_cases[] = {
 	{ "no :action", .action = "", .status = INDEX_UPLOAD_BAD_REQUEST,
-	  .reason_part = "missing field: :action" },
+	  .reason_part = ":action, name and version must come before the file" },
 	{ "other :action", .action = "submit", .status = INDEX_UPLOAD_BAD_REQUEST,
 	  .reason_part = "unsupported :action" },
 	{ "protocol 2", .protocol = "2", .status = INDEX_UPLOAD_BAD_REQUEST,
 	  .reason_part = "protocol_version" },
 	{ "no name", .name = "", .status = INDEX_UPLOAD_BAD_REQUEST,
-	  .reason_part = "missing field: name" },
+	  .reason_part = ":action, name and version must come before the file" },
 	{ "bad name", .name = "acme core!", .status = INDEX_UPLOAD_BAD_REQUEST,
 	  .reason_part = "invalid project name" },
 	{ "bad version", .version = "one", .status = INDEX_UPLOAD_BAD_REQUEST,
@@ -418,6 +488,9 @@ test_malformed_delivery(void **state)
 
 	/* Two file parts. */
 	upload = index_upload_new(&f->settings);
+	field(upload, ":action", "file_upload");
+	field(upload, "name", "acme-core");
+	field(upload, "version", "1.0.0");
 	assert_true(file_part(upload, wheel_name, wheel_bytes, 10, 10));
 	assert_false(file_part(upload, wheel_name, wheel_bytes, 10, 10));
 	index_upload_free(upload);
@@ -464,7 +537,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_twine_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fields_after_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_before_storing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forbidden_with_name_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metadata_first_in_any_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recheck_at_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_delivery, setup, teardown),
