@@ -126,6 +126,9 @@ fetch_base_permission(struct sync_run *run, struct org_input *input, struct ga_e
 	rc = rest_get(run, url, "GET /orgs/{org}", &response, err);
 	if (rc == GA_OK)
 		rc = gh_parse_org_rest(response.body.data, response.body.len, &known, &level, err);
+	if (rc == GA_OK)
+		rc = gh_parse_org_id(response.body.data, response.body.len,
+				     &input->organization_id, err);
 	if (rc == GA_OK && known) {
 		input->base_permission_known = true;
 		input->base_permission = level;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "http/http_basic.h"
+#include "http/http_publisher.h"
 #include "http/http_reason.h"
 #include "util/ga_xalloc.h"
 
@@ -46,6 +47,12 @@ http_login_check(struct http_request *request, struct http_login *out)
 		out->status = HTTP_LOGIN_REFUSED;
 		return;
 	}
+	/* The one hook of trusted publishing: a minted token, not a GitHub login. */
+	if (strcmp(credentials.user, HTTP_PUBLISHER_USERNAME) == 0) {
+		http_publisher_check(request, credentials.password, out);
+		explicit_bzero(credentials.password, sizeof(credentials.password));
+		return;
+	}
 	login = service_verify_login(request->service, out->snapshot, credentials.user,
 				     credentials.password, &out->member);
 	explicit_bzero(credentials.password, sizeof(credentials.password));
@@ -84,7 +91,8 @@ http_login_refuse(struct http_request *request, const struct http_login *login)
 	snprintf(challenge, sizeof(challenge), "Basic realm=\"%s\", charset=\"UTF-8\"",
 		 config->realm != NULL ? config->realm : "ghaccess");
 	http_respond_text(request, MHD_HTTP_UNAUTHORIZED,
-			  login->status == HTTP_LOGIN_MISSING
+			  login->refusal[0] != '\0' ? login->refusal
+			  : login->status == HTTP_LOGIN_MISSING
 				  ? "credentials required: your GitHub login, and a GitHub token as "
 				    "the password"
 				  : "invalid credentials: your GitHub login, and a valid GitHub token "

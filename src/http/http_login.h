@@ -15,7 +15,12 @@
 #define HTTP_LOGIN_H
 
 #include "http/http.h"
+#include "oidc/oidc_scope.h"
+#include "oidc/oidc_token.h"
 #include "org/org_snapshot.h"
+
+/* Room for the reason a minted token is refused. */
+#define HTTP_LOGIN_REFUSAL_MAX 200
 
 enum http_login_status {
 	HTTP_LOGIN_OK = 0,
@@ -31,6 +36,12 @@ struct http_login {
 	const struct org_snapshot *snapshot;
 	long member;		/* member index in snapshot when OK, else -1 */
 	char user[40];		/* the verified login when OK, else "" */
+	/* Trusted publishing (username __token__, http_publisher.h): a
+	 * token minted for a repository's workflow; member is -1 then. */
+	bool publisher_set;
+	struct oidc_publisher publisher;	/* what the token says */
+	struct oidc_repository repository;	/* where it stands in snapshot */
+	char refusal[HTTP_LOGIN_REFUSAL_MAX];	/* why it was refused, or "" */
 };
 
 /* Check the request's credentials; on OK the user is named in the access log. */

@@ -793,6 +793,7 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 		return NULL;
 	copy = org_input_new();
 	copy->organization = ga_strdup(input->organization != NULL ? input->organization : "");
+	copy->organization_id = input->organization_id;
 	copy->base_permission_known = input->base_permission_known;
 	copy->base_permission = input->base_permission;
 	copy->synced_at = input->synced_at;
