@@ -8,6 +8,7 @@
 #include "http/http_audit.h"
 #include "util/ga_log.h"
 #include "util/ga_metrics.h"
+#include "util/ga_secret.h"
 
 /* Count one token check or upload ("result" label from a fixed set). */
 static void
@@ -48,6 +49,7 @@ http_publisher_check(struct http_request *request, const char *password, struct 
 	enum oidc_token_status status;
 	enum oidc_standing standing;
 	char why[HTTP_LOGIN_REFUSAL_MAX];
+	char digest[33];
 
 	out->member = -1;
 	if (!config->tp_enabled || config->tp_key == NULL) {
@@ -79,6 +81,15 @@ http_publisher_check(struct http_request *request, const char *password, struct 
 	}
 	if (standing != OIDC_STANDING_OK) {
 		refuse(request, out, HTTP_LOGIN_REFUSED, "revoked", "upload token refused: %s", why);
+		return;
+	}
+	/* Minted for the package the repository owned then: not for a new name. */
+	oidc_token_package_digest(out->repository.package_key, digest);
+	if (!ga_secret_equal(digest, strlen(digest), out->publisher.package_digest,
+			     strlen(out->publisher.package_digest))) {
+		refuse(request, out, HTTP_LOGIN_REFUSED, "revoked",
+		       "upload token refused: repository %s no longer provides the package it was "
+		       "minted for (mint a new token)", out->repository.record->name);
 		return;
 	}
 	out->status = HTTP_LOGIN_OK;

@@ -398,8 +398,10 @@ oidc_mint(const struct oidc_mint_input *input, struct oidc_mint_result *result)
 	}
 	if (standing != OIDC_STANDING_OK)
 		add_error(result, standing_code(standing), "%s", why);
-	else
+	else {
 		result->package = repository.package_key;
+		oidc_token_package_digest(repository.package_key, result->publisher.package_digest);
+	}
 	check_restrictions(input->config, &claims, result);
 	if (result->status != OIDC_MINT_OK)
 		return;

@@ -45,9 +45,10 @@ bool
 oidc_token_mint(const char *key, const struct oidc_publisher *publisher,
 		char out[OIDC_TOKEN_MAX])
 {
-	json_t *payload = json_pack("{s:i, s:I, s:I, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "v", 1,
-				    "o", (json_int_t)publisher->organization_id, "r",
-				    (json_int_t)publisher->repository_id, "n",
+	json_t *payload = json_pack("{s:i, s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "v",
+				    1, "o", (json_int_t)publisher->organization_id, "r",
+				    (json_int_t)publisher->repository_id, "p",
+				    publisher->package_digest, "n",
 				    publisher->repository, "iat", (json_int_t)publisher->issued_at,
 				    "exp", (json_int_t)publisher->expires_at, "w",
 				    publisher->workflow, "ref", publisher->ref, "run",
@@ -107,6 +108,7 @@ read_payload(const uint8_t *bytes, size_t len, struct oidc_publisher *out)
 		  copy_integer(payload, "r", &out->repository_id) &&
 		  copy_integer(payload, "iat", &out->issued_at) &&
 		  copy_integer(payload, "exp", &out->expires_at) &&
+		  copy_string(payload, "p", out->package_digest, sizeof(out->package_digest)) &&
 		  copy_string(payload, "n", out->repository, sizeof(out->repository)) &&
 		  copy_string(payload, "w", out->workflow, sizeof(out->workflow)) &&
 		  copy_string(payload, "ref", out->ref, sizeof(out->ref)) &&
@@ -160,6 +162,15 @@ oidc_token_verify(const char *key, const char *token, long long now,
 	if (out->issued_at > now + OIDC_TOKEN_SKEW)
 		return OIDC_TOKEN_NOT_YET_VALID;
 	return OIDC_TOKEN_OK;
+}
+
+void
+oidc_token_package_digest(const char *package_key, char out[33])
+{
+	uint8_t digest[32];
+
+	ga_sha256(package_key, strlen(package_key), digest);
+	ga_hex(digest, 16, out);
 }
 
 const char *

@@ -7,15 +7,18 @@
  * another):
  *
  *   gatp1.<base64url(payload)>.<base64url(MAC)>
- *   payload = {"v":1,"o":ORG_ID,"r":REPOSITORY_ID,"n":NAME,"iat":T,"exp":T,
- *              "w":WORKFLOW,"ref":REF,"run":RUN_ID,"a":ACTOR}   (JSON)
+ *   payload = {"v":1,"o":ORG_ID,"r":REPOSITORY_ID,"p":PACKAGE_DIGEST,"n":NAME,
+ *              "iat":T,"exp":T,"w":WORKFLOW,"ref":REF,"run":RUN_ID,"a":ACTOR}  (JSON)
  *   MAC     = HMAC-SHA256(HMAC-SHA256(key, "ghaccess:v1:trusted-publishing"),
  *                         "gatp1." ‖ base64url(payload))
  *
  * The MAC is checked (in constant time) before anything else is read.  A
  * token says which repository (by GitHub's numeric id) minted it, for
- * which organization, until when; what it may do is decided at each use
- * from the current snapshot (oidc_scope.h), never from the token alone.
+ * which organization and which package (p: oidc_token_package_digest of
+ * the package name the repository owned), until when; what it may do is
+ * decided at each use from the current snapshot (oidc_scope.h), never from
+ * the token alone, and it is refused once the repository no longer owns
+ * that package.
  * n, w, ref, run and a are there for the audit lines only (cut to their
  * bounds below; a cut value is never used for a decision).
  *
@@ -38,6 +41,7 @@ struct oidc_publisher {
 	long long repository_id;
 	long long issued_at;
 	long long expires_at;
+	char package_digest[33];	/* oidc_token_package_digest() at mint time */
 	char repository[101];	/* name without the owner, at mint time */
 	char workflow[201];	/* job_workflow_ref */
 	char ref[129];
@@ -68,6 +72,10 @@ bool oidc_token_mint(const char *key, const struct oidc_publisher *publisher,
 /* Check token at Unix time now; on OK *out says what it holds. */
 enum oidc_token_status oidc_token_verify(const char *key, const char *token, long long now,
 					 struct oidc_publisher *out);
+
+/* The first 16 bytes of SHA-256 of a package key, in hex (out: 33 bytes):
+ * how a token names its package in a few bytes. */
+void oidc_token_package_digest(const char *package_key, char out[33]);
 
 /* "ok", "malformed", "bad signature", "expired", "not yet valid". */
 const char *oidc_token_status_name(enum oidc_token_status status);
