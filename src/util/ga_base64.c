@@ -29,18 +29,25 @@ url_value(unsigned char c)
 void
 ga_base64url_encode(const uint8_t *bytes, size_t len, char *out)
 {
+	size_t whole = len / 3 * 3;
 	size_t o = 0;
 
-	/* EVP_EncodeBlock writes 4 characters per 3 bytes, padded: take 3-byte
-	 * multiples a chunk at a time, then strip the padding. */
-	for (size_t i = 0; i < len; i += CHUNK / 4 * 3) {
-		size_t n = len - i < CHUNK / 4 * 3 ? len - i : CHUNK / 4 * 3;
-		int written = EVP_EncodeBlock((unsigned char *)out + o, bytes + i, (int)n);
+	/* EVP_EncodeBlock writes 4 characters per 3 bytes and a NUL: whole
+	 * groups go straight to out, a chunk at a time... */
+	for (size_t i = 0; i < whole; i += CHUNK / 4 * 3) {
+		size_t n = whole - i < CHUNK / 4 * 3 ? whole - i : CHUNK / 4 * 3;
 
-		o += (size_t)written;
+		o += (size_t)EVP_EncodeBlock((unsigned char *)out + o, bytes + i, (int)n);
 	}
-	while (o > 0 && out[o - 1] == '=')
-		o--;
+	/* ...and the last 1 or 2 bytes through a small buffer, without the
+	 * padding that would not fit out. */
+	if (whole < len) {
+		unsigned char tail[8];
+
+		EVP_EncodeBlock(tail, bytes + whole, (int)(len - whole));
+		memcpy(out + o, tail, len - whole + 1);
+		o += len - whole + 1;
+	}
 	for (size_t i = 0; i < o; i++) {
 		if (out[i] == '+')
 			out[i] = '-';
