@@ -282,11 +282,16 @@ standing_code(enum oidc_standing standing)
 	return "invalid-publisher";
 }
 
-/* Copy at most size-1 bytes (the audit fields of the minted token). */
+/* Copy at most size-1 bytes (the audit fields of the minted token), cut
+ * at a character boundary: a claim is UTF-8, and half a character would
+ * make the token's JSON invalid. */
 static void
 copy_cut(char *out, size_t size, const char *text)
 {
 	size_t len = strnlen(text, size - 1);
+
+	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+		len--;
 
 	memcpy(out, text, len);
 	out[len] = '\0';

@@ -652,6 +652,35 @@ test_mint_decisions(void **state)
 	ga_free(missing);
 }
 
+/* A long non-ASCII claim is cut for the token at a character boundary. */
+static void
+test_mint_cuts_claims_at_characters(void **state)
+{
+	struct mint_fixture *f = *state;
+	struct ga_buf workflow;
+	char *claims;
+	struct oidc_mint_result *result;
+	struct oidc_publisher out;
+
+	ga_buf_init(&workflow, 0);
+	ga_buf_append_str(&workflow, "acme/core-lib/.github/workflows/x");
+	for (int i = 0; i < 150; i++)
+		ga_buf_append_str(&workflow, "\xc3\xa9");	/* U+00E9 */
+	ga_buf_append_str(&workflow, ".yml@refs/tags/v1");
+	claims = ga_asprintf("{\"iss\":\"" ISSUER "\",\"aud\":\"idx\",\"iat\":%lld,"
+			     "\"exp\":%lld,\"repository\":\"acme/core-lib\",\"repository_id\":"
+			     "\"301\",\"repository_owner_id\":\"9000\",\"ref\":\"r\","
+			     "\"job_workflow_ref\":\"%s\",\"event_name\":\"push\",\"run_id\":\"1\","
+			     "\"actor\":\"a\"}", NOW, NOW + 300, workflow.data);
+	result = do_mint(f, claims, test_key, NOW);
+	assert_int_equal(result->status, OIDC_MINT_OK);
+	assert_int_equal(oidc_token_verify(key_a, result->token, NOW, &out), OIDC_TOKEN_OK);
+	assert_true(strlen(out.workflow) % 2 == 1);	/* 33 ASCII bytes, then whole characters */
+	ga_free(result);
+	ga_free(claims);
+	ga_buf_free(&workflow);
+}
+
 static void
 test_mint_restrictions(void **state)
 {
@@ -697,6 +726,8 @@ main(void)
 		cmocka_unit_test(test_token_round_trip_and_tampering),
 		cmocka_unit_test(test_token_bounds),
 		cmocka_unit_test_setup_teardown(test_mint_decisions, mint_setup, mint_teardown),
+		cmocka_unit_test_setup_teardown(test_mint_cuts_claims_at_characters, mint_setup,
+						mint_teardown),
 		cmocka_unit_test_setup_teardown(test_mint_restrictions, mint_setup, mint_teardown),
 	};
 
