@@ -8,12 +8,11 @@
 #include "org/org_names.h"
 
 static const struct org_input_repository *
-find_by_id(const struct org_input *input, long long id)
+find_by_id(const struct org_snapshot *snapshot, long long id)
 {
-	for (size_t i = 0; i < input->repository_count; i++)
-		if (input->repositories[i].id == id)
-			return &input->repositories[i];
-	return NULL;
+	long index = org_snapshot_find_repository_id(snapshot, id);
+
+	return index >= 0 ? &org_snapshot_input(snapshot)->repositories[index] : NULL;
 }
 
 /* Names of GitHub repositories compare without case. */
@@ -26,16 +25,15 @@ find_by_name(const struct org_input *input, const char *name)
 	return NULL;
 }
 
-/* The package the repository yields: the snapshot borrows the record's name. */
+/* The package the repository yields (the snapshot borrows the record's name). */
 static long
 package_of(const struct org_snapshot *snapshot, const struct org_input_repository *record)
 {
-	size_t count = org_snapshot_package_count(snapshot);
+	long package = org_snapshot_package_of_repository(snapshot, record->name);
 
-	for (size_t p = 0; p < count; p++)
-		if (org_snapshot_package_repository(snapshot, (long)p) == record->name)
-			return (long)p;
-	return -1;
+	return package >= 0 && org_snapshot_package_repository(snapshot, package) == record->name
+		       ? package
+		       : -1;
 }
 
 enum oidc_standing
@@ -60,7 +58,7 @@ oidc_repository_standing(const struct org_snapshot *snapshot, long long organiza
 			 input->organization, input->organization_id);
 		return OIDC_STANDING_WRONG_ORGANIZATION;
 	}
-	record = find_by_id(input, repository_id);
+	record = find_by_id(snapshot, repository_id);
 	if (record == NULL) {
 		const struct org_input_repository *named =
 			claimed_name != NULL ? find_by_name(input, claimed_name) : NULL;

@@ -308,6 +308,8 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
 	package->archived = candidate->repository->archived;
 	package->collaborators_known = candidate->repository->collaborators_known;
 	ga_map_insert(&snapshot->package_by_key, package->key, snapshot->package_count);
+	ga_map_insert(&snapshot->package_by_repository, package->repository,
+		      snapshot->package_count);
 	snapshot->package_count++;
 }
 
@@ -570,6 +572,11 @@ org_snapshot_build(struct org_input *input, const struct config *config,
 	ga_map_init(&snapshot->package_by_key);
 	ga_map_init(&snapshot->skip_by_repository);
 	ga_map_init(&snapshot->reserved_by_key);
+	ga_map_init(&snapshot->repository_by_id);
+	ga_map_init(&snapshot->package_by_repository);
+	for (size_t r = 0; r < input->repository_count; r++)
+		ga_map_insert_n(&snapshot->repository_by_id, (const char *)&input->repositories[r].id,
+				sizeof(input->repositories[r].id), r);
 	index_members(snapshot);
 	index_teams(snapshot, config);
 	compute_groups(snapshot);
@@ -614,6 +621,8 @@ snapshot_free(struct org_snapshot *snapshot)
 	ga_map_free(&snapshot->package_by_key);
 	ga_map_free(&snapshot->skip_by_repository);
 	ga_map_free(&snapshot->reserved_by_key);
+	ga_map_free(&snapshot->repository_by_id);
+	ga_map_free(&snapshot->package_by_repository);
 	org_input_free(snapshot->input);
 	ga_free(snapshot);
 }
