@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "oidc/oidc_json.h"
 #include "oidc/oidc_jwt.h"
 #include "oidc/oidc_scope.h"
 
@@ -56,19 +57,6 @@ unavailable(struct oidc_mint_result *result, const char *code, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(error->description, sizeof(error->description), fmt, ap);
 	va_end(ap);
-}
-
-/* A string claim that fits size; false when absent, not a string, or too long. */
-static bool
-string_claim(json_t *claims, const char *name, char *out, size_t size)
-{
-	json_t *value = json_object_get(claims, name);
-
-	if (!json_is_string(value) || json_string_length(value) >= size ||
-	    strlen(json_string_value(value)) != json_string_length(value))
-		return false;
-	memcpy(out, json_string_value(value), json_string_length(value) + 1);
-	return true;
 }
 
 /* GitHub sends ids as decimal strings ("repository_id": "74"); a JSON
@@ -153,14 +141,14 @@ check_claims(json_t *json, const struct oidc_mint_input *input, struct claims *c
 			  "audience that GET /_/oidc/audience names", input->config->tp_audience);
 		return false;
 	}
-	if (!string_claim(json, "repository", claims->repository, sizeof(claims->repository)) ||
+	if (!oidc_json_string(json, "repository", claims->repository, sizeof(claims->repository)) ||
 	    !id_claim(json, "repository_id", &claims->repository_id) ||
 	    !id_claim(json, "repository_owner_id", &claims->owner_id) ||
-	    !string_claim(json, "ref", claims->ref, sizeof(claims->ref)) ||
-	    !string_claim(json, "job_workflow_ref", claims->workflow, sizeof(claims->workflow)) ||
-	    !string_claim(json, "event_name", claims->event_name, sizeof(claims->event_name)) ||
-	    !string_claim(json, "run_id", claims->run_id, sizeof(claims->run_id)) ||
-	    !string_claim(json, "actor", claims->actor, sizeof(claims->actor))) {
+	    !oidc_json_string(json, "ref", claims->ref, sizeof(claims->ref)) ||
+	    !oidc_json_string(json, "job_workflow_ref", claims->workflow, sizeof(claims->workflow)) ||
+	    !oidc_json_string(json, "event_name", claims->event_name, sizeof(claims->event_name)) ||
+	    !oidc_json_string(json, "run_id", claims->run_id, sizeof(claims->run_id)) ||
+	    !oidc_json_string(json, "actor", claims->actor, sizeof(claims->actor))) {
 		char names[200] = "";
 
 		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
@@ -173,7 +161,7 @@ check_claims(json_t *json, const struct oidc_mint_input *input, struct claims *c
 		return false;
 	}
 	if (environment != NULL && !json_is_null(environment)) {
-		if (!string_claim(json, "environment", claims->environment,
+		if (!oidc_json_string(json, "environment", claims->environment,
 				  sizeof(claims->environment))) {
 			add_error(result, "missing-claim", "the environment claim is not a string");
 			return false;

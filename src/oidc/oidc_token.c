@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "oidc/oidc_json.h"
 #include "util/ga_base64.h"
 #include "util/ga_secret.h"
 #include "util/ga_xalloc.h"
@@ -72,19 +73,6 @@ oidc_token_mint(const char *key, const struct oidc_publisher *publisher,
 	return ok;
 }
 
-/* Copy a string member into a bounded field; false when absent. */
-static bool
-copy_string(json_t *payload, const char *name, char *out, size_t size)
-{
-	json_t *value = json_object_get(payload, name);
-
-	if (!json_is_string(value) || json_string_length(value) >= size ||
-	    strlen(json_string_value(value)) != json_string_length(value))
-		return false;
-	memcpy(out, json_string_value(value), json_string_length(value) + 1);
-	return true;
-}
-
 static bool
 copy_integer(json_t *payload, const char *name, long long *out)
 {
@@ -108,12 +96,12 @@ read_payload(const uint8_t *bytes, size_t len, struct oidc_publisher *out)
 		  copy_integer(payload, "r", &out->repository_id) &&
 		  copy_integer(payload, "iat", &out->issued_at) &&
 		  copy_integer(payload, "exp", &out->expires_at) &&
-		  copy_string(payload, "p", out->package_digest, sizeof(out->package_digest)) &&
-		  copy_string(payload, "n", out->repository, sizeof(out->repository)) &&
-		  copy_string(payload, "w", out->workflow, sizeof(out->workflow)) &&
-		  copy_string(payload, "ref", out->ref, sizeof(out->ref)) &&
-		  copy_string(payload, "run", out->run_id, sizeof(out->run_id)) &&
-		  copy_string(payload, "a", out->actor, sizeof(out->actor));
+		  oidc_json_string(payload, "p", out->package_digest, sizeof(out->package_digest)) &&
+		  oidc_json_string(payload, "n", out->repository, sizeof(out->repository)) &&
+		  oidc_json_string(payload, "w", out->workflow, sizeof(out->workflow)) &&
+		  oidc_json_string(payload, "ref", out->ref, sizeof(out->ref)) &&
+		  oidc_json_string(payload, "run", out->run_id, sizeof(out->run_id)) &&
+		  oidc_json_string(payload, "a", out->actor, sizeof(out->actor));
 
 	json_decref(payload);
 	return ok;

@@ -276,6 +276,26 @@ function createStandin(opts) {
     }
   }
 
+  // A fault on a host that is not the API (the OAuth web flow, the OIDC
+  // issuer): true when it answered (or dropped) the request.
+  async function webHostFault(target, req, res) {
+    const fault = faults.take(target);
+    if (!fault) return false;
+    stats.faulted_requests++;
+    if (fault.mode === 'down') {
+      req.socket.destroy();
+      return true;
+    }
+    if (fault.mode === 'slow') {
+      await new Promise((r) => setTimeout(r, fault.delay_ms));
+      return false;
+    }
+    const fr = faultResponse(fault, 'rest');
+    if (req.method === 'POST') await readBody(req).catch(() => '');
+    send(res, fr.status, fr.headers, fr.text);
+    return true;
+  }
+
   async function handle(req, res) {
     const url = new URL(req.url, 'http://standin.invalid');
     const path = url.pathname;
@@ -283,19 +303,7 @@ function createStandin(opts) {
 
     // ---- the Actions OIDC issuer lives on its own host, never under the API prefix
     if (path === '/oidc/.well-known/openid-configuration' || path === '/oidc/.well-known/jwks') {
-      const fault = faults.take('oidc');
-      if (fault) {
-        stats.faulted_requests++;
-        if (fault.mode === 'down') {
-          req.socket.destroy();
-          return undefined;
-        }
-        if (fault.mode === 'slow') await new Promise((r) => setTimeout(r, fault.delay_ms));
-        else {
-          const fr = faultResponse(fault, 'rest');
-          return send(res, fr.status, fr.headers, fr.text);
-        }
-      }
+      if (await webHostFault('oidc', req, res)) return undefined;
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { message: 'Method Not Allowed' });
       stats.oidc_key_requests++;
       const base = `http://${req.headers.host || '127.0.0.1'}`;
@@ -304,20 +312,7 @@ function createStandin(opts) {
 
     // ---- the OAuth web flow lives on the web host, never under the API prefix
     if (path === '/login/oauth/authorize' || path === '/login/oauth/access_token') {
-      const fault = faults.take('oauth');
-      if (fault) {
-        stats.faulted_requests++;
-        if (fault.mode === 'down') {
-          req.socket.destroy();
-          return undefined;
-        }
-        if (fault.mode === 'slow') await new Promise((r) => setTimeout(r, fault.delay_ms));
-        else {
-          const fr = faultResponse(fault, 'rest');
-          if (req.method === 'POST') await readBody(req).catch(() => '');
-          return send(res, fr.status, fr.headers, fr.text);
-        }
-      }
+      if (await webHostFault('oauth', req, res)) return undefined;
       if (path === '/login/oauth/authorize' && (req.method === 'GET' || req.method === 'HEAD')) {
         const out = oauth.authorize(state, url.searchParams);
         return send(res, out.status, out.headers, out.text);
