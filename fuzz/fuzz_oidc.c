@@ -12,7 +12,8 @@
  *   2  a discovery document for a fixed issuer: the jwks_uri is http(s);
  *   3  a minted token: oidc_token_verify under a fixed key; nothing the
  *      fuzzer writes verifies (no MAC can be found), and a token minted
- *      from the input's bytes verifies to exactly what was minted;
+ *      from the input as claims (through oidc_token_audit_copy, as
+ *      oidc_mint does) always fits and verifies to exactly what was minted;
  *   4  the claims of a token: signed here with the issuer's key, so that
  *      oidc_mint reads them as GitHub's and checks every claim against a
  *      small snapshot; a token is minted only for core-lib (id 301).
@@ -182,12 +183,13 @@ fuzz_minted(const char *text, size_t len)
 	publisher.issued_at = NOW;
 	publisher.expires_at = NOW + 900;
 	oidc_token_package_digest("acme-core", publisher.package_digest);
-	memcpy(publisher.actor, text, len < sizeof(publisher.actor) - 1 ? len : 0);
-	memcpy(publisher.workflow, text, len < sizeof(publisher.workflow) - 1 ? len : 0);
-	/* Claims come out of JSON: NUL-free UTF-8. */
-	if (strlen(publisher.actor) != (len < sizeof(publisher.actor) - 1 ? len : 0) ||
-	    !utf8_valid(publisher.workflow))
+	/* As oidc_mint fills them from claims (JSON strings: UTF-8). */
+	if (!utf8_valid(text))
 		return;
+	oidc_token_audit_copy(publisher.actor, sizeof(publisher.actor), text);
+	oidc_token_audit_copy(publisher.workflow, sizeof(publisher.workflow), text);
+	oidc_token_audit_copy(publisher.ref, sizeof(publisher.ref), text);
+	oidc_token_audit_copy(publisher.repository, sizeof(publisher.repository), text);
 	if (!oidc_token_mint(KEY, &publisher, token))
 		abort();
 	if (oidc_token_verify(KEY, token, NOW + 1, &out) != OIDC_TOKEN_OK ||

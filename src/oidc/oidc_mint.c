@@ -270,21 +270,6 @@ standing_code(enum oidc_standing standing)
 	return "invalid-publisher";
 }
 
-/* Copy at most size-1 bytes (the audit fields of the minted token), cut
- * at a character boundary: a claim is UTF-8, and half a character would
- * make the token's JSON invalid. */
-static void
-copy_cut(char *out, size_t size, const char *text)
-{
-	size_t len = strnlen(text, size - 1);
-
-	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
-		len--;
-
-	memcpy(out, text, len);
-	out[len] = '\0';
-}
-
 static void
 fill_publisher(const struct oidc_mint_input *input, const struct claims *claims,
 	       struct oidc_mint_result *result)
@@ -296,15 +281,15 @@ fill_publisher(const struct oidc_mint_input *input, const struct claims *claims,
 	publisher->repository_id = claims->repository_id;
 	publisher->issued_at = input->now;
 	publisher->expires_at = input->now + input->config->tp_token_lifetime;
-	copy_cut(publisher->repository, sizeof(publisher->repository),
+	oidc_token_audit_copy(publisher->repository, sizeof(publisher->repository),
 		 slash != NULL ? slash + 1 : claims->repository);
-	copy_cut(publisher->workflow, sizeof(publisher->workflow), claims->workflow);
-	copy_cut(publisher->ref, sizeof(publisher->ref), claims->ref);
-	copy_cut(publisher->run_id, sizeof(publisher->run_id), claims->run_id);
-	copy_cut(publisher->actor, sizeof(publisher->actor), claims->actor);
-	copy_cut(result->environment, sizeof(result->environment),
-		 claims->has_environment ? claims->environment : "");
-	copy_cut(result->event_name, sizeof(result->event_name), claims->event_name);
+	oidc_token_audit_copy(publisher->workflow, sizeof(publisher->workflow), claims->workflow);
+	oidc_token_audit_copy(publisher->ref, sizeof(publisher->ref), claims->ref);
+	oidc_token_audit_copy(publisher->run_id, sizeof(publisher->run_id), claims->run_id);
+	oidc_token_audit_copy(publisher->actor, sizeof(publisher->actor), claims->actor);
+	oidc_token_audit_copy(result->environment, sizeof(result->environment),
+			      claims->has_environment ? claims->environment : "");
+	oidc_token_audit_copy(result->event_name, sizeof(result->event_name), claims->event_name);
 }
 
 /* Steps 1-4: a well-formed token from the issuer with a good signature. */

@@ -153,6 +153,22 @@ oidc_token_verify(const char *key, const char *token, long long now,
 }
 
 void
+oidc_token_audit_copy(char *out, size_t size, const char *text)
+{
+	size_t len = strnlen(text, size - 1);
+
+	/* Half a character would make the payload invalid UTF-8. */
+	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		out[i] = c < 0x20 || c == 0x7f || c == '"' || c == '\\' ? '?' : (char)c;
+	}
+	out[len] = '\0';
+}
+
+void
 oidc_token_package_digest(const char *package_key, char out[33])
 {
 	uint8_t digest[32];

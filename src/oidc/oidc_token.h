@@ -73,6 +73,14 @@ bool oidc_token_mint(const char *key, const struct oidc_publisher *publisher,
 enum oidc_token_status oidc_token_verify(const char *key, const char *token, long long now,
 					 struct oidc_publisher *out);
 
+/*
+ * Copy text into an audit field of a publisher (size bytes, NUL included):
+ * cut at a UTF-8 character boundary, and with '"', '\\' and control
+ * characters replaced by '?', so that the token's JSON never grows past
+ * its bound by escaping.  The fields are for the audit lines only.
+ */
+void oidc_token_audit_copy(char *out, size_t size, const char *text);
+
 /* The first 16 bytes of SHA-256 of a package key, in hex (out: 33 bytes):
  * how a token names its package in a few bytes. */
 void oidc_token_package_digest(const char *package_key, char out[33]);

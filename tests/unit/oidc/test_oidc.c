@@ -681,6 +681,41 @@ test_mint_cuts_claims_at_characters(void **state)
 	ga_buf_free(&workflow);
 }
 
+/* Claims full of characters JSON escapes still make a token that fits. */
+static void
+test_mint_bounds_escaped_claims(void **state)
+{
+	struct mint_fixture *f = *state;
+	struct ga_buf value;
+	char *claims;
+	struct oidc_mint_result *result;
+
+	ga_buf_init(&value, 0);
+	for (int i = 0; i < 250; i++)
+		ga_buf_append_str(&value, i % 2 ? "\\\"" : "\\u0001");
+	claims = ga_asprintf("{\"iss\":\"" ISSUER "\",\"aud\":\"idx\",\"iat\":%lld,"
+			     "\"exp\":%lld,\"repository\":\"acme/core-lib\",\"repository_id\":"
+			     "\"301\",\"repository_owner_id\":\"9000\",\"ref\":\"%s\","
+			     "\"job_workflow_ref\":\"%s\",\"event_name\":\"push\",\"run_id\":\"1\","
+			     "\"actor\":\"%.56s\"}", NOW, NOW + 300, value.data, value.data,
+			     value.data);
+	result = do_mint(f, claims, test_key, NOW);
+	assert_int_equal(result->status, OIDC_MINT_OK);
+	assert_true(strlen(result->token) + strlen("__token__:") <= 1024);
+	assert_null(strchr(result->publisher.workflow, '"'));
+	ga_free(result);
+	ga_free(claims);
+	ga_buf_free(&value);
+}
+
+/* config_list_parse overwrites: free what the list held first. */
+static void
+set_list(const char *text, struct config_list *list)
+{
+	config_list_free(list);
+	config_list_parse(text, list);
+}
+
 static void
 test_mint_restrictions(void **state)
 {
@@ -689,16 +724,16 @@ test_mint_restrictions(void **state)
 	char *plain = claims_text("core-lib", "301", NOW, "");
 	struct oidc_mint_result *result;
 
-	config_list_parse("refs/tags/v*", &f->config->tp_allowed_refs);
-	config_list_parse("release", &f->config->tp_allowed_environments);
-	config_list_parse(".github/workflows/release.yml", &f->config->tp_allowed_workflows);
-	config_list_parse("push release", &f->config->tp_allowed_events);
+	set_list("refs/tags/v*", &f->config->tp_allowed_refs);
+	set_list("release", &f->config->tp_allowed_environments);
+	set_list(".github/workflows/release.yml", &f->config->tp_allowed_workflows);
+	set_list("push release", &f->config->tp_allowed_events);
 	expect_code(f, env, test_key, NOW, NULL);	/* environments ignore case */
 	expect_code(f, plain, test_key, NOW, "environment-not-allowed");
 	/* Another repository's release.yml is not this repository's. */
-	config_list_parse(".github/workflows/ci.yml", &f->config->tp_allowed_workflows);
-	config_list_parse("refs/heads/*", &f->config->tp_allowed_refs);
-	config_list_parse("workflow_dispatch", &f->config->tp_allowed_events);
+	set_list(".github/workflows/ci.yml", &f->config->tp_allowed_workflows);
+	set_list("refs/heads/*", &f->config->tp_allowed_refs);
+	set_list("workflow_dispatch", &f->config->tp_allowed_events);
 	result = do_mint(f, env, test_key, NOW);
 	assert_int_equal(result->status, OIDC_MINT_REFUSED);
 	assert_int_equal(result->error_count, 3);
@@ -727,6 +762,8 @@ main(void)
 		cmocka_unit_test(test_token_bounds),
 		cmocka_unit_test_setup_teardown(test_mint_decisions, mint_setup, mint_teardown),
 		cmocka_unit_test_setup_teardown(test_mint_cuts_claims_at_characters, mint_setup,
+						mint_teardown),
+		cmocka_unit_test_setup_teardown(test_mint_bounds_escaped_claims, mint_setup,
 						mint_teardown),
 		cmocka_unit_test_setup_teardown(test_mint_restrictions, mint_setup, mint_teardown),
 	};
