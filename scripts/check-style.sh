@@ -2,8 +2,9 @@
 # Project rules that the compiler does not check:
 #  - raw malloc/calloc/realloc/free/strdup only in src/util/ga_xalloc.c
 #    (a line may opt out with "style-ok" when freeing a library's allocation);
-#  - dependencies point one way: util <- toml, config <- github, org <- cache,
-#    service <- http, cli (a lower layer never includes a higher one);
+#  - dependencies point one way: util <- toml, config <- org <- github, cache
+#    <- oidc <- service, index <- http <- cli (a lower layer never includes a
+#    higher one);
 #  - no unsafe string functions (sprintf, strcpy, strcat, gets, atoi);
 #  - cppcheck reports nothing (varFuncNullUB is off: glibc defines NULL as
 #    a pointer, and ga_log's sentinel attribute checks the terminator).
@@ -27,7 +28,8 @@ fi
 rank() {
 	case $1 in
 	util) echo 0;; toml|config) echo 1;; org) echo 2;; github) echo 3;;
-	cache) echo 3;; service|index) echo 4;; http) echo 5;; cli) echo 6;; *) echo 9;;
+	cache) echo 3;; oidc) echo 4;; service|index) echo 5;; http) echo 6;; cli) echo 7;;
+	*) echo 9;;
 	esac
 }
 for file in $(find src -name '*.[ch]' | sort); do

@@ -410,6 +410,14 @@ enum ga_rc gh_parse_org_rest(const char *body, size_t len, bool *known, enum org
 			     struct ga_err *err);
 
 /*
+ * GET /orgs/{org} reply body -> the organization's numeric id (the
+ * repository_owner_id of its Actions ID tokens).  *id is 0 and GA_OK when
+ * the reply has no integer id (the sync still works; trusted publishing
+ * then mints nothing).  GA_EUPSTREAM for a body that is not JSON.
+ */
+enum ga_rc gh_parse_org_id(const char *body, size_t len, long long *id, struct ga_err *err);
+
+/*
  * GET /user reply body -> login (pointer into a new string, ga_free) and
  * id.  GA_EUPSTREAM for anything but an object with a string login and an
  * integer id.

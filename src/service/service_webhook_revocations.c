@@ -278,6 +278,7 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 	copy->base_permission = input->base_permission;
 	copy->synced_at = input->synced_at;
 	copy->unnamed_repositories = input->unnamed_repositories;
+	copy->organization_id = input->organization_id;
 	copy->synced_at_ms = input->synced_at_ms;
 	for (size_t m = 0; m < input->member_count; m++) {
 		const struct org_input_member *member = &input->members[m];
