@@ -650,40 +650,25 @@ check_web(struct load *load)
 		check_needs(load, "web", optional[i], on, "client_id");
 }
 
-/* One delivery of max_body must fit in the budget of every delivery in flight. */
+/*
+ * A budget of things in flight (section.key) must hold one of the largest
+ * (*floor, named floor_name): a default too small grows to it, an explicit
+ * value too small is an error.
+ */
 static void
-check_webhook_memory(struct load *load)
+check_budget_holds_one(struct load *load, const char *section, const char *key,
+		       long long *budget, long long floor, const char *floor_name)
 {
-	struct config *config = load->config;
-	const struct setting *max_memory = setting_of(load, "webhook", "max_memory");
+	const struct setting *setting = setting_of(load, section, key);
 
-	if (config->webhook_max_memory >= config->webhook_max_body)
+	if (*budget >= floor)
 		return;
-	/* Only an explicit max_memory is wrong; the default grows with max_body. */
-	if (max_memory->line == 0)
-		config->webhook_max_memory = config->webhook_max_body;
+	if (setting->line == 0)
+		*budget = floor;
 	else
-		note_error_at(load, GA_EINVAL, max_memory->line,
-			      "%s: must be at least [webhook] max_body (%lld bytes)",
-			      max_memory->origin, config->webhook_max_body);
-}
-
-/* Uploads in progress must be able to hold one upload of the largest size. */
-static void
-check_upload_disk(struct load *load)
-{
-	struct config *config = load->config;
-	const struct setting *disk = setting_of(load, "index", "max_upload_disk");
-
-	if (config->index_max_upload_disk >= config->index_max_upload_size)
-		return;
-	/* The default grows with max_upload_size; an explicit value is wrong. */
-	if (disk->line == 0)
-		config->index_max_upload_disk = config->index_max_upload_size;
-	else
-		note_error_at(load, GA_EINVAL, disk->line,
-			      "%s: must be at least max_upload_size (%lld bytes)", disk->origin,
-			      config->index_max_upload_size);
+		note_error_at(load, GA_EINVAL, setting->line,
+			      "%s: must be at least %s (%lld bytes)", setting->origin, floor_name,
+			      floor);
 }
 
 /* Each item of a [trusted_publishing] list, by the rule of its key. */
@@ -798,8 +783,13 @@ check_combinations(struct load *load)
 		    "backend_user");
 	check_cache_times(load);
 	check_web(load);
-	check_webhook_memory(load);
-	check_upload_disk(load);
+	/* Every delivery in flight, and every upload in progress, may be of
+	 * the largest size. */
+	check_budget_holds_one(load, "webhook", "max_memory", &load->config->webhook_max_memory,
+			       config->webhook_max_body, "[webhook] max_body");
+	check_budget_holds_one(load, "index", "max_upload_disk",
+			       &load->config->index_max_upload_disk, config->index_max_upload_size,
+			       "max_upload_size");
 	check_trusted_publishing(load);
 }
 
