@@ -252,9 +252,17 @@ cache_claims_claim(struct cache_claims *claims, struct cache_shared *shared, con
 	}
 	if (shared == NULL)
 		return CACHE_ONCE_FIRST;
-	/* The local entry stays whatever memcached answers: the id is used. */
-	ttl = until - now + SHARED_MARGIN_SECONDS;
-	switch (cache_shared_claim(shared, key, ttl > 0 ? ttl : 1)) {
+	/* The local entry stays whatever memcached answers: the id is used.
+	 * (until - now in unsigned: any two Unix times, no overflow.) */
+	ttl = 1;
+	if (until > now) {
+		unsigned long long remaining = (unsigned long long)until - (unsigned long long)now;
+
+		ttl = remaining < (unsigned long long)(LLONG_MAX - SHARED_MARGIN_SECONDS)
+			      ? (long long)remaining + SHARED_MARGIN_SECONDS
+			      : LLONG_MAX;
+	}
+	switch (cache_shared_claim(shared, key, ttl)) {
 	case CACHE_SHARED_CLAIMED:
 		return CACHE_ONCE_FIRST;
 	case CACHE_SHARED_TAKEN:

@@ -273,7 +273,7 @@ void cache_shared_token_put(struct cache_shared *shared, const uint8_t key[GA_HM
 			    const struct cache_token_answer *answer, int ttl_seconds);
 
 /*
- * Claim key in memcached for ttl_seconds: an `add` of
+ * Claim key in memcached for ttl_seconds (at most 30 days): an `add` of
  * ghaccess:v1:claim:<hex of key> (a sealed value holding this instance's
  * id).  CLAIMED when this call added it, TAKEN when a value is there
  * already (whoever wrote it: the key is an HMAC under the secret), NOT_MADE

@@ -638,6 +638,10 @@ cache_shared_claim(struct cache_shared *shared, const uint8_t key[GA_HMAC_SIZE],
 	char hex[2 * GA_HMAC_SIZE + 1];
 	memcached_return_t rc;
 
+	/* memcached reads more than 30 days as a date; the local set still
+	 * remembers the claim for its whole life. */
+	if (ttl_seconds > MEMCACHED_RELATIVE_TTL_MAX)
+		ttl_seconds = MEMCACHED_RELATIVE_TTL_MAX;
 	ga_hex(key, GA_HMAC_SIZE, hex);
 	snprintf(name, SHARED_KEY_MAX, "ghaccess:v1:claim:%s", hex);
 	rc = put_value(shared, name, shared->instance_id, INSTANCE_ID_SIZE, ttl_seconds, true);

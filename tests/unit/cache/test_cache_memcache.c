@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -849,6 +850,12 @@ test_claims_shared(void **state)
 	assert_int_equal(claim(b, "jti-shared-1"), CACHE_ONCE_USED);
 	assert_int_equal(claim(b, "jti-shared-2"), CACHE_ONCE_FIRST);
 	assert_int_equal(claim(a, "jti-shared-2"), CACHE_ONCE_USED);
+	/* A claim that never ends (an issuer's absurd exp): no overflow, and
+	 * memcached keeps it its longest relative TTL. */
+	assert_int_equal(cache_claim_once(a, ISSUER, "jti-forever", 11, LLONG_MAX, time(NULL)),
+			 CACHE_ONCE_FIRST);
+	assert_int_equal(cache_claim_once(b, ISSUER, "jti-forever", 11, LLONG_MAX, time(NULL)),
+			 CACHE_ONCE_USED);
 	/* Another deployment's secret: other keys, nothing shared. */
 	assert_int_equal(claim(elsewhere, "jti-shared-1"), CACHE_ONCE_FIRST);
 
