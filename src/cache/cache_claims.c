@@ -54,16 +54,6 @@ struct cache_claims {
 	long long sweep_after;	/* <= the until of every entry */
 };
 
-static uint32_t
-next_power_of_two(uint32_t n)
-{
-	uint32_t power = 1;
-
-	while (power < n)
-		power <<= 1;
-	return power;
-}
-
 struct cache_claims *
 cache_claims_create(const struct config *config, size_t max_entries)
 {
@@ -76,7 +66,7 @@ cache_claims_create(const struct config *config, size_t max_entries)
 	if (max_entries > CLAIMS_MAX_ENTRIES)
 		max_entries = CLAIMS_MAX_ENTRIES;
 	capacity = (uint32_t)max_entries;
-	bucket_count = next_power_of_two(capacity);
+	bucket_count = cache_next_power_of_two(capacity);
 	pthread_mutex_init(&claims->lock, NULL);
 	/* Shared with every instance of the secret: they must compute the same
 	 * memcached keys.  Otherwise nothing leaves this process. */

@@ -126,6 +126,9 @@ struct cache_tokens_stats {
 
 void cache_tokens_get_stats(struct cache_tokens *tokens, struct cache_tokens_stats *stats);
 
+/* The smallest power of two >= n (n <= 2^31): hash table sizes. */
+uint32_t cache_next_power_of_two(uint32_t n);
+
 /* Memory one stored entry accounts for (the byte bound is this times the
  * entry limit, plus the fixed bucket arrays). */
 size_t cache_tokens_entry_size(void);

@@ -518,16 +518,21 @@ def memcache_options(memcached):
             "secret_file": secret_file}
 
 
+def two_instances(standin, memcached):
+    """Two instances behind one load balancer: one memcached, one minting key."""
+    shared_key = key_file("tp-shared-key-%d" % time.time_ns())
+    cache = memcache_options(memcached)
+    return (start_server(standin, key=shared_key, cache=cache, name="first"),
+            start_server(standin, key=shared_key, cache=cache, name="second"))
+
+
 @test
 def instances_sharing_memcached_exchange_a_token_once():
     """Behind a load balancer the stolen copy goes to another instance:
     that instance refuses it too (memcached's add of the jti's claim)."""
     memcached = Memcached()
     with Standin(SCENARIO) as standin:
-        shared_key = key_file("tp-shared-key")
-        cache = memcache_options(memcached)
-        first = start_server(standin, key=shared_key, cache=cache, name="first")
-        second = start_server(standin, key=shared_key, cache=cache, name="second")
+        first, second = two_instances(standin, memcached)
         token = id_token(standin, repository="acme/core-lib")
         response, body = mint(first, token)
         assert response.status == 200, response
@@ -562,10 +567,7 @@ def memcached_down_each_instance_refuses_its_own_reuse():
     instance that never saw the token accepts it while memcached is down."""
     memcached = Memcached()
     with Standin(SCENARIO) as standin:
-        shared_key = key_file("tp-shared-key-down")
-        cache = memcache_options(memcached)
-        first = start_server(standin, key=shared_key, cache=cache, name="first")
-        second = start_server(standin, key=shared_key, cache=cache, name="second")
+        first, second = two_instances(standin, memcached)
         memcached.stop()
         token = id_token(standin, repository="acme/core-lib")
         response, body = mint(first, token)

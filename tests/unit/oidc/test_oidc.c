@@ -815,6 +815,18 @@ test_mint_jti_once(void **state)
 	ga_free(none);
 }
 
+/* claims (taken) with its exp replaced by exp (JSON number text). */
+static char *
+with_exp(char *claims, const char *exp)
+{
+	const char *value = strstr(claims, "\"exp\":") + strlen("\"exp\":");
+	char *changed = ga_asprintf("%.*s%s%s", (int)(value - claims), claims, exp,
+				    value + strcspn(value, ","));
+
+	ga_free(claims);
+	return changed;
+}
+
 /* Times at the ends of the integer range: refused or accepted without
  * overflowing (UBSan aborts on signed overflow), and a token that never
  * expires is still exchanged once. */
@@ -822,18 +834,10 @@ static void
 test_mint_extreme_times(void **state)
 {
 	struct mint_fixture *f = *state;
-	char *forever = ga_asprintf("{\"jti\":\"forever\",\"iss\":\"" ISSUER "\",\"aud\":\"idx\","
-				    "\"iat\":%lld,\"exp\":9223372036854775807,\"repository\":"
-				    "\"acme/core-lib\",\"repository_id\":\"301\","
-				    "\"repository_owner_id\":\"9000\",\"ref\":\"r\","
-				    "\"job_workflow_ref\":\"w\",\"event_name\":\"push\","
-				    "\"run_id\":\"1\",\"actor\":\"a\"}", NOW);
-	char *ancient = ga_asprintf("{\"jti\":\"ancient\",\"iss\":\"" ISSUER "\",\"aud\":\"idx\","
-				    "\"iat\":%lld,\"exp\":-9223372036854775807,\"repository\":"
-				    "\"acme/core-lib\",\"repository_id\":\"301\","
-				    "\"repository_owner_id\":\"9000\",\"ref\":\"r\","
-				    "\"job_workflow_ref\":\"w\",\"event_name\":\"push\","
-				    "\"run_id\":\"1\",\"actor\":\"a\"}", NOW);
+	char *forever = with_exp(claims_text("core-lib", "301", NOW, ",\"jti\":\"forever\""),
+				 "9223372036854775807");
+	char *ancient = with_exp(claims_text("core-lib", "301", NOW, ",\"jti\":\"ancient\""),
+				 "-9223372036854775807");
 
 	expect_code(f, forever, test_key, NOW, NULL);
 	expect_code(f, forever, test_key, NOW + 100000, "invalid-reuse-token");
