@@ -55,9 +55,12 @@ now_seconds(void)
 }
 
 static enum cache_verdict
-instant_verifier(void *context, const char *username, const char *token, long long *user_id)
+instant_verifier(void *context, const char *username, const char *token, long long *user_id,
+		 char *detail, size_t detail_size)
 {
 	(void)context;
+	(void)detail;
+	(void)detail_size;
 	(void)username;
 	(void)token;
 	*user_id = 583231;
