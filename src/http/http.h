@@ -196,16 +196,6 @@ enum http_constant {
 void http_respond(struct http_request *request, unsigned status, const char *content_type,
 		  const void *body, size_t len, enum http_body lifetime);
 
-/*
- * Answer with a body in two pieces sent one after the other, neither
- * copied: head lives as long as the request's view (as HTTP_BODY_VIEW),
- * tail is ga_malloc'd and taken (as HTTP_BODY_TAKE).  For an answer made of
- * a large part shared by many answers of the view and a small part of its
- * own, so that the view need not keep every whole answer.
- */
-void http_respond_joined(struct http_request *request, unsigned status, const char *content_type,
-			 const void *head, size_t head_len, void *tail, size_t tail_len);
-
 /* 200 with a constant JSON answer (prebuilt: no allocation). */
 void http_respond_constant(struct http_request *request, enum http_constant constant);
 

@@ -51,9 +51,9 @@
  * 27 kB, in each of 26,000 packages' answers: 700 MB).  So the view keeps
  * the owners' part once, in its two forms (read and write, or read only
  * when archived), and each answer is that part followed by the package's
- * own few collaborators, rendered per request and sent without copying
- * the shared part (http_respond_joined).  /group_permissions lists a few
- * teams and is rendered per request.  Nothing is kept per package.
+ * own few collaborators, both copied into the answer per request (one
+ * memcpy).  /group_permissions lists a few teams and is rendered per
+ * request.  Nothing is kept per package.
  *
  * A reserved name (docs/access-model.md §2) is answered as a package that
  * only owners may use: the owners in /user_permissions and the guard
@@ -564,16 +564,19 @@ respond_users(struct http_request *request, const struct org_snapshot *snapshot,
 {
 	const struct owners_head *head = org_snapshot_package_archived(snapshot, package)
 					 ? &data->owners_read : &data->owners_write;
-	struct ga_buf tail;
-	struct object_writer writer = { &tail, data->owner_count == 0 };
-	size_t len;
+	struct ga_buf buf;
+	struct object_writer writer = { &buf, data->owner_count == 0 };
 
-	ga_buf_init(&tail, 0);
+	/* One contiguous body: libmicrohttpd sends a buffer with its headers
+	 * in one go, while a two-piece (iovec) body costs a second send, more
+	 * than this copy even for 600 owners (18 kB: 11 us of CPU per request
+	 * copied, 15-19 us in two pieces, 12 us when each package had its
+	 * whole answer prebuilt). */
+	ga_buf_init(&buf, 0);
+	ga_buf_append(&buf, head->text, head->len);
 	for_each_collaborator_entry(snapshot, package, write_entry, &writer);
-	ga_buf_append_char(&tail, '}');
-	len = tail.len;
-	http_respond_joined(request, MHD_HTTP_OK, NULL, head->text, head->len,
-			    ga_buf_steal(&tail), len);
+	ga_buf_append_char(&buf, '}');
+	respond_buffer(request, &buf);
 }
 
 /* /group_permissions of a package, rendered now: a few teams. */

@@ -200,31 +200,6 @@ http_respond(struct http_request *request, unsigned status, const char *content_
 }
 
 void
-http_respond_joined(struct http_request *request, unsigned status, const char *content_type,
-		    const void *head, size_t head_len, void *tail, size_t tail_len)
-{
-	struct MHD_IoVec parts[2];
-	unsigned count = 0;
-	struct MHD_Response *response;
-
-	/* Empty pieces are left out rather than handed to MHD. */
-	if (head_len > 0)
-		parts[count++] = (struct MHD_IoVec){ .iov_base = head, .iov_len = head_len };
-	if (tail_len > 0)
-		parts[count++] = (struct MHD_IoVec){ .iov_base = tail, .iov_len = tail_len };
-	response = MHD_create_response_from_iovec(parts, count, ga_free, tail);
-	if (response == NULL) {
-		ga_free(tail);
-		queue(request, status, NULL);
-		return;
-	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-				content_type ? content_type : "application/json");
-	queue(request, status, response);
-	MHD_destroy_response(response);
-}
-
-void
 http_respond_error(struct http_request *request, unsigned status, const char *message)
 {
 	char *body = ga_asprintf("{\"error\": \"%s\"}", message);
