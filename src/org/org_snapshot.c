@@ -226,6 +226,7 @@ index_owners(struct org_snapshot *snapshot)
 	for (size_t m = 0; m < snapshot->member_count; m++)
 		if (snapshot->members[m].is_owner)
 			snapshot->owners[snapshot->owner_count++] = (long)m;
+	snapshot->owners = ga_reallocarray(snapshot->owners, snapshot->owner_count, sizeof(long));
 	qsort_r(snapshot->owners, snapshot->owner_count, sizeof(long), compare_owner_login,
 		snapshot->members);
 }
@@ -530,6 +531,16 @@ index_repositories(struct org_snapshot *snapshot, const struct org_filters *filt
 		examine_repository(filters, &candidates[r]);
 	}
 	select_packages(snapshot, candidates, count);
+	/* Sized for every repository while selecting; keep what was used
+	 * (keys and names are separate strings: nothing points into these). */
+	snapshot->packages = ga_reallocarray(snapshot->packages, snapshot->package_count,
+					     sizeof(*snapshot->packages));
+	snapshot->skipped = ga_reallocarray(snapshot->skipped, snapshot->skipped_count,
+					    sizeof(*snapshot->skipped));
+	snapshot->reserved = ga_reallocarray(snapshot->reserved, snapshot->reserved_count,
+					     sizeof(*snapshot->reserved));
+	snapshot->conflicts = ga_reallocarray(snapshot->conflicts, snapshot->conflict_count,
+					      sizeof(*snapshot->conflicts));
 	for (size_t r = 0; r < count; r++)
 		ga_free(candidates[r].key);
 	ga_free(candidates);
