@@ -9,6 +9,10 @@
 #   engine      build/bench/bench_engine: decisions/s in-process, both sizes;
 #               build/bench/bench_token_cache: cached /verify lookups/s
 #   sync        bench/sync-cost.py: GraphQL cost, sync time, serve's peak RSS
+#   scale       bench/scale.py: 10k/30k/100k organizations: peak RSS through
+#               the first sync and two refreshes (alone, memcached leader and
+#               follower), points per full sync, sync and refresh times,
+#               decisions/s on the same data
 #   cold        bench/cold-logins.py: 100 concurrent first requests, one GET /user
 #   load        tests/suites/load.sh for LOAD_SECONDS (60) at 256 connections
 #
@@ -17,7 +21,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-parts=${*:-"http index engine sync cold load"}
+parts=${*:-"http index engine sync scale cold load"}
 failed=""
 
 engine() {
@@ -53,6 +57,7 @@ run_part() {
 	index) bench/bench-index.sh ;;
 	engine) engine ;;
 	sync) python3 bench/sync-cost.py --report bench/results-sync.md ;;
+	scale) python3 bench/scale.py --report bench/results-scale.md --json bench/results-scale.json ;;
 	cold) python3 bench/cold-logins.py --report bench/results-cold-logins.md ;;
 	load) LOAD_SECONDS=${LOAD_SECONDS:-60} LOAD_BUILD=$BUILD \
 		LOAD_REPORT=bench/results-load.md tests/suites/load.sh ;;

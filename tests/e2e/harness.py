@@ -301,7 +301,7 @@ class Standin(Process):
 class Memcached(Process):
     """A private memcached on a free loopback port; Skip when not installed."""
 
-    def __init__(self, name="memcached"):
+    def __init__(self, name="memcached", memory_mb=64):
         super().__init__(name)
         binary = shutil.which("memcached") or (
             "/usr/bin/memcached" if os.path.exists("/usr/bin/memcached") else None)
@@ -309,7 +309,8 @@ class Memcached(Process):
             raise Skip("memcached is not installed")
         for _ in range(5):
             self.port = free_port()
-            argv = [binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64"]
+            argv = [binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m",
+                    str(memory_mb)]
             if os.geteuid() == 0:
                 argv += ["-u", "root"]
             self._spawn(argv)
