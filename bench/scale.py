@@ -54,7 +54,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 from harness import (GHACCESS, BUILD, Ghaccess, Memcached, Skip, Standin,  # noqa: E402
-                     scenario_settings, wait_for, workdir)
+                     resident_memory, scenario_settings, wait_for, workdir)
 
 UNLIMITED = ["--ratelimit-limit", "1000000000", "--rest-ratelimit-limit", "1000000000"]
 MIB = 1024.0 * 1024.0
@@ -63,17 +63,6 @@ MIB = 1024.0 * 1024.0
 TARGETS_MIB = {10000: 128, 30000: 256, 100000: 1024}
 DECISIONS_TARGET = 5.0e6
 DEFAULT_SIZES = "10000/1000/20000,30000/2000/30000,100000/5000/100000"
-
-
-def proc_status(pid):
-    """VmRSS and VmHWM of pid, in bytes."""
-    values = {}
-    with open("/proc/%d/status" % pid, encoding="ascii") as file:
-        for line in file:
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                values[key] = int(rest.split()[0]) * 1024
-    return values
 
 
 def cpu_seconds(pid):
@@ -108,7 +97,7 @@ def first_sync(server_factory, standin, timeout):
            "points": standin.stats()["graphql_points"],
            "standin_cpu": cpu_seconds(standin.popen.pid) - standin_cpu,
            "cpu": cpu_seconds(server.popen.pid)}
-    status = proc_status(server.popen.pid)
+    status = resident_memory(server.popen.pid)
     row["rss"], row["hwm"] = status["VmRSS"], status["VmHWM"]
     logged = sync_logs(server, 0)
     row["github_ms"] = logged[-1]["duration_ms"] if logged else None
@@ -130,7 +119,7 @@ def refresh(server, standin, timeout):
            "points": standin.stats()["graphql_points"],
            "standin_cpu": cpu_seconds(standin.popen.pid) - standin_cpu,
            "cpu": cpu_seconds(server.popen.pid) - cpu,
-           "rss": proc_status(server.popen.pid)["VmRSS"]}
+           "rss": resident_memory(server.popen.pid)["VmRSS"]}
     logged = sync_logs(server, offset)
     row["github_ms"] = logged[-1]["duration_ms"] if logged else None
     return row
@@ -152,7 +141,7 @@ def run_alone(standin, refreshes, timeout):
     body = server.health()[1]
     row["members"], row["teams"], row["packages"] = (body["members"], body["teams"],
                                                      body["packages"])
-    status = proc_status(server.popen.pid)
+    status = resident_memory(server.popen.pid)
     row["peak"], row["end_rss"] = status["VmHWM"], status["VmRSS"]
     row["config"] = server.config_path
     server.stop()
@@ -186,8 +175,8 @@ def run_shared(standin, refreshes, timeout):
         wait_for(lambda n=n: health(follower, "snapshots_adopted") >= n + 2, timeout=timeout,
                  interval=0.05, what="the follower to adopt")
         row["adoptions"].append(time.monotonic() - started)
-    row["leader_peak"] = proc_status(leader.popen.pid)["VmHWM"]
-    row["follower_peak"] = proc_status(follower.popen.pid)["VmHWM"]
+    row["leader_peak"] = resident_memory(leader.popen.pid)["VmHWM"]
+    row["follower_peak"] = resident_memory(follower.popen.pid)["VmHWM"]
     follower.stop()
     leader.stop()
     memcached.stop()
@@ -216,7 +205,7 @@ def measure(size, args):
                 row["shared"] = run_shared(standin, args.refreshes, args.timeout)
             except Skip as skip:
                 print("scale: shared part skipped: %s" % skip)
-        row["standin_hwm"] = proc_status(standin.popen.pid)["VmHWM"]
+        row["standin_hwm"] = resident_memory(standin.popen.pid)["VmHWM"]
         snapshot = os.path.join(workdir(), "scale-%d.json" % repos)
         subprocess.run([GHACCESS, "sync", "--config", row["alone"].pop("config"), "--out",
                         snapshot], check=True, stdout=subprocess.DEVNULL,

@@ -116,6 +116,18 @@ def wait_for(condition, timeout=10.0, interval=0.05, what="condition"):
 
 # ---- HTTP -----------------------------------------------------------------
 
+def resident_memory(pid):
+    """{"VmRSS": bytes, "VmHWM": bytes} of a process (/proc/PID/status);
+    VmHWM is the peak of its whole life."""
+    values = {}
+    with open("/proc/%d/status" % pid, encoding="ascii") as file:
+        for line in file:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) * 1024
+    return values
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status

@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    Ghaccess, Standin, run_tests, scenario_settings, test, wait_for,
+    Ghaccess, Standin, resident_memory, run_tests, scenario_settings, test, wait_for,
 )
 
 UNLIMITED = ["--ratelimit-limit", "1000000000", "--rest-ratelimit-limit", "1000000000"]
@@ -37,16 +37,6 @@ SIZE = os.environ.get("SCALE_TEST_SIZE", "repos=10000,teams=1000,members=20000")
 BOUND_MIB = float(os.environ.get("SCALE_TEST_BOUND_MIB", "256"))
 ASAN = "quarantine_size_mb=8:detect_leaks=1:abort_on_error=0"
 MIB = 1024 * 1024
-
-
-def status(pid):
-    values = {}
-    with open("/proc/%d/status" % pid, encoding="ascii") as file:
-        for line in file:
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                values[key] = int(rest.split()[0]) * 1024
-    return values
 
 
 def syncs(server):
@@ -68,11 +58,11 @@ def start(standin, **settings):
 def memory_stays_bounded_through_refreshes():
     with Standin(generate=SIZE, args=UNLIMITED) as standin:
         server = start(standin)
-        first = status(server.popen.pid)
+        first = resident_memory(server.popen.pid)
         for n in (2, 3):
             server.signal(signal.SIGHUP)
             wait_for(lambda n=n: syncs(server) >= n, timeout=600, what="refresh %d" % (n - 1))
-        after = status(server.popen.pid)
+        after = resident_memory(server.popen.pid)
         print("   %s: RSS %.1f MiB after the first sync, peak %.1f MiB through two refreshes "
               "(bound %.0f MiB)" % (SIZE, first["VmRSS"] / MIB, after["VmHWM"] / MIB, BOUND_MIB))
         assert after["VmHWM"] < BOUND_MIB * MIB, "peak %.1f MiB over %.0f MiB" % (
