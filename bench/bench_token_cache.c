@@ -59,6 +59,8 @@ instant_verifier(void *context, const char *username, const char *token, long lo
 		 char *detail, size_t detail_size)
 {
 	(void)context;
+	(void)detail;
+	(void)detail_size;
 	(void)username;
 	(void)token;
 	(void)detail;

@@ -169,6 +169,9 @@ service_publish(struct service *service, struct org_snapshot *snapshot,
 	}
 	swap_view(service, view);
 	pthread_mutex_unlock(&service->publish_lock);
+	/* The old view is usually freed by now: give its pages back, or the
+	 * resident set stays at the refresh's peak (docs/internals/memory.md). */
+	ga_trim();
 	atomic_fetch_add(&service->counters.snapshots_published, 1);
 	service_events_published(service, read_at_ms);
 	return true;
