@@ -1,4 +1,4 @@
-/* gh_user.c - who owns a token (GET /user) and whether it reaches the organization, fast and bounded. */
+/* gh_user.c - who owns a token, and whether it reaches the organization: fast, bounded. */
 #include "github/gh_internal.h"
 
 #include <string.h>
