@@ -11,13 +11,15 @@
 #   sync        bench/sync-cost.py: GraphQL cost, sync time, serve's peak RSS
 #   cold        bench/cold-logins.py: 100 concurrent first requests, one GET /user
 #   load        tests/suites/load.sh for LOAD_SECONDS (60) at 256 connections
+#   trusted     bench/trusted-publishing.py: mint p50/p99 with a warm key set;
+#               reads and uploads with a minted token vs a personal token
 #
 #   BUILD=build bench/run.sh [part ...]      (make bench runs them all)
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-parts=${*:-"http index engine sync cold load"}
+parts=${*:-"http index engine sync cold load trusted"}
 failed=""
 
 engine() {
@@ -54,6 +56,7 @@ run_part() {
 	engine) engine ;;
 	sync) python3 bench/sync-cost.py --report bench/results-sync.md ;;
 	cold) python3 bench/cold-logins.py --report bench/results-cold-logins.md ;;
+	trusted) python3 bench/trusted-publishing.py --report bench/results-trusted-publishing.md ;;
 	load) LOAD_SECONDS=${LOAD_SECONDS:-60} LOAD_BUILD=$BUILD \
 		LOAD_REPORT=bench/results-load.md tests/suites/load.sh ;;
 	*) echo "bench: unknown part $1" >&2; return 2 ;;

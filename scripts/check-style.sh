@@ -27,7 +27,8 @@ fi
 rank() {
 	case $1 in
 	util) echo 0;; toml|config) echo 1;; org) echo 2;; github) echo 3;;
-	cache) echo 3;; service|index) echo 4;; http) echo 5;; cli) echo 6;; *) echo 9;;
+	cache) echo 3;; oidc) echo 4;; service|index) echo 5;; http) echo 6;; cli) echo 7;;
+	*) echo 9;;
 	esac
 }
 for file in $(find src -name '*.[ch]' | sort); do

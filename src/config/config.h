@@ -2,7 +2,7 @@
  * config.h - the configuration of ghaccess, read from one INI file.
  *
  * config_load() reads either a ghaccess file ([github], [cache], [server],
- * [index], [webhook], [web], [log]) or a pypicloud server.ini whose [app:main]
+ * [index], [webhook], [web], [trusted_publishing], [log]) or a pypicloud server.ini whose [app:main]
  * section holds the seed plugin's auth.otc.github.* keys.  It validates
  * everything up front: unknown keys, bad numbers, an invalid repo_pattern,
  * a missing organization or credentials are errors that name the file, line
@@ -180,6 +180,19 @@ struct config {
 	char *web_index_url;		/* for install lines; default {url}/simple/ */
 	int web_session_lifetime;	/* seconds; default 28800 (8 hours) */
 	bool web_cookie_secure;		/* default true */
+
+	/* [trusted_publishing] (GitHub Actions OIDC, src/oidc/; on when enabled) */
+	bool tp_enabled;		/* default false */
+	char *tp_issuer;		/* default https://token.actions.githubusercontent.com */
+	char *tp_audience;		/* required when enabled */
+	char *tp_key_file;		/* resolved path; required when enabled */
+	char *tp_key;			/* secret: at least 32 bytes, signs minted tokens */
+	int tp_token_lifetime;		/* seconds; default 900, at most 900 */
+	struct config_list tp_allowed_refs;		/* fnmatch patterns; empty: any */
+	struct config_list tp_allowed_environments;	/* empty: any (or none) */
+	struct config_list tp_allowed_workflows;	/* job_workflow_ref patterns */
+	struct config_list tp_allowed_events;		/* event_name values */
+	struct config_list tp_read_grants;		/* REPOSITORY:PACKAGE */
 
 	/* [log] */
 	int log_level;			/* enum ga_log_level; default info */

@@ -166,5 +166,6 @@ config_check_fn config_check_memcache_url;
 config_check_fn config_check_realm;
 config_check_fn config_check_user;
 config_check_fn config_check_client_id;
+config_check_fn config_check_audience;
 
 #endif

@@ -64,7 +64,7 @@ static const struct config_choice log_format_choices[] = {
 #define ONE_GIB (1024LL * 1024 * 1024)
 
 const char *const config_sections[] = {
-	"github", "cache", "server", "index", "webhook", "web", "log", NULL,
+	"github", "cache", "server", "index", "webhook", "web", "trusted_publishing", "log", NULL,
 };
 
 /* Printing and the documentation follow this order. */
@@ -185,6 +185,27 @@ const struct config_key config_keys[] = {
 	  "28800", 300, 7 * ONE_DAY, NULL, NULL },
 	{ "web", "cookie_secure", NULL, CONFIG_VALUE_BOOL, FIELD(web_cookie_secure),
 	  "true", 0, 0, NULL, NULL },
+
+	{ "trusted_publishing", "enabled", NULL, CONFIG_VALUE_BOOL, FIELD(tp_enabled),
+	  "false", 0, 0, NULL, NULL },
+	{ "trusted_publishing", "issuer", NULL, CONFIG_VALUE_STRING, FIELD(tp_issuer),
+	  "https://token.actions.githubusercontent.com", 0, 0, NULL, config_check_url },
+	{ "trusted_publishing", "audience", NULL, CONFIG_VALUE_STRING, FIELD(tp_audience),
+	  NULL, 0, 0, NULL, config_check_audience },
+	{ "trusted_publishing", "key_file", NULL, CONFIG_VALUE_PATH, FIELD(tp_key_file),
+	  NULL, 0, 0, NULL, NULL },
+	{ "trusted_publishing", "token_lifetime", NULL, CONFIG_VALUE_INT, FIELD(tp_token_lifetime),
+	  "900", 60, 900, NULL, NULL },
+	{ "trusted_publishing", "allowed_refs", NULL, CONFIG_VALUE_LIST, FIELD(tp_allowed_refs),
+	  NULL, 0, 0, NULL, NULL },
+	{ "trusted_publishing", "allowed_environments", NULL, CONFIG_VALUE_LIST,
+	  FIELD(tp_allowed_environments), NULL, 0, 0, NULL, NULL },
+	{ "trusted_publishing", "allowed_workflows", NULL, CONFIG_VALUE_LIST,
+	  FIELD(tp_allowed_workflows), NULL, 0, 0, NULL, NULL },
+	{ "trusted_publishing", "allowed_events", NULL, CONFIG_VALUE_LIST, FIELD(tp_allowed_events),
+	  NULL, 0, 0, NULL, NULL },
+	{ "trusted_publishing", "read_grants", NULL, CONFIG_VALUE_LIST, FIELD(tp_read_grants),
+	  NULL, 0, 0, NULL, NULL },
 
 	{ "log", "level", NULL, CONFIG_VALUE_CHOICE, FIELD(log_level),
 	  "info", 0, 0, log_level_choices, NULL },

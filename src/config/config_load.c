@@ -30,6 +30,8 @@
 #define UTF8_BOM "\xEF\xBB\xBF"
 /* Shortest [web] session key accepted (bytes). */
 #define WEB_KEY_MIN 32
+/* Shortest [trusted_publishing] key accepted (bytes). */
+#define TP_KEY_MIN 32
 
 /* What the file says about one row of config_keys. */
 struct setting {
@@ -62,7 +64,7 @@ struct load {
 	bool has_prefixed_section;	/* [ghaccess:github] ... */
 	bool has_seed_key;
 	int bare_native_line;		/* the first [github] ... */
-	char bare_native[16];
+	char bare_native[32];
 	int prefixed_line;		/* the first [ghaccess:...] */
 	int unknown_section_line;
 	char unknown_section[64];
@@ -648,40 +650,112 @@ check_web(struct load *load)
 		check_needs(load, "web", optional[i], on, "client_id");
 }
 
-/* One delivery of max_body must fit in the budget of every delivery in flight. */
+/*
+ * A budget of things in flight (section.key) must hold one of the largest
+ * (*floor, named floor_name): a default too small grows to it, an explicit
+ * value too small is an error.
+ */
 static void
-check_webhook_memory(struct load *load)
+check_budget_holds_one(struct load *load, const char *section, const char *key,
+		       long long *budget, long long floor, const char *floor_name)
 {
-	struct config *config = load->config;
-	const struct setting *max_memory = setting_of(load, "webhook", "max_memory");
+	const struct setting *setting = setting_of(load, section, key);
 
-	if (config->webhook_max_memory >= config->webhook_max_body)
+	if (*budget >= floor)
 		return;
-	/* Only an explicit max_memory is wrong; the default grows with max_body. */
-	if (max_memory->line == 0)
-		config->webhook_max_memory = config->webhook_max_body;
+	if (setting->line == 0)
+		*budget = floor;
 	else
-		note_error_at(load, GA_EINVAL, max_memory->line,
-			      "%s: must be at least [webhook] max_body (%lld bytes)",
-			      max_memory->origin, config->webhook_max_body);
+		note_error_at(load, GA_EINVAL, setting->line,
+			      "%s: must be at least %s (%lld bytes)", setting->origin, floor_name,
+			      floor);
 }
 
-/* Uploads in progress must be able to hold one upload of the largest size. */
+/* Each item of a [trusted_publishing] list, by the rule of its key. */
 static void
-check_upload_disk(struct load *load)
+check_tp_list(struct load *load, const char *name, const struct config_list *list,
+	      bool (*valid)(const char *item), const char *rule)
 {
-	struct config *config = load->config;
-	const struct setting *disk = setting_of(load, "index", "max_upload_disk");
+	const struct setting *setting = setting_of(load, "trusted_publishing", name);
 
-	if (config->index_max_upload_disk >= config->index_max_upload_size)
+	for (size_t i = 0; i < list->count; i++)
+		if (!valid(list->items[i])) {
+			note_error_at(load, GA_EINVAL, setting->line, "%s: %.80s: %s",
+				      setting->origin, list->items[i], rule);
+			return;
+		}
+}
+
+static bool
+valid_ref_pattern(const char *item)
+{
+	return strncmp(item, "refs/", 5) == 0 && strlen(item) <= 255;
+}
+
+static bool
+valid_workflow(const char *item)
+{
+	return strstr(item, ".github/workflows/") != NULL && strlen(item) <= 512;
+}
+
+static bool
+valid_event(const char *item)
+{
+	size_t len = strlen(item);
+
+	for (const char *c = item; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || *c == '_'))
+			return false;
+	return len > 0 && len <= 64;
+}
+
+static bool
+valid_environment(const char *item)
+{
+	return strlen(item) <= 255;
+}
+
+/* REPOSITORY:PACKAGE, neither empty, one colon, no wildcard. */
+static bool
+valid_grant(const char *item)
+{
+	const char *colon = strchr(item, ':');
+
+	return colon != NULL && colon != item && colon[1] != '\0' &&
+	       strchr(colon + 1, ':') == NULL && strpbrk(item, "*?[") == NULL &&
+	       strlen(item) <= 255;
+}
+
+/* [trusted_publishing]: enabled needs an audience and a key. */
+static void
+check_trusted_publishing(struct load *load)
+{
+	const struct config *config = load->config;
+	const struct setting *enabled = setting_of(load, "trusted_publishing", "enabled");
+	static const char *const needed[] = { "audience", "key_file" };
+
+	check_tp_list(load, "allowed_refs", &config->tp_allowed_refs, valid_ref_pattern,
+		      "a ref pattern starts with refs/ (e.g. refs/tags/*)");
+	check_tp_list(load, "allowed_environments", &config->tp_allowed_environments,
+		      valid_environment, "longer than 255 characters");
+	check_tp_list(load, "allowed_workflows", &config->tp_allowed_workflows, valid_workflow,
+		      "a workflow is a path under .github/workflows/, or an "
+		      "OWNER/REPO/.github/workflows/FILE@REF pattern");
+	check_tp_list(load, "allowed_events", &config->tp_allowed_events, valid_event,
+		      "an event name is lower-case letters and '_' (e.g. push, release)");
+	check_tp_list(load, "read_grants", &config->tp_read_grants, valid_grant,
+		      "a grant is REPOSITORY:PACKAGE (no wildcard)");
+	if (!config->tp_enabled)
 		return;
-	/* The default grows with max_upload_size; an explicit value is wrong. */
-	if (disk->line == 0)
-		config->index_max_upload_disk = config->index_max_upload_size;
-	else
-		note_error_at(load, GA_EINVAL, disk->line,
-			      "%s: must be at least max_upload_size (%lld bytes)", disk->origin,
-			      config->index_max_upload_size);
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (!is_set(setting_of(load, "trusted_publishing", needed[i])))
+			note_error_at(load, GA_EINVAL, enabled->line, "%s: needs [%strusted_publishing] %s",
+				      enabled->origin, config->server_ini ? PREFIXED_SECTION : "",
+				      needed[i]);
+	if (config->index_storage_dir == NULL)
+		note_error_at(load, GA_EINVAL, enabled->line,
+			      "%s: needs [%sindex] storage_dir (minted tokens upload to the built-in "
+			      "index)", enabled->origin, config->server_ini ? PREFIXED_SECTION : "");
 }
 
 static void
@@ -709,8 +783,14 @@ check_combinations(struct load *load)
 		    "backend_user");
 	check_cache_times(load);
 	check_web(load);
-	check_webhook_memory(load);
-	check_upload_disk(load);
+	/* Every delivery in flight, and every upload in progress, may be of
+	 * the largest size. */
+	check_budget_holds_one(load, "webhook", "max_memory", &load->config->webhook_max_memory,
+			       config->webhook_max_body, "[webhook] max_body");
+	check_budget_holds_one(load, "index", "max_upload_disk",
+			       &load->config->index_max_upload_disk, config->index_max_upload_size,
+			       "max_upload_size");
+	check_trusted_publishing(load);
 }
 
 static const char *
@@ -849,6 +929,13 @@ load_secrets(struct load *load)
 		note_error_at(load, GA_EINVAL, setting_of(load, "web", "session_key_file")->line,
 			      "%s: the key must be at least %d bytes (e.g. openssl rand -hex 32)",
 			      setting_of(load, "web", "session_key_file")->origin, WEB_KEY_MIN);
+	read_secret(load, "trusted_publishing", "key_file", config->tp_key_file, &config->tp_key);
+	/* The key signs upload tokens: a short one could be guessed offline. */
+	if (config->tp_key != NULL && strlen(config->tp_key) < TP_KEY_MIN)
+		note_error_at(load, GA_EINVAL,
+			      setting_of(load, "trusted_publishing", "key_file")->line,
+			      "%s: the key must be at least %d bytes (e.g. openssl rand -hex 32)",
+			      setting_of(load, "trusted_publishing", "key_file")->origin, TP_KEY_MIN);
 	/* The GitHub client reads the key; say now, not at the first request, if it cannot. */
 	if (config->app_private_key_file != NULL && access(config->app_private_key_file, R_OK) != 0)
 		note_error_at(load, GA_EIO, key_file->line, "%s: %s: cannot read: %s",
@@ -945,5 +1032,6 @@ config_free(struct config *config)
 	ga_secret_free(config->webhook_secret);
 	ga_secret_free(config->web_client_secret);
 	ga_secret_free(config->web_session_key);
+	ga_secret_free(config->tp_key);
 	ga_free(config);
 }

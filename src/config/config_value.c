@@ -421,3 +421,22 @@ config_check_client_id(char **value, char *problem, size_t problem_size)
 	}
 	return true;
 }
+
+bool
+config_check_audience(char **value, char *problem, size_t problem_size)
+{
+	/* Compared with the token's aud claim as it is, and sent back by
+	 * /_/oidc/audience: visible ASCII, nothing to quote. */
+	for (const char *c = *value; *c != '\0'; c++) {
+		if (*c > ' ' && *c < 0x7f && *c != '"' && *c != '\\')
+			continue;
+		snprintf(problem, problem_size,
+			 "must hold only visible ASCII characters (no space, quote or backslash)");
+		return false;
+	}
+	if (strlen(*value) > 255) {
+		snprintf(problem, problem_size, "longer than 255 characters");
+		return false;
+	}
+	return true;
+}

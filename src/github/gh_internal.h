@@ -13,6 +13,7 @@
  *   gh_user.c     the token check, the organization-access check
  *   gh_oauth.c    the OAuth web flow's code exchange (the web pages' sign-in)
  *   gh_poll.c     conditional REST polls (gh_poll.h)
+ *   gh_fetch.c    anonymous GETs of public documents (trusted publishing)
  * Nothing here is part of the module's contract with the rest of ghaccess.
  */
 #ifndef GH_INTERNAL_H
@@ -471,6 +472,14 @@ void gh_infer_direct_grants(struct gh_collect *collect);
  */
 enum ga_rc gh_parse_org_rest(const char *body, size_t len, bool *known, enum org_level *level,
 			     struct ga_err *err);
+
+/*
+ * GET /orgs/{org} reply body -> the organization's numeric id (the
+ * repository_owner_id of its Actions ID tokens).  *id is 0 and GA_OK when
+ * the reply has no integer id (the sync still works; trusted publishing
+ * then mints nothing).  GA_EUPSTREAM for a body that is not JSON.
+ */
+enum ga_rc gh_parse_org_id(const char *body, size_t len, long long *id, struct ga_err *err);
 
 /*
  * GET /user reply body -> login (pointer into a new string, ga_free) and

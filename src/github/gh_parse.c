@@ -1101,6 +1101,23 @@ gh_parse_org_rest(const char *body, size_t len, bool *known, enum org_level *lev
 }
 
 enum ga_rc
+gh_parse_org_id(const char *body, size_t len, long long *id, struct ga_err *err)
+{
+	json_t *root;
+	json_t *value;
+	enum ga_rc rc = gh_json_parse(body, len, &root, "GET /orgs", err);
+
+	*id = 0;
+	if (rc != GA_OK)
+		return rc;
+	value = json_object_get(root, "id");
+	if (json_is_integer(value) && json_integer_value(value) > 0)
+		*id = json_integer_value(value);
+	json_decref(root);
+	return GA_OK;
+}
+
+enum ga_rc
 gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
 		   struct ga_err *err)
 {

@@ -138,6 +138,10 @@ fetch_base_permission(struct sync_run *run, struct org_input *input, struct ga_e
 	} else if (rc == GA_OK) {
 		apply_hidden_base_permission(run, input);
 	}
+	/* Trusted publishing compares it with repository_owner_id. */
+	if (rc == GA_OK)
+		rc = gh_parse_org_id(response.body.data, response.body.len,
+				     &input->organization_id, err);
 	gh_response_free(&response);
 	ga_free(url);
 	return rc;

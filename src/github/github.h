@@ -282,4 +282,18 @@ enum gh_org_access {
 enum gh_org_access gh_check_org_access(struct gh_client *client, const char *token,
 				       char sso_url[GH_SSO_URL_MAX], struct ga_err *err);
 
+/* ---- public documents (gh_fetch.c), for trusted publishing ------------- */
+
+/*
+ * GET url without any credential (GitHub Actions' OIDC issuer serves its
+ * discovery document and key set to anyone; the client's token must never
+ * go there), Accept: application/json, through the client's transport and
+ * limits: one try within [github] timeout, no redirect followed, http or
+ * https only.  On GA_OK *body is the reply (ga_malloc'd, NUL-terminated)
+ * and *len its length.  GA_EUPSTREAM with err for no answer, a status other
+ * than 200, or a reply over max_bytes.  Thread-safe.
+ */
+enum ga_rc gh_fetch_public(struct gh_client *client, const char *url, size_t max_bytes,
+			   char **body, size_t *len, struct ga_err *err);
+
 #endif

@@ -112,6 +112,7 @@ extern const struct http_frontend http_forward_auth_frontend;	/* http_forward_au
 extern const struct http_frontend http_metrics_frontend;	/* http_metrics.c */
 extern const struct http_frontend http_webhook_frontend;	/* http_webhook.c */
 extern const struct http_frontend http_web_frontend;		/* http_web.c */
+extern const struct http_frontend http_oidc_frontend;		/* http_oidc.c */
 
 /* Copy the derivations of every front end into out (at most max), for
  * service_options; returns how many, and NULL-terminates out. */

@@ -9,5 +9,6 @@ const struct http_frontend *const http_frontends[] = {
 	&http_metrics_frontend,
 	&http_webhook_frontend,
 	&http_web_frontend,
+	&http_oidc_frontend,
 	NULL,
 };

@@ -26,6 +26,7 @@
 
 #include "http/http_audit.h"
 #include "http/http_login.h"
+#include "http/http_publisher.h"
 #include "http/http_reason.h"
 #include "index/index_access.h"
 #include "index/index_simple.h"
@@ -125,6 +126,8 @@ static struct index_access
 access_of(struct http_request *request, const struct http_login *login, const char *project,
 	  bool stored)
 {
+	if (login->publisher_set)	/* trusted publishing: the repository's scope */
+		return http_publisher_access(request, login, project, stored);
 	return index_access_decide(login->snapshot, login->member, project, stored,
 				   service_config(request->service)->index_unclaimed);
 }
@@ -553,6 +556,13 @@ may_write(void *context, const char *project, char reason[INDEX_REASON_MAX])
 
 	if (access.write)
 		return true;
+	if (upload->login.publisher_set) {
+		snprintf(reason, INDEX_REASON_MAX,
+			 "an upload token of repository %s may upload only its package %s, not %s",
+			 upload->login.repository.record->name, upload->login.repository.package_key,
+			 project);
+		return false;
+	}
 	package = org_snapshot_find_package(upload->login.snapshot, project);
 	if (org_snapshot_find_reserved(upload->login.snapshot, project) >= 0)
 		/* Which repository owns it is not the uploader's business. */
@@ -616,6 +626,13 @@ recheck(void *context, const char *project, char reason[INDEX_REASON_MAX])
 			 "cannot check permissions right now (no current organization data), "
 			 "try again");
 		return INDEX_UPLOAD_UNAVAILABLE;
+	}
+	if (upload->login.publisher_set) {
+		if (!http_publisher_may_still_write(request, &upload->login, now, project, reason,
+						    INDEX_REASON_MAX))
+			status = INDEX_UPLOAD_FORBIDDEN;
+		service_release_view(view);
+		return status;
 	}
 	member = org_snapshot_find_member(now, upload->login.user);
 	/* The same GitHub account as at login (a renamed login may have been
@@ -769,9 +786,9 @@ static void
 log_upload(struct http_request *request, const struct upload_request *upload, unsigned status,
 	   const char *reason)
 {
-	http_audit(request, "upload", upload->login.user, index_upload_project(upload->upload),
-		   index_upload_filename(upload->upload), status == MHD_HTTP_OK,
-		   reason != NULL && reason[0] != '\0' ? reason : "ok");
+	http_login_audit(request, &upload->login, "upload", index_upload_project(upload->upload),
+			 index_upload_filename(upload->upload), status == MHD_HTTP_OK,
+			 reason != NULL && reason[0] != '\0' ? reason : "ok");
 }
 
 static void

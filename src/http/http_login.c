@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "http/http_basic.h"
+#include "http/http_publisher.h"
 #include "http/http_reason.h"
 #include "util/ga_xalloc.h"
 
@@ -45,6 +46,12 @@ http_login_check(struct http_request *request, struct http_login *out)
 	    !http_basic_parse(http_request_header(request, MHD_HTTP_HEADER_AUTHORIZATION),
 			      &credentials)) {
 		out->status = HTTP_LOGIN_REFUSED;
+		return;
+	}
+	/* The one hook of trusted publishing: a minted token, not a GitHub login. */
+	if (strcmp(credentials.user, HTTP_PUBLISHER_USERNAME) == 0) {
+		http_publisher_check(request, credentials.password, out);
+		explicit_bzero(credentials.password, sizeof(credentials.password));
 		return;
 	}
 	login = http_request_login(request, out->snapshot, credentials.user, credentials.password,

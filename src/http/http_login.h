@@ -20,6 +20,8 @@
 #define HTTP_LOGIN_H
 
 #include "http/http.h"
+#include "oidc/oidc_scope.h"
+#include "oidc/oidc_token.h"
 #include "org/org_snapshot.h"
 
 enum http_login_status {
@@ -38,7 +40,14 @@ struct http_login {
 	const struct org_snapshot *snapshot;
 	long member;		/* member index in snapshot when OK, else -1 */
 	char user[40];		/* the verified login when OK, else "" */
-	char detail[CACHE_DETAIL_MAX];	/* REFUSED: what to tell the person, or "" */
+	/* REFUSED: what to tell the person (an SSO authorization URL, why a
+	 * minted token is refused), or "". */
+	char detail[CACHE_DETAIL_MAX];
+	/* Trusted publishing (username __token__, http_publisher.h): a
+	 * token minted for a repository's workflow; member is -1 then. */
+	bool publisher_set;
+	struct oidc_publisher publisher;	/* what the token says */
+	struct oidc_repository repository;	/* where it stands in snapshot */
 };
 
 /* Check the request's credentials; on OK the user is named in the access log. */

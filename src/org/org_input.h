@@ -84,6 +84,8 @@ struct org_input_repository {
 
 struct org_input {
 	char *organization;		/* login */
+	long long organization_id;	/* GitHub's numeric id; 0: unknown (an older
+					 * snapshot): trusted publishing then mints nothing */
 	bool base_permission_known;	/* false: GitHub did not tell us */
 	enum org_level base_permission;
 	struct org_input_member *members;

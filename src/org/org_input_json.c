@@ -110,6 +110,8 @@ org_input_to_json(const struct org_input *input)
 	if (input->unnamed_repositories > 0)
 		json_object_set_new(root, "unnamed_repositories",
 				    json_integer((json_int_t)input->unnamed_repositories));
+	if (input->organization_id > 0)
+		json_object_set_new(root, "organization_id", json_integer(input->organization_id));
 	dumped = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	/* jansson allocates with malloc; hand the caller our allocator's copy. */
@@ -399,6 +401,9 @@ read_header(struct reader *reader, json_t *root, struct org_input *input)
 		rc = get_string(reader, root, "base_permission", true, &base);
 	if (rc == GA_OK)
 		rc = get_integer(reader, root, "synced_at", &input->synced_at);
+	/* Optional: snapshots written before trusted publishing lack it. */
+	if (rc == GA_OK && json_object_get(root, "organization_id") != NULL)
+		rc = get_integer(reader, root, "organization_id", &input->organization_id);
 	if (rc != GA_OK)
 		return rc;
 	input->organization = ga_strdup(organization);

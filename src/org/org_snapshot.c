@@ -321,6 +321,8 @@ add_package(struct org_snapshot *snapshot, struct candidate *candidate)
 	package->is_template = candidate->repository->is_template;
 	package->fork_parent = candidate->repository->fork_parent;
 	ga_map_insert(&snapshot->package_by_key, package->key, snapshot->package_count);
+	ga_map_insert(&snapshot->package_by_repository, package->repository,
+		      snapshot->package_count);
 	snapshot->package_count++;
 }
 
@@ -587,6 +589,11 @@ org_snapshot_build(struct org_input *input, const struct config *config,
 	ga_map_init(&snapshot->package_by_key);
 	ga_map_init(&snapshot->skip_by_repository);
 	ga_map_init(&snapshot->reserved_by_key);
+	ga_map_init(&snapshot->repository_by_id);
+	ga_map_init(&snapshot->package_by_repository);
+	for (size_t r = 0; r < input->repository_count; r++)
+		ga_map_insert_n(&snapshot->repository_by_id, (const char *)&input->repositories[r].id,
+				sizeof(input->repositories[r].id), r);
 	index_members(snapshot);
 	index_teams(snapshot, config);
 	compute_groups(snapshot);
@@ -631,6 +638,8 @@ snapshot_free(struct org_snapshot *snapshot)
 	ga_map_free(&snapshot->package_by_key);
 	ga_map_free(&snapshot->skip_by_repository);
 	ga_map_free(&snapshot->reserved_by_key);
+	ga_map_free(&snapshot->repository_by_id);
+	ga_map_free(&snapshot->package_by_repository);
 	org_input_free(snapshot->input);
 	ga_free(snapshot);
 }

@@ -140,6 +140,13 @@ const char *org_snapshot_conflict_owner(const struct org_snapshot *snapshot, siz
  */
 bool org_snapshot_name_is_claimed(const struct org_snapshot *snapshot, const char *name);
 
+/* Trusted publishing (src/oidc/): the repository GitHub numbers id (an
+ * index of org_snapshot_input()->repositories), or -1; and the package a
+ * repository (by name, as in the input) yields, or -1.  O(1). */
+long org_snapshot_find_repository_id(const struct org_snapshot *snapshot, long long id);
+long org_snapshot_package_of_repository(const struct org_snapshot *snapshot,
+					const char *repository);
+
 /* Repositories that yield no package, with the reason, sorted by name. */
 size_t org_snapshot_skipped_count(const struct org_snapshot *snapshot);
 const char *org_snapshot_skipped_repository(const struct org_snapshot *snapshot, size_t i);

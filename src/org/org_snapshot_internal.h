@@ -88,6 +88,10 @@ struct org_snapshot {
 	struct ga_map package_by_key;
 	struct ga_map skip_by_repository;
 	struct ga_map reserved_by_key;
+	/* Trusted publishing finds a workflow's repository by GitHub's id
+	 * (the 8 bytes of input->repositories[i].id) and its package. */
+	struct ga_map repository_by_id;
+	struct ga_map package_by_repository;
 };
 
 #endif

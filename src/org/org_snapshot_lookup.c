@@ -303,3 +303,21 @@ org_snapshot_skip_reason_of(const struct org_snapshot *snapshot, const char *rep
 		return NULL;
 	return snapshot->skipped[skip].reason;
 }
+
+long
+org_snapshot_find_repository_id(const struct org_snapshot *snapshot, long long id)
+{
+	size_t index;
+
+	return ga_map_find_n(&snapshot->repository_by_id, (const char *)&id, sizeof(id), &index)
+		       ? (long)index
+		       : -1;
+}
+
+long
+org_snapshot_package_of_repository(const struct org_snapshot *snapshot, const char *repository)
+{
+	size_t index;
+
+	return ga_map_find(&snapshot->package_by_repository, repository, &index) ? (long)index : -1;
+}

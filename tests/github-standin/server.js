@@ -13,6 +13,7 @@ const { generate } = require('./lib/generate');
 const { Auth, Budgets, tokenFromHeader } = require('./lib/auth');
 const { Faults, faultResponse } = require('./lib/faults');
 const { OAuth } = require('./lib/oauth');
+const { OidcIssuer } = require('./lib/oidc');
 
 const USAGE = `usage: node server.js (--scenario FILE | --generate repos=N,teams=N,members=N[,seed=S][,outside=N])
                       [--listen HOST:PORT] [--prefix /api]
@@ -105,6 +106,8 @@ class Stats {
     this.rateLimited = 0;
     this.webhooks_sent = 0;
     this.oauth_exchanges = 0;
+    this.oidc_tokens = 0;
+    this.oidc_key_requests = 0;
     this.queries = {};
     this.routes = {};
   }
@@ -124,6 +127,8 @@ class Stats {
       rate_limited: this.rateLimited,
       webhooks_sent: this.webhooks_sent,
       oauth_exchanges: this.oauth_exchanges,
+      oidc_tokens: this.oidc_tokens,
+      oidc_key_requests: this.oidc_key_requests,
       queries: this.queries,
       routes: Object.assign({}, this.routes),
       in_flight: Object.assign({}, this.inFlight),
@@ -162,6 +167,7 @@ function createStandin(opts) {
   });
   const budgets = new Budgets({ graphql: opts.ratelimitLimit, core: opts.restRatelimitLimit });
   const oauth = new OAuth();
+  const oidc = new OidcIssuer();
   const prefix = opts.prefix || '';
   const graphqlPath = `${prefix}/graphql`;
   const restBase = prefix ? `${prefix}/v3` : '';
@@ -238,6 +244,25 @@ function createStandin(opts) {
         log(`scenario replaced: org ${state.org.login}, ${state.users.length} users, ${state.teams.length} teams, ${state.repos.length} repositories`);
         return sendJson(res, 200, { ok: true });
       }
+      if (path === '/_standin/oidc/token' || path === '/_standin/oidc/request' || path === '/_standin/oidc/job') {
+        const base = `http://${req.headers.host || '127.0.0.1'}`;
+        const query = new URL(req.url, base).searchParams;
+        try {
+          if (req.method === 'GET' && path === '/_standin/oidc/token') {
+            const out = oidc.token(state, base, query);
+            stats.oidc_tokens++;
+            return sendJson(res, 200, { value: out.value });
+          }
+          if (req.method === 'POST' && path === '/_standin/oidc/job') return sendJson(res, 200, oidc.createJob(base, json()));
+          if (req.method === 'GET' && path === '/_standin/oidc/request') {
+            const out = oidc.request(state, base, query, req.headers.authorization);
+            stats.oidc_tokens++;
+            return sendJson(res, 200, out);
+          }
+        } catch (e) {
+          return sendJson(res, e.status || 400, { message: e.message });
+        }
+      }
       if (req.method === 'GET' && path === '/_standin/oauth') return sendJson(res, 200, oauth.describe());
       if (req.method === 'POST' && path === '/_standin/oauth') return sendJson(res, 200, Object.assign({ ok: true }, oauth.configure(json())));
       if (req.method === 'GET' && path === '/_standin/faults') return sendJson(res, 200, faults.describe());
@@ -287,27 +312,43 @@ function createStandin(opts) {
     }
   }
 
+  // A fault on a host that is not the API (the OAuth web flow, the OIDC
+  // issuer): true when it answered (or dropped) the request.
+  async function webHostFault(target, req, res) {
+    const fault = faults.take(target);
+    if (!fault) return false;
+    stats.faulted_requests++;
+    if (fault.mode === 'down') {
+      req.socket.destroy();
+      return true;
+    }
+    if (fault.mode === 'slow') {
+      await new Promise((r) => setTimeout(r, fault.delay_ms));
+      return false;
+    }
+    const fr = faultResponse(fault, 'rest');
+    if (req.method === 'POST') await readBody(req).catch(() => '');
+    send(res, fr.status, fr.headers, fr.text);
+    return true;
+  }
+
   async function handle(req, res) {
     const url = new URL(req.url, 'http://standin.invalid');
     const path = url.pathname;
     if (path.startsWith('/_standin/')) return control(req, res, path);
 
+    // ---- the Actions OIDC issuer lives on its own host, never under the API prefix
+    if (path === '/oidc/.well-known/openid-configuration' || path === '/oidc/.well-known/jwks') {
+      if (await webHostFault('oidc', req, res)) return undefined;
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { message: 'Method Not Allowed' });
+      stats.oidc_key_requests++;
+      const base = `http://${req.headers.host || '127.0.0.1'}`;
+      return sendJson(res, 200, path.endsWith('/jwks') ? oidc.jwks() : oidc.discovery(base));
+    }
+
     // ---- the OAuth web flow lives on the web host, never under the API prefix
     if (path === '/login/oauth/authorize' || path === '/login/oauth/access_token') {
-      const fault = faults.take('oauth');
-      if (fault) {
-        stats.faulted_requests++;
-        if (fault.mode === 'down') {
-          req.socket.destroy();
-          return undefined;
-        }
-        if (fault.mode === 'slow') await new Promise((r) => setTimeout(r, fault.delay_ms));
-        else {
-          const fr = faultResponse(fault, 'rest');
-          if (req.method === 'POST') await readBody(req).catch(() => '');
-          return send(res, fr.status, fr.headers, fr.text);
-        }
-      }
+      if (await webHostFault('oauth', req, res)) return undefined;
       if (path === '/login/oauth/authorize' && (req.method === 'GET' || req.method === 'HEAD')) {
         const out = oauth.authorize(state, url.searchParams);
         return send(res, out.status, out.headers, out.text);

@@ -27,6 +27,7 @@ SECRETS=(
 	suite-backend-password-never-printed
 	suite-file-password-never-printed
 	suite-cache-key-never-printed
+	suite-trusted-publishing-key-never-printed-0123456789
 )
 
 failures=0
@@ -185,6 +186,57 @@ expect_error "$DATA/pypicloud-bare-server.ini" \
 expect_error "$DATA/credentials.ini" \
 	"$DATA/credentials.ini:5: [github] token_file: github-token: cannot open: No such file or directory"
 expect_error "$WORK/absent.ini" "$WORK/absent.ini: cannot open: No such file or directory"
+
+# --- [trusted_publishing] ------------------------------------------------------------
+
+# tp FILE [LINE...]: a valid file with an index and the given
+# [trusted_publishing] lines (the key file is $WORK/tp-key).
+printf 'suite-trusted-publishing-key-never-printed-0123456789\n' >"$WORK/tp-key"
+printf 'too-short\n' >"$WORK/tp-short-key"
+tp() {
+	local file=$WORK/$1 line
+	shift
+	printf '[github]\norganization = acme\ntoken = ghp_SuiteTokenThatMustNeverBePrinted01\n' >"$file"
+	printf '[index]\nstorage_dir = /var/lib/ghaccess/packages\n[trusted_publishing]\n' >>"$file"
+	for line in "$@"; do
+		printf '%s\n' "$line" >>"$file"
+	done
+}
+tp tp-ok.ini "enabled = true" "audience = pypi.acme.example" "key_file = $WORK/tp-key" \
+	"allowed_refs = refs/tags/*" "allowed_environments = pypi" \
+	"allowed_workflows = .github/workflows/release.yml" "allowed_events = push, release" \
+	"read_grants = web-app:acme-core"
+expect_ok "$WORK/tp-ok.ini" "enabled = true" "issuer = https://token.actions.githubusercontent.com" \
+	"audience = pypi.acme.example" "key_file = $WORK/tp-key" "token_lifetime = 900" \
+	"allowed_refs = refs/tags/*" "allowed_events = push, release" "read_grants = web-app:acme-core"
+tp tp-no-audience.ini "enabled = true" "key_file = $WORK/tp-key"
+expect_error "$WORK/tp-no-audience.ini" \
+	"$WORK/tp-no-audience.ini:7: [trusted_publishing] enabled: needs [trusted_publishing] audience"
+tp tp-no-key.ini "enabled = true" "audience = idx"
+expect_error "$WORK/tp-no-key.ini" \
+	"$WORK/tp-no-key.ini:7: [trusted_publishing] enabled: needs [trusted_publishing] key_file"
+tp tp-short-key.ini "enabled = true" "audience = idx" "key_file = $WORK/tp-short-key"
+expect_error "$WORK/tp-short-key.ini" \
+	"$WORK/tp-short-key.ini:9: [trusted_publishing] key_file: the key must be at least 32 bytes (e.g. openssl rand -hex 32)"
+tp tp-lifetime.ini "token_lifetime = 3600"
+expect_error "$WORK/tp-lifetime.ini" \
+	"$WORK/tp-lifetime.ini:7: [trusted_publishing] token_lifetime: must be between 60 and 900, got 3600"
+tp tp-ref.ini "allowed_refs = main"
+expect_error "$WORK/tp-ref.ini" \
+	"$WORK/tp-ref.ini:7: [trusted_publishing] allowed_refs: main: a ref pattern starts with refs/ (e.g. refs/tags/*)"
+tp tp-grant.ini "read_grants = web-app:*"
+expect_error "$WORK/tp-grant.ini" \
+	"$WORK/tp-grant.ini:7: [trusted_publishing] read_grants: web-app:*: a grant is REPOSITORY:PACKAGE (no wildcard)"
+tp tp-audience.ini "audience = two words"
+expect_error "$WORK/tp-audience.ini" \
+	"$WORK/tp-audience.ini:7: [trusted_publishing] audience: must hold only visible ASCII characters (no space, quote or backslash)"
+tp tp-issuer.ini "issuer = token.actions.githubusercontent.com"
+expect_error "$WORK/tp-issuer.ini" \
+	"$WORK/tp-issuer.ini:7: [trusted_publishing] issuer: must start with http:// or https://"
+printf '[github]\norganization = acme\ntoken = ghp_SuiteTokenThatMustNeverBePrinted01\n[trusted_publishing]\nenabled = true\naudience = idx\nkey_file = %s\n' \
+	"$WORK/tp-key" >"$WORK/tp-no-index.ini"
+expect_error "$WORK/tp-no-index.ini" \
+	"$WORK/tp-no-index.ini:5: [trusted_publishing] enabled: needs [index] storage_dir (minted tokens upload to the built-in index)"
 
 # --- usage ------------------------------------------------------------------------
 

@@ -7,14 +7,5 @@
 #
 # Environment: BUILD (directory holding ghaccess, default build).
 set -eu
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-export PYTHONDONTWRITEBYTECODE=1
-if [ ! -x "$BUILD/ghaccess" ]; then
-	echo "github-model-e2e: $BUILD/ghaccess not built" >&2
-	exit 1
-fi
-[ -d tests/github-standin/node_modules ] ||
-	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+. "$(dirname "$0")/e2e-env.sh"
 exec python3 tests/e2e/test_github_model.py

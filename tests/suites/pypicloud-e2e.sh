@@ -6,17 +6,7 @@
 #
 # Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-# No __pycache__ in the source tree.
-export PYTHONDONTWRITEBYTECODE=1
-if [ ! -x "$BUILD/ghaccess" ]; then
-	echo "pypicloud-e2e: $BUILD/ghaccess not built" >&2
-	exit 1
-fi
-[ -d tests/github-standin/node_modules ] ||
-	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+. "$(dirname "$0")/e2e-env.sh"
 status=0
 python3 tests/e2e/test_pypicloud.py || status=1
 python3 tests/e2e/test_memcache.py || status=1

@@ -7,16 +7,7 @@
 #
 # Environment: BUILD (directory holding ghaccess, default build).
 set -eu
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-export PYTHONDONTWRITEBYTECODE=1
-if [ ! -x "$BUILD/ghaccess" ]; then
-	echo "pypicloud-ini: $BUILD/ghaccess not built" >&2
-	exit 1
-fi
-[ -d tests/github-standin/node_modules ] ||
-	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+. "$(dirname "$0")/e2e-env.sh"
 # 77 (skipped) only when nothing failed.
 status=0
 python3 tests/e2e/ini_snippets.py || status=1

@@ -6,17 +6,6 @@
 #
 # Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-if [ ! -x "$BUILD/ghaccess" ]; then
-	echo "sso-e2e: $BUILD/ghaccess not built" >&2
-	exit 1
-fi
-[ -d tests/github-standin/node_modules ] ||
-	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
-if [ ! -x /usr/bin/twine ]; then
-	echo "sso-e2e: /usr/bin/twine missing: run scripts/install-deps.sh" >&2
-	exit 1
-fi
+. "$(dirname "$0")/e2e-env.sh"
+need_tool /usr/bin/twine
 exec python3 tests/e2e/test_sso.py

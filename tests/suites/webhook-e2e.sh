@@ -10,16 +10,7 @@
 #
 # Environment: BUILD (directory holding ghaccess, default build), GHACCESS_SCENARIOS.
 set -eu
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-export PYTHONDONTWRITEBYTECODE=1
-if [ ! -x "$BUILD/ghaccess" ]; then
-	echo "webhook-e2e: $BUILD/ghaccess not built" >&2
-	exit 1
-fi
-[ -d tests/github-standin/node_modules ] ||
-	(cd tests/github-standin && npm ci --no-audit --no-fund --loglevel=error)
+. "$(dirname "$0")/e2e-env.sh"
 exec python3 tests/e2e/test_webhook.py revocation_within_two_seconds \
 	revocation_does_not_wait_for_the_sync team_membership_removal signatures replay \
 	size_limit missing_headers without_a_secret_webhooks_are_off unsigned_flood_memory \

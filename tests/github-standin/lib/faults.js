@@ -5,7 +5,7 @@
 // "count", "retry_after"}; see README.md.
 
 const MODES = new Set(['none', 'down', 'slow', 'error5xx', 'ratelimit', 'garbage', 'partial']);
-const TARGETS = new Set(['all', 'graphql', 'rest', 'user', 'oauth']);
+const TARGETS = new Set(['all', 'graphql', 'rest', 'user', 'oauth', 'oidc']);
 
 class Faults {
   constructor() {

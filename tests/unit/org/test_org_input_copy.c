@@ -52,6 +52,7 @@ struct field {
 /* In declaration order. */
 static const struct field input_fields[] = {
 	OWNED(struct org_input, organization, FIELD_STRING),
+	SCALAR(struct org_input, organization_id),
 	SCALAR(struct org_input, base_permission_known),
 	SCALAR(struct org_input, base_permission),
 	LIST(struct org_input, members, FIELD_MEMBERS, member_count),
@@ -190,6 +191,7 @@ full_input(void)
 	struct org_input_repository *repository;
 
 	input->organization = ga_strdup("acme");
+	input->organization_id = 9900;
 	input->base_permission_known = true;
 	input->base_permission = ORG_LEVEL_TRIAGE;
 	input->unnamed_repositories = 3;
@@ -477,6 +479,7 @@ test_filter_drops_and_edits(void **state)
 	assert_string_equal(copy->repositories[0].fork_parent, "upstream/core-lib");
 	assert_int_equal(copy->synced_at_ms, input->synced_at_ms);
 	assert_int_equal(copy->unnamed_repositories, 3);
+	assert_int_equal(copy->organization_id, 9900);
 	/* The original is unchanged. */
 	assert_int_equal(input->member_count, 3);
 	assert_string_equal(input->teams[1].parent_slug, "platform");
