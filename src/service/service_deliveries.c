@@ -10,7 +10,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "service/service_metrics.h"
 #include "util/ga_clock.h"
@@ -37,11 +36,7 @@ struct service_deliveries {
 	struct service_webhook_replay *replay;		/* delivery ids */
 	struct service_webhook_replay *bodies;		/* signed bodies, by their HMAC */
 
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t lock;		/* everything below */
-	pthread_cond_t wake;		/* CLOCK_MONOTONIC */
-	bool stopping;
+	struct service_thread thread;	/* its lock guards everything below */
 	struct queued_delivery *head;
 	struct queued_delivery *tail;
 	size_t queued;
@@ -52,18 +47,13 @@ struct service_deliveries *
 service_deliveries_create(const struct service_source *source)
 {
 	struct service_deliveries *deliveries = ga_calloc(1, sizeof(*deliveries));
-	pthread_condattr_t attributes;
 
 	deliveries->source = *source;
 	deliveries->replay = service_webhook_replay_create(SERVICE_WEBHOOK_REPLAY_CAPACITY,
 							   SERVICE_WEBHOOK_REPLAY_MAX_AGE);
 	deliveries->bodies = service_webhook_replay_create(SERVICE_WEBHOOK_REPLAY_CAPACITY,
 							   SERVICE_WEBHOOK_REPLAY_MAX_AGE);
-	pthread_mutex_init(&deliveries->lock, NULL);
-	pthread_condattr_init(&attributes);
-	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-	pthread_cond_init(&deliveries->wake, &attributes);
-	pthread_condattr_destroy(&attributes);
+	service_thread_init(&deliveries->thread);
 	service_webhook_pacing_init(&deliveries->pacing,
 				    service_settings_config(source->settings)->webhook_debounce_ms);
 	return deliveries;
@@ -84,8 +74,7 @@ service_deliveries_destroy(struct service_deliveries *deliveries)
 	}
 	service_webhook_replay_destroy(deliveries->replay);
 	service_webhook_replay_destroy(deliveries->bodies);
-	pthread_cond_destroy(&deliveries->wake);
-	pthread_mutex_destroy(&deliveries->lock);
+	service_thread_destroy(&deliveries->thread);
 	ga_free(deliveries);
 }
 
@@ -115,7 +104,7 @@ event_name_is_valid(const char *event)
 static bool
 queue_has_room(const struct service_deliveries *deliveries)
 {
-	return !deliveries->stopping && deliveries->queued < QUEUE_MAX;
+	return !deliveries->thread.stopping && deliveries->queued < QUEUE_MAX;
 }
 
 /* The replay sets: the delivery id (GitHub's Redeliver reuses it), then the
@@ -162,7 +151,7 @@ admit(struct service_deliveries *deliveries, const char *delivery, struct queued
 		deliveries->head = item;
 	deliveries->tail = item;
 	deliveries->queued++;
-	pthread_cond_signal(&deliveries->wake);
+	pthread_cond_signal(&deliveries->thread.wake);
 	return SERVICE_DELIVERY_ACCEPTED;
 }
 
@@ -181,9 +170,9 @@ service_deliveries_take(struct service_deliveries *deliveries, const char *event
 		snprintf(item->delivery, sizeof(item->delivery), "%s",
 			 delivery != NULL ? delivery : "");
 		item->body = body;
-		pthread_mutex_lock(&deliveries->lock);
+		pthread_mutex_lock(&deliveries->thread.lock);
 		result = admit(deliveries, delivery, item);
-		pthread_mutex_unlock(&deliveries->lock);
+		pthread_mutex_unlock(&deliveries->thread.lock);
 		if (result == SERVICE_DELIVERY_ACCEPTED)
 			body = NULL;	/* the queue has it */
 		else
@@ -290,24 +279,13 @@ handle_delivery(struct service_deliveries *deliveries, struct queued_delivery *i
 	if (event.removal.kind != SERVICE_WEBHOOK_REMOVE_NONE)
 		send_change(deliveries, &event, config);
 	if (event.refresh) {
-		pthread_mutex_lock(&deliveries->lock);
+		pthread_mutex_lock(&deliveries->thread.lock);
 		service_webhook_pacing_note(&deliveries->pacing, ga_monotonic_ms());
-		pthread_mutex_unlock(&deliveries->lock);
+		pthread_mutex_unlock(&deliveries->thread.lock);
 	}
 }
 
 /* ---- the thread ------------------------------------------------------------------------ */
-
-static void
-wait_until(pthread_cond_t *wake, pthread_mutex_t *lock, long long due_ms)
-{
-	struct timespec deadline = {
-		.tv_sec = (time_t)(due_ms / 1000),
-		.tv_nsec = (long)(due_ms % 1000) * 1000000,
-	};
-
-	pthread_cond_timedwait(wake, lock, &deadline);
-}
 
 /*
  * Under the lock: is a delivery-asked refresh due now?  *wait_ms gets the
@@ -342,9 +320,10 @@ static void *
 deliveries_main(void *arg)
 {
 	struct service_deliveries *deliveries = arg;
+	struct service_thread *thread = &deliveries->thread;
 
-	pthread_mutex_lock(&deliveries->lock);
-	while (!deliveries->stopping) {
+	pthread_mutex_lock(&thread->lock);
+	while (!thread->stopping) {
 		struct queued_delivery *item = deliveries->head;
 		long long now;
 		long long refresh_in;
@@ -354,49 +333,37 @@ deliveries_main(void *arg)
 			if (deliveries->head == NULL)
 				deliveries->tail = NULL;
 			deliveries->queued--;
-			pthread_mutex_unlock(&deliveries->lock);
+			pthread_mutex_unlock(&thread->lock);
 			handle_delivery(deliveries, item);
 			service_webhook_body_free(item->body);
 			ga_free(item);
-			pthread_mutex_lock(&deliveries->lock);
+			pthread_mutex_lock(&thread->lock);
 			continue;
 		}
 		now = ga_monotonic_ms();
 		if (refresh_due(deliveries, now, &refresh_in)) {
 			/* Not under our lock: no lock is taken while another is held. */
-			pthread_mutex_unlock(&deliveries->lock);
+			pthread_mutex_unlock(&thread->lock);
 			service_refresh_request(deliveries->source.refresh);
-			pthread_mutex_lock(&deliveries->lock);
+			pthread_mutex_lock(&thread->lock);
 		}
-		if (!deliveries->stopping && deliveries->head == NULL)
-			wait_until(&deliveries->wake, &deliveries->lock,
-				   now + (refresh_in >= 0 ? refresh_in : 60 * 1000));
+		if (!thread->stopping && deliveries->head == NULL)
+			service_thread_wait_until(thread,
+						  now + (refresh_in >= 0 ? refresh_in : 60 * 1000));
 	}
-	pthread_mutex_unlock(&deliveries->lock);
+	pthread_mutex_unlock(&thread->lock);
 	return NULL;
 }
 
 enum ga_rc
 service_deliveries_start(struct service_deliveries *deliveries, struct ga_err *err)
 {
-	int error = pthread_create(&deliveries->thread, NULL, deliveries_main, deliveries);
-
-	if (error != 0)
-		return ga_err_set(err, GA_EIO, "cannot start the webhook thread: %s",
-				  strerror(error));
-	deliveries->started = true;
-	return GA_OK;
+	return service_thread_start(&deliveries->thread, "webhook", deliveries_main, deliveries,
+				    err);
 }
 
 void
 service_deliveries_stop(struct service_deliveries *deliveries)
 {
-	if (!deliveries->started)
-		return;
-	pthread_mutex_lock(&deliveries->lock);
-	deliveries->stopping = true;
-	pthread_cond_signal(&deliveries->wake);
-	pthread_mutex_unlock(&deliveries->lock);
-	pthread_join(deliveries->thread, NULL);
-	deliveries->started = false;
+	service_thread_stop(&deliveries->thread);
 }

@@ -159,6 +159,32 @@ long long service_view_synced_at(const struct service_view *view);
 bool service_base_permission_unverified(const struct org_snapshot *snapshot,
 					const struct config *config);
 
+/* ---- a source's thread (service_thread.c) -------------------------------------- */
+
+/*
+ * What every source's thread has: a lock (its stop flag and whatever the
+ * source keeps under it), a condition variable on the monotonic clock that
+ * wakes it, and the stop protocol.
+ */
+struct service_thread {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;		/* CLOCK_MONOTONIC (ga_monotonic_ms) */
+	bool stopping;			/* under lock */
+};
+
+void service_thread_init(struct service_thread *thread);
+/* Stops the thread if needed. */
+void service_thread_destroy(struct service_thread *thread);
+/* GA_EIO "cannot start the <name> thread: ..." when it cannot start. */
+enum ga_rc service_thread_start(struct service_thread *thread, const char *name,
+				void *(*main)(void *), void *arg, struct ga_err *err);
+/* Set stopping under the lock, wake the thread, wait for it.  Idempotent. */
+void service_thread_stop(struct service_thread *thread);
+/* Under the lock: sleep until due_ms (ga_monotonic_ms) or a wake-up. */
+void service_thread_wait_until(struct service_thread *thread, long long due_ms);
+
 /* ---- the sources ---------------------------------------------------------------- */
 
 /*

@@ -8,7 +8,6 @@
 #include "service/service_pipeline.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "github/gh_poll.h"
 #include "service/service_metrics.h"
@@ -21,26 +20,17 @@ struct service_poll {
 	struct gh_poll *state;		/* ETags and fingerprints; the thread's */
 	bool failing;			/* log the first failure of a streak only */
 
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t lock;		/* stopping */
-	pthread_cond_t wake;		/* CLOCK_MONOTONIC */
-	bool stopping;
+	struct service_thread thread;
 };
 
 struct service_poll *
 service_poll_create(const struct service_source *source)
 {
 	struct service_poll *poll = ga_calloc(1, sizeof(*poll));
-	pthread_condattr_t attributes;
 
 	poll->source = *source;
 	poll->state = gh_poll_create();
-	pthread_mutex_init(&poll->lock, NULL);
-	pthread_condattr_init(&attributes);
-	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-	pthread_cond_init(&poll->wake, &attributes);
-	pthread_condattr_destroy(&attributes);
+	service_thread_init(&poll->thread);
 	return poll;
 }
 
@@ -49,10 +39,8 @@ service_poll_destroy(struct service_poll *poll)
 {
 	if (poll == NULL)
 		return;
-	service_poll_stop(poll);
+	service_thread_destroy(&poll->thread);
 	gh_poll_destroy(poll->state);
-	pthread_cond_destroy(&poll->wake);
-	pthread_mutex_destroy(&poll->lock);
 	ga_free(poll);
 }
 
@@ -92,55 +80,39 @@ have_snapshot(struct service_poll *poll)
 	return view != NULL;
 }
 
-static void
-wait_until(struct service_poll *poll, long long due_ms)
-{
-	struct timespec deadline = {
-		.tv_sec = (time_t)(due_ms / 1000),
-		.tv_nsec = (long)(due_ms % 1000) * 1000000,
-	};
-
-	pthread_cond_timedwait(&poll->wake, &poll->lock, &deadline);
-}
-
 /* Every poll_interval seconds once there is a snapshot (the first poll only
  * records: the sync that made the snapshot read the same data). */
 static void *
 poll_main(void *arg)
 {
 	struct service_poll *poll = arg;
+	struct service_thread *thread = &poll->thread;
 
-	pthread_mutex_lock(&poll->lock);
-	while (!poll->stopping) {
+	pthread_mutex_lock(&thread->lock);
+	while (!thread->stopping) {
 		int poll_interval = service_settings_config(poll->source.settings)->poll_interval;
 		long long wait_ms = 1000;
 
 		if (poll_interval > 0 && have_snapshot(poll)) {
-			pthread_mutex_unlock(&poll->lock);
+			pthread_mutex_unlock(&thread->lock);
 			poll_once(poll);
-			pthread_mutex_lock(&poll->lock);
+			pthread_mutex_lock(&thread->lock);
 			wait_ms = poll_interval * 1000LL;
 		} else if (poll_interval <= 0) {
 			/* Off; a reload may turn it on. */
 			wait_ms = 60 * 1000;
 		}
-		if (!poll->stopping)
-			wait_until(poll, ga_monotonic_ms() + wait_ms);
+		if (!thread->stopping)
+			service_thread_wait_until(thread, ga_monotonic_ms() + wait_ms);
 	}
-	pthread_mutex_unlock(&poll->lock);
+	pthread_mutex_unlock(&thread->lock);
 	return NULL;
 }
 
 enum ga_rc
 service_poll_start(struct service_poll *poll, struct ga_err *err)
 {
-	int error = pthread_create(&poll->thread, NULL, poll_main, poll);
-
-	if (error != 0)
-		return ga_err_set(err, GA_EIO, "cannot start the poll thread: %s",
-				  strerror(error));
-	poll->started = true;
-	return GA_OK;
+	return service_thread_start(&poll->thread, "poll", poll_main, poll, err);
 }
 
 /* A poll in progress ends with its request: service_stop cancels the
@@ -148,12 +120,5 @@ service_poll_start(struct service_poll *poll, struct ga_err *err)
 void
 service_poll_stop(struct service_poll *poll)
 {
-	if (!poll->started)
-		return;
-	pthread_mutex_lock(&poll->lock);
-	poll->stopping = true;
-	pthread_cond_signal(&poll->wake);
-	pthread_mutex_unlock(&poll->lock);
-	pthread_join(poll->thread, NULL);
-	poll->started = false;
+	service_thread_stop(&poll->thread);
 }

@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "org/org_input.h"
 #include "service/service_metrics.h"
@@ -43,11 +42,7 @@ struct service_refresh {
 	struct service_source source;
 	bool loaded_from_file;			/* --snapshot: the first refresh waits */
 
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t lock;			/* the flags below */
-	pthread_cond_t wake;			/* CLOCK_MONOTONIC */
-	bool stopping;
+	struct service_thread thread;		/* its lock guards the flags below */
 	bool refresh_requested;
 	bool rebuild_requested;			/* reload: re-apply the filters */
 
@@ -60,16 +55,10 @@ struct service_refresh *
 service_refresh_create(const struct service_source *source)
 {
 	struct service_refresh *refresh = ga_calloc(1, sizeof(*refresh));
-	pthread_condattr_t attr;
 
 	refresh->source = *source;
-	pthread_mutex_init(&refresh->lock, NULL);
+	service_thread_init(&refresh->thread);
 	pthread_mutex_init(&refresh->status_lock, NULL);
-	/* The refresh timer must not jump with the wall clock. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&refresh->wake, &attr);
-	pthread_condattr_destroy(&attr);
 	return refresh;
 }
 
@@ -78,9 +67,7 @@ service_refresh_destroy(struct service_refresh *refresh)
 {
 	if (refresh == NULL)
 		return;
-	service_refresh_stop(refresh);
-	pthread_cond_destroy(&refresh->wake);
-	pthread_mutex_destroy(&refresh->lock);
+	service_thread_destroy(&refresh->thread);
 	pthread_mutex_destroy(&refresh->status_lock);
 	ga_free(refresh);
 }
@@ -373,18 +360,6 @@ next_delay_ms(struct service_refresh *refresh, enum refresh_outcome outcome,
 	return *backoff_ms;
 }
 
-/* Sleep on the condition variable until due_ms (monotonic) or a signal. */
-static void
-wait_until(struct service_refresh *refresh, long long due_ms)
-{
-	struct timespec deadline = {
-		.tv_sec = (time_t)(due_ms / 1000),
-		.tv_nsec = (long)(due_ms % 1000) * 1000000,
-	};
-
-	pthread_cond_timedwait(&refresh->wake, &refresh->lock, &deadline);
-}
-
 static void *
 refresh_main(void *arg)
 {
@@ -397,21 +372,21 @@ refresh_main(void *arg)
 	if (refresh->loaded_from_file && have_usable_view(refresh))
 		due_ms += (long long)service_settings_config(refresh->source.settings)->expiration *
 			  1000;
-	pthread_mutex_lock(&refresh->lock);
+	pthread_mutex_lock(&refresh->thread.lock);
 	for (;;) {
 		bool forced, rebuild;
 		enum refresh_outcome outcome;
 
-		while (!refresh->stopping && !refresh->refresh_requested &&
+		while (!refresh->thread.stopping && !refresh->refresh_requested &&
 		       !refresh->rebuild_requested && ga_monotonic_ms() < due_ms)
-			wait_until(refresh, due_ms);
-		if (refresh->stopping)
+			service_thread_wait_until(&refresh->thread, due_ms);
+		if (refresh->thread.stopping)
 			break;
 		forced = refresh->refresh_requested;
 		rebuild = refresh->rebuild_requested;
 		refresh->refresh_requested = false;
 		refresh->rebuild_requested = false;
-		pthread_mutex_unlock(&refresh->lock);
+		pthread_mutex_unlock(&refresh->thread.lock);
 
 		if (rebuild)
 			rebuild_current(refresh);
@@ -424,9 +399,9 @@ refresh_main(void *arg)
 			ga_log(GA_LOG_WARN, "keeping the last good snapshot; retrying",
 			       "retry_in_ms", delay, (char *)NULL);
 		}
-		pthread_mutex_lock(&refresh->lock);
+		pthread_mutex_lock(&refresh->thread.lock);
 	}
-	pthread_mutex_unlock(&refresh->lock);
+	pthread_mutex_unlock(&refresh->thread.lock);
 	return NULL;
 }
 
@@ -435,45 +410,35 @@ refresh_main(void *arg)
 enum ga_rc
 service_refresh_start(struct service_refresh *refresh, struct ga_err *err)
 {
-	int error = pthread_create(&refresh->thread, NULL, refresh_main, refresh);
-
-	if (error != 0)
-		return ga_err_set(err, GA_EIO, "cannot start the refresh thread: %s",
-				  strerror(error));
-	refresh->started = true;
-	return GA_OK;
-}
-
-/* Set a flag under the lock and wake the thread. */
-static void
-signal_thread(struct service_refresh *refresh, bool *flag, bool *second)
-{
-	pthread_mutex_lock(&refresh->lock);
-	*flag = true;
-	if (second != NULL)
-		*second = true;
-	pthread_cond_signal(&refresh->wake);
-	pthread_mutex_unlock(&refresh->lock);
+	return service_thread_start(&refresh->thread, "refresh", refresh_main, refresh, err);
 }
 
 void
 service_refresh_stop(struct service_refresh *refresh)
 {
-	if (!refresh->started)
-		return;
-	signal_thread(refresh, &refresh->stopping, NULL);
-	pthread_join(refresh->thread, NULL);
-	refresh->started = false;
+	service_thread_stop(&refresh->thread);
+}
+
+/* Set the flags under the lock and wake the thread. */
+static void
+ask(struct service_refresh *refresh, bool rebuild)
+{
+	pthread_mutex_lock(&refresh->thread.lock);
+	refresh->refresh_requested = true;
+	if (rebuild)
+		refresh->rebuild_requested = true;
+	pthread_cond_signal(&refresh->thread.wake);
+	pthread_mutex_unlock(&refresh->thread.lock);
 }
 
 void
 service_refresh_request(struct service_refresh *refresh)
 {
-	signal_thread(refresh, &refresh->refresh_requested, NULL);
+	ask(refresh, false);
 }
 
 void
 service_refresh_rebuild(struct service_refresh *refresh)
 {
-	signal_thread(refresh, &refresh->rebuild_requested, &refresh->refresh_requested);
+	ask(refresh, true);
 }
