@@ -648,16 +648,6 @@ test_standin_down(void **state)
 
 /* ---- cancellation: gh_client_cancel ends the App's waits too ------------ */
 
-static long long
-faulted_requests(const struct standin *standin)
-{
-	json_t *stats = standin_stats(standin);
-	long long count = json_integer_value(json_object_get(stats, "faulted_requests"));
-
-	json_decref(stats);
-	return count;
-}
-
 struct app_sync {
 	struct gh_client *client;
 	enum ga_rc rc;
@@ -694,14 +684,14 @@ test_standin_cancel_ends_app_waits(void **state)
 	standin_fault(standin, "{\"mode\":\"error5xx\",\"status\":502,\"target\":\"rest\"}");
 	standin_reset_stats(standin);
 	assert_int_equal(pthread_create(&thread, NULL, run_app_sync, &job), 0);
-	for (int i = 0; i < 500 && faulted_requests(standin) < 1; i++)
+	for (int i = 0; i < 500 && standin_stat(standin, "faulted_requests") < 1; i++)
 		usleep(5 * 1000);
 	gh_client_cancel(job.client);
 	pthread_join(thread, NULL);
 	assert_int_not_equal(job.rc, GA_OK);
 	if (strstr(job.err.message, "cancelled") == NULL)
 		fail_msg("the sync did not end as cancelled: %s", job.err.message);
-	assert_true(faulted_requests(standin) < 3);
+	assert_true(standin_stat(standin, "faulted_requests") < 3);
 	gh_client_destroy(job.client);
 	config_free(config);
 	standin_stop(standin);
