@@ -3,14 +3,19 @@
  * decisions per second on one core, for generated organizations.
  *
  *   build/bench/bench_engine [repos teams members [seconds]]
+ *   build/bench/bench_engine --snapshot FILE [seconds]
  *
- * The organization is synthetic (seeded, so every run decides the same
+ * With --snapshot it decides on a snapshot file (`ghaccess sync --out`), e.g.
+ * the stand-in's generated organizations of bench/scale.py, with members
+ * and packages drawn uniformly from the snapshot's own.  Otherwise
+ * the organization is synthetic (seeded, so every run decides the same
  * pairs): nested teams up to four deep, each with 3-30 members and 1-20
  * repository grants, direct collaborators on a tenth of the repositories,
  * base permission none so that team and collaborator paths are exercised.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -87,18 +92,38 @@ generate(unsigned repos, unsigned teams, unsigned members)
 	return input;
 }
 
+/* The organization to decide on: a snapshot file, or a synthetic one. */
+static struct org_input *
+load(int argc, char **argv, double *seconds)
+{
+	struct org_input *input = NULL;
+	struct ga_err err;
+
+	if (argc > 2 && strcmp(argv[1], "--snapshot") == 0) {
+		*seconds = argc > 3 ? strtod(argv[3], NULL) : 2.0;
+		if (org_input_read_file(argv[2], &input, &err) != GA_OK) {
+			fprintf(stderr, "%s\n", err.message);
+			exit(1);
+		}
+		return input;
+	}
+	*seconds = argc > 4 ? strtod(argv[4], NULL) : 2.0;
+	return generate(argc > 3 ? (unsigned)strtoul(argv[1], NULL, 10) : 10000,
+			argc > 3 ? (unsigned)strtoul(argv[2], NULL, 10) : 1000,
+			argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 20000);
+}
+
 int
 main(int argc, char **argv)
 {
-	unsigned repos = argc > 3 ? (unsigned)strtoul(argv[1], NULL, 10) : 10000;
-	unsigned teams = argc > 3 ? (unsigned)strtoul(argv[2], NULL, 10) : 1000;
-	unsigned members = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 20000;
-	double seconds = argc > 4 ? strtod(argv[4], NULL) : 2.0;
+	double seconds;
 	struct config *config = config_new_defaults();
-	struct org_input *input = generate(repos, teams, members);
+	struct org_input *input = load(argc, argv, &seconds);
+	size_t repos = input->repository_count, teams = input->team_count;
 	struct org_snapshot *snapshot;
 	struct ga_err err;
 	unsigned long long decisions = 0, allowed = 0;
+	unsigned members, packages;
 	double start, elapsed;
 
 	start = now_seconds();
@@ -106,14 +131,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "build failed: %s\n", err.message);
 		return 1;
 	}
-	printf("organization: %u repositories, %u teams, %u members\n", repos, teams, members);
+	members = (unsigned)org_snapshot_member_count(snapshot);
+	packages = (unsigned)org_snapshot_package_count(snapshot);
+	printf("organization: %zu repositories, %zu teams, %u members, %u packages\n", repos,
+	       teams, members, packages);
 	printf("snapshot build: %.1f ms\n", (now_seconds() - start) * 1000.0);
+	if (members == 0 || packages == 0) {
+		fprintf(stderr, "nothing to decide on\n");
+		return 1;
+	}
 	start = now_seconds();
 	do {
 		/* Batches between clock reads keep the clock out of the figure. */
 		for (int i = 0; i < 100000; i++) {
 			long member = (long)next_random(members);
-			long package = (long)next_random(repos);
+			long package = (long)next_random(packages);
 			struct org_decision decision = org_decide(snapshot, member, package);
 
 			allowed += decision.read;

@@ -55,11 +55,16 @@ now_seconds(void)
 }
 
 static enum cache_verdict
-instant_verifier(void *context, const char *username, const char *token, long long *user_id)
+instant_verifier(void *context, const char *username, const char *token, long long *user_id,
+		 char *detail, size_t detail_size)
 {
 	(void)context;
+	(void)detail;
+	(void)detail_size;
 	(void)username;
 	(void)token;
+	(void)detail;
+	(void)detail_size;
 	*user_id = 583231;
 	return CACHE_TOKEN_VALID;
 }

@@ -9,6 +9,10 @@
 #   engine      build/bench/bench_engine: decisions/s in-process, both sizes;
 #               build/bench/bench_token_cache: cached /verify lookups/s
 #   sync        bench/sync-cost.py: GraphQL cost, sync time, serve's peak RSS
+#   scale       bench/scale.py: 10k/30k/100k organizations: peak RSS through
+#               the first sync and two refreshes (alone, memcached leader and
+#               follower), points per full sync, sync and refresh times,
+#               decisions/s on the same data
 #   cold        bench/cold-logins.py: 100 concurrent first requests, one GET /user
 #   load        tests/suites/load.sh for LOAD_SECONDS (60) at 256 connections
 #   trusted     bench/trusted-publishing.py: mint p50/p99 with a warm key set;
@@ -19,7 +23,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-parts=${*:-"http index engine sync cold load trusted"}
+parts=${*:-"http index engine sync scale cold load trusted"}
 failed=""
 
 engine() {
@@ -55,6 +59,7 @@ run_part() {
 	index) bench/bench-index.sh ;;
 	engine) engine ;;
 	sync) python3 bench/sync-cost.py --report bench/results-sync.md ;;
+	scale) python3 bench/scale.py --report bench/results-scale.md --json bench/results-scale.json ;;
 	cold) python3 bench/cold-logins.py --report bench/results-cold-logins.md ;;
 	trusted) python3 bench/trusted-publishing.py --report bench/results-trusted-publishing.md ;;
 	load) LOAD_SECONDS=${LOAD_SECONDS:-60} LOAD_BUILD=$BUILD \

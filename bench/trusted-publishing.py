@@ -6,7 +6,10 @@ GitHub Actions' OIDC issuer (worked-example.json):
 
 - mint: POST /_/oidc/mint-token with a fresh ID token each time, the key
   set warm (one mint before measuring), on a new connection each time as
-  the action does (requests.post): p50/p99;
+  the action does (requests.post): p50/p99; and, when memcached is
+  installed, the same against an instance with [cache] backend = memcache,
+  whose mint also claims the token's jti in memcached (an `add`), the two
+  interleaved;
 - the same request path with the stand-in's fault "slow" on the issuer
   would only matter for the first mint or a rotation; not measured;
 - reads: GET /simple/acme-core/ with the minted token (__token__) and with
@@ -34,8 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 import dists  # noqa: E402
-from harness import (BUILD, Ghaccess, Standin, helpers_of, http_get, scenario_path,  # noqa: E402
-                     scenario_settings, workdir)
+from harness import (BUILD, Ghaccess, Memcached, Skip, Standin, helpers_of,  # noqa: E402
+                     http_get, scenario_path, scenario_settings, workdir)
 
 _index = helpers_of("test_index")
 http_post, upload, fresh_dir = _index.http_post, _index.upload, _index.fresh_dir
@@ -78,18 +81,44 @@ def main():
         olivia = next(u["tokens"][0] for u in standin.scenario["users"] if u["login"] == "olivia")
         query = urllib.parse.urlencode({"audience": AUDIENCE, "repository": "acme/core-lib"})
         ids = [standin.control("GET", "/_standin/oidc/token?" + query)["value"]
-               for _ in range(rounds + 1)]
+               for _ in range(2 * rounds + 2)]
 
-        def mint(token):
-            response = http_post(server.url, "/_/oidc/mint-token",
+        def mint(token, target=server):
+            response = http_post(target.url, "/_/oidc/mint-token",
                                  json.dumps({"token": token}).encode(),
                                  headers={"Content-Type": "application/json"})
             assert response.status == 200, response
             return response.json()["token"]
 
+        try:
+            memcached = Memcached()
+        except Skip:
+            memcached = None
+        shared = None
+        if memcached is not None:
+            secret = os.path.join(workdir(), "cache.secret")
+            with open(secret, "w") as file:
+                file.write(os.urandom(32).hex())
+            shared_settings = json.loads(json.dumps(settings))
+            shared_settings["cache"].update({"backend": "memcache", "secret_file": secret,
+                                             "memcache.url": "127.0.0.1:%d" % memcached.port})
+            shared_settings["index"] = {"storage_dir": os.path.join(fresh_dir("storage"),
+                                                                    "packages")}
+            shared = Ghaccess(shared_settings, name="shared",
+                              args=["--no-access-log"]).start()
         minted = mint(ids[0])   # warms the key set
-        mints = [timed(lambda t=t: mint(t))[0] for t in ids[1:]]
+        if shared is not None:
+            mint(ids[1], shared)
+        mints, shared_mints = [], []
+        for i in range(rounds):
+            mints.append(timed(lambda t=ids[2 + 2 * i]: mint(t))[0])
+            if shared is not None:
+                shared_mints.append(timed(lambda t=ids[3 + 2 * i]: mint(t, shared))[0])
         out.append(line("mint (warm key set)", mints))
+        if shared_mints:
+            out.append(line("mint, memcache backend (jti add)", shared_mints))
+            out.append("ratio mint memcache/memory: %.2f (p50)" % (
+                statistics.median(shared_mints) / statistics.median(mints)))
 
         directory = fresh_dir("dists")
         wheel = dists.wheel(directory, "acme-core", "0.0.1")

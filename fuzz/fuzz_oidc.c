@@ -16,7 +16,9 @@
  *      oidc_mint does) always fits and verifies to exactly what was minted;
  *   4  the claims of a token: signed here with the issuer's key, so that
  *      oidc_mint reads them as GitHub's and checks every claim against a
- *      small snapshot; a token is minted only for core-lib (id 301).
+ *      small snapshot; a token is minted only for core-lib (id 301), and
+ *      the same token is refused the second time (invalid-reuse-token:
+ *      each input gets a cache of its own, so that runs stay repeatable).
  *   5  base64url: what decodes re-encodes to exactly the input.
  */
 #include <stdbool.h>
@@ -29,6 +31,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "cache/cache.h"
 #include "config/config.h"
 #include "oidc/oidc_jwks.h"
 #include "oidc/oidc_jwt.h"
@@ -112,6 +115,7 @@ setup(void)
 	ga_free(config->tp_issuer);
 	config->tp_issuer = ga_strdup(ISSUER);
 	config_list_parse("refs/tags/*", &config->tp_allowed_refs);
+	config->token_cache_entries = 64;	/* a cache per input: keep it small */
 	if (org_snapshot_build(input, config, &snapshot, &err) != GA_OK)
 		abort();
 	keys = oidc_keys_create();
@@ -210,6 +214,8 @@ fuzz_claims(const char *text, size_t len)
 	struct ga_buf jwt;
 	struct oidc_mint_input input = { .now = NOW, .config = config, .snapshot = snapshot,
 					 .keys = keys, .fetcher = &fetcher };
+	struct cache *cache = NULL;
+	struct ga_err err;
 
 	ga_buf_init(&jwt, 0);
 	append_b64url(&jwt, header, strlen(header));
@@ -223,6 +229,9 @@ fuzz_claims(const char *text, size_t len)
 	append_b64url(&jwt, signature, signature_len);
 	input.token = jwt.data;
 	input.token_len = jwt.len;
+	if (cache_create(config, &cache, &err) != GA_OK)
+		abort();
+	input.cache = cache;
 	oidc_mint(&input, result);
 	if (result->status == OIDC_MINT_OK &&
 	    (result->publisher.repository_id != 301 || !oidc_token_looks_minted(result->token) ||
@@ -230,6 +239,13 @@ fuzz_claims(const char *text, size_t len)
 		abort();
 	if (result->status != OIDC_MINT_OK && result->error_count == 0)
 		abort();
+	if (result->status == OIDC_MINT_OK) {
+		oidc_mint(&input, result);
+		if (result->status != OIDC_MINT_REFUSED || result->error_count != 1 ||
+		    strcmp(result->errors[0].code, "invalid-reuse-token") != 0)
+			abort();
+	}
+	cache_destroy(cache);
 	ga_free(result);
 	ga_buf_free(&jwt);
 }

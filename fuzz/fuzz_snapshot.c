@@ -3,13 +3,19 @@
  * parse them, build a snapshot from whatever parsed, and decide for every
  * member and package.  Nothing may crash, leak or loop, and whatever was
  * accepted must write out to a file that reads back (the server restarts
- * from what it wrote).
+ * from what it wrote).  The reader walks the top-level object itself and
+ * hands jansson one value at a time: whatever it accepts must also be one
+ * valid JSON document to jansson parsing the whole (no trailing bytes, no
+ * duplicate key, no missing comma), and what it writes must be jansson's
+ * compact dump of that document.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "config/config.h"
 #include "org/org_policy.h"
@@ -27,6 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct org_snapshot *snapshot;
 	struct ga_err err;
 	char *json;
+	char *dumped;
+	json_t *whole;
 
 	if (config == NULL) {
 		config = config_new_defaults();
@@ -34,7 +42,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (org_input_from_json((const char *)data, size, &input, &err) != GA_OK)
 		return 0;
+	whole = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	if (!json_is_object(whole)) {
+		fprintf(stderr, "accepted a document jansson refuses as a whole\n");
+		abort();
+	}
+	json_decref(whole);
 	json = org_input_to_json(input);
+	whole = json_loads(json, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	dumped = json_dumps(whole, JSON_COMPACT);
+	if (dumped == NULL || strcmp(dumped, json) != 0) {
+		fprintf(stderr, "the text written is not the compact dump of the document\n");
+		abort();
+	}
+	free(dumped);	/* style-ok: jansson's allocation */
+	json_decref(whole);
 	if (org_input_from_json(json, strlen(json), &copy, &err) != GA_OK) {
 		fprintf(stderr, "snapshot does not read back: %s\n", err.message);
 		abort();

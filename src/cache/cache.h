@@ -207,6 +207,50 @@ enum ga_rc cache_snapshot_fetch(struct cache *cache, char **text, size_t *len,
 				long long *synced_at, struct ga_err *err);
 
 /*
+ * Claim once.  cache_claim_once remembers that id (in the namespace scope)
+ * has been used, until the Unix time until: trusted publishing claims each
+ * GitHub Actions ID token's jti (scope: the issuer) so that a token is
+ * exchanged once.  Neither scope nor id is stored: only HMAC-SHA256 over
+ * both (ga_hmac_fields) under a key that is random per process (memory
+ * backend) or derived from [cache] secret_file (memcache), as token keys.
+ *
+ *   CACHE_ONCE_FIRST       claimed now: nobody claimed it before, in this
+ *                          process nor (memcache) through memcached;
+ *   CACHE_ONCE_FIRST_LOCAL claimed now in this process's memory, but
+ *                          memcached could not be asked (unreachable, or
+ *                          it did not store the claim): another instance
+ *                          may still accept the same id.  The caller
+ *                          decides (trusted publishing allows, logs and
+ *                          counts it: docs/internals/oidc.md);
+ *   CACHE_ONCE_USED        claimed before, by this process or by an
+ *                          instance that shares memcached (any value under
+ *                          the claim's key counts: only the secret's holders
+ *                          can compute that key);
+ *   CACHE_ONCE_FULL        this process remembers CACHE_CLAIMS_MAX claims
+ *                          that have not expired: nothing was claimed, and
+ *                          no unexpired claim is ever forgotten to make
+ *                          room (the caller refuses and asks to try later).
+ *
+ * A claim is remembered while now <= until; now is the caller's Unix time
+ * (the clock its expiry checks use).  Claims outlive cache_forget_tokens
+ * and are lost when the process ends (memcached keeps its copy until
+ * until).  At most one memcached call, bounded like the others (200 ms);
+ * none when memcached is marked unreachable.  Thread-safe: of concurrent
+ * claims of one id exactly one gets FIRST or FIRST_LOCAL.
+ */
+#define CACHE_CLAIMS_MAX 65536
+
+enum cache_once {
+	CACHE_ONCE_FIRST = 0,
+	CACHE_ONCE_FIRST_LOCAL,
+	CACHE_ONCE_USED,
+	CACHE_ONCE_FULL,
+};
+
+enum cache_once cache_claim_once(struct cache *cache, const char *scope, const char *id,
+				 size_t id_len, long long until, long long now);
+
+/*
  * For tests only: replace the monotonic clock (milliseconds) that decides
  * when memory entries expire; NULL restores the real one.  Call before any
  * other thread uses the cache.  Values in memcached keep using real time.

@@ -25,6 +25,7 @@ struct cache {
 	struct cache_tokens *tokens;
 	struct cache_shared *shared;	/* NULL with backend = memory */
 	struct cache_checks *checks;	/* cache_verify_token_start's pool */
+	struct cache_claims *claims;	/* cache_claim_once (cache_claims.c) */
 	int expiration;
 	int negative_ttl;
 	atomic_ullong shared_hits;
@@ -97,6 +98,7 @@ cache_create(const struct config *config, struct cache **out, struct ga_err *err
 		cache, config->max_token_checks > 0 ? (unsigned)config->max_token_checks : DEFAULT_CHECKS,
 		config->max_token_checks_per_login > 0 ? (unsigned)config->max_token_checks_per_login
 						       : DEFAULT_CHECKS_PER_LOGIN);
+	cache->claims = cache_claims_create(config, CACHE_CLAIMS_MAX);
 	atomic_init(&cache->shared_hits, 0);
 	atomic_init(&cache->verifier_calls, 0);
 	atomic_init(&cache->forgotten_at_ms, 0);
@@ -120,6 +122,7 @@ cache_destroy(struct cache *cache)
 	cache_checks_destroy(cache->checks);
 	cache_tokens_destroy(cache->tokens);
 	cache_keyer_destroy(cache->keyer);
+	cache_claims_destroy(cache->claims);
 	cache_shared_destroy(cache->shared);
 	ga_free(cache);
 }
@@ -370,6 +373,13 @@ cache_sync_lock_release(struct cache *cache)
 {
 	if (cache->shared != NULL)
 		cache_shared_lock_release(cache->shared);
+}
+
+enum cache_once
+cache_claim_once(struct cache *cache, const char *scope, const char *id, size_t id_len,
+		 long long until, long long now)
+{
+	return cache_claims_claim(cache->claims, cache->shared, scope, id, id_len, until, now);
 }
 
 enum ga_rc

@@ -9,7 +9,10 @@
  *   cache_checks.c    the bounded pool that runs checks for
  *                     cache_verify_token_start
  *   cache_seal.c      the authenticated value format of memcached values
- *   cache_memcache.c  memcached: token entries, sync lock, snapshot chunks
+ *   cache_memcache.c  memcached: token entries, sync lock, snapshot chunks,
+ *                     claims
+ *   cache_claims.c    claim once (cache_claim_once): the bounded local set,
+ *                     then memcached's add
  *
  * None of them is meant for use outside src/cache/.  docs/internals/cache.md
  * describes the formats.
@@ -123,6 +126,9 @@ struct cache_tokens_stats {
 
 void cache_tokens_get_stats(struct cache_tokens *tokens, struct cache_tokens_stats *stats);
 
+/* The smallest power of two >= n (n <= 2^31): hash table sizes. */
+uint32_t cache_next_power_of_two(uint32_t n);
+
 /* Memory one stored entry accounts for (the byte bound is this times the
  * entry limit, plus the fixed bucket arrays). */
 size_t cache_tokens_entry_size(void);
@@ -170,6 +176,40 @@ void cache_checks_submit(struct cache_checks *checks, const uint8_t key[GA_HMAC_
 void cache_checks_stop(struct cache_checks *checks);
 unsigned cache_checks_in_flight(struct cache_checks *checks);
 unsigned long long cache_checks_refused(struct cache_checks *checks);
+
+/* ---- cache_claims.c ------------------------------------------------ */
+
+/*
+ * The local set of cache_claim_once: at most max_entries keys (HMACs), each
+ * remembered while now <= its until; one mutex.  The HMAC key is derived
+ * from config->secret with backend = memcache (every instance computes the
+ * same memcached keys), random otherwise.
+ */
+struct cache_claims;
+struct cache_shared;
+
+enum cache_claims_add {
+	CACHE_CLAIMS_ADDED = 0,		/* absent (or expired): now remembered */
+	CACHE_CLAIMS_PRESENT,		/* remembered and not expired */
+	CACHE_CLAIMS_FULL,		/* absent, and max_entries unexpired keys held */
+};
+
+struct cache_claims *cache_claims_create(const struct config *config, size_t max_entries);
+void cache_claims_destroy(struct cache_claims *claims);
+
+/* HMAC-SHA256(key, len(scope) ‖ scope ‖ len(id) ‖ id) (ga_hmac_fields). */
+void cache_claims_key(const struct cache_claims *claims, const char *scope, const char *id,
+		      size_t id_len, uint8_t out[GA_HMAC_SIZE]);
+enum cache_claims_add cache_claims_add(struct cache_claims *claims,
+				       const uint8_t key[GA_HMAC_SIZE], long long until,
+				       long long now);
+size_t cache_claims_count(struct cache_claims *claims);
+
+/* cache_claim_once over the local set and (shared: NULL with backend =
+ * memory) memcached. */
+enum cache_once cache_claims_claim(struct cache_claims *claims, struct cache_shared *shared,
+				   const char *scope, const char *id, size_t id_len,
+				   long long until, long long now);
 
 /* ---- cache_seal.c -------------------------------------------------- */
 
@@ -234,6 +274,22 @@ bool cache_shared_token_get(struct cache_shared *shared, const uint8_t key[GA_HM
 			    struct cache_shared_token *token);
 void cache_shared_token_put(struct cache_shared *shared, const uint8_t key[GA_HMAC_SIZE],
 			    const struct cache_token_answer *answer, int ttl_seconds);
+
+/*
+ * Claim key in memcached for ttl_seconds (at most 30 days): an `add` of
+ * ghaccess:v1:claim:<hex of key> (a sealed value holding this instance's
+ * id).  CLAIMED when this call added it, TAKEN when a value is there
+ * already (whoever wrote it: the key is an HMAC under the secret), NOT_MADE
+ * when memcached is unreachable, marked so, or did not store it.
+ */
+enum cache_shared_claim {
+	CACHE_SHARED_CLAIMED = 0,
+	CACHE_SHARED_TAKEN,
+	CACHE_SHARED_NOT_MADE,
+};
+
+enum cache_shared_claim cache_shared_claim(struct cache_shared *shared,
+					   const uint8_t key[GA_HMAC_SIZE], long long ttl_seconds);
 
 bool cache_shared_lock_take(struct cache_shared *shared, int ttl_seconds);
 void cache_shared_lock_release(struct cache_shared *shared);

@@ -1,4 +1,4 @@
-/* cache_memcache.c - token entries, sync lock and snapshot in memcached. */
+/* cache_memcache.c - token entries, claims, sync lock and snapshot in memcached. */
 #include "cache/cache_internal.h"
 
 #include <ctype.h>
@@ -626,6 +626,30 @@ cache_shared_token_put(struct cache_shared *shared, const uint8_t key[GA_HMAC_SI
 	cache_put_u64(payload + 1, (uint64_t)answer->user_id);
 	cache_put_u64(payload + 9, (uint64_t)wall_ms());
 	put_value(shared, name, payload, sizeof(payload), ttl_seconds, false);
+}
+
+/* ---- claims ----------------------------------------------------------- */
+
+enum cache_shared_claim
+cache_shared_claim(struct cache_shared *shared, const uint8_t key[GA_HMAC_SIZE],
+		   long long ttl_seconds)
+{
+	char name[SHARED_KEY_MAX];
+	char hex[2 * GA_HMAC_SIZE + 1];
+	memcached_return_t rc;
+
+	/* memcached reads more than 30 days as a date; the local set still
+	 * remembers the claim for its whole life. */
+	if (ttl_seconds > MEMCACHED_RELATIVE_TTL_MAX)
+		ttl_seconds = MEMCACHED_RELATIVE_TTL_MAX;
+	ga_hex(key, GA_HMAC_SIZE, hex);
+	snprintf(name, SHARED_KEY_MAX, "ghaccess:v1:claim:%s", hex);
+	rc = put_value(shared, name, shared->instance_id, INSTANCE_ID_SIZE, ttl_seconds, true);
+	if (memcached_success(rc))
+		return CACHE_SHARED_CLAIMED;
+	if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)
+		return CACHE_SHARED_TAKEN;
+	return CACHE_SHARED_NOT_MADE;
 }
 
 /* ---- the sync lock ---------------------------------------------------- */

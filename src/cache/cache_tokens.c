@@ -90,8 +90,8 @@ monotonic_ms(void)
 	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static uint32_t
-next_power_of_two(uint32_t n)
+uint32_t
+cache_next_power_of_two(uint32_t n)
 {
 	uint32_t power = 1;
 
@@ -103,7 +103,7 @@ next_power_of_two(uint32_t n)
 static void
 stripe_init(struct token_stripe *stripe, uint32_t capacity)
 {
-	uint32_t bucket_count = next_power_of_two(capacity);
+	uint32_t bucket_count = cache_next_power_of_two(capacity);
 
 	pthread_mutex_init(&stripe->lock, NULL);
 	stripe->capacity = capacity;

@@ -17,7 +17,10 @@
  * [trusted_publishing] enabled.  The decision is oidc_mint() (oidc_mint.h);
  * the issuer's keys are cached in this front end's state (oidc_keys.h) and
  * fetched through the GitHub client's transport.  Every mint is an audit
- * line and counted in ghaccess_trusted_publishing_mints_total.
+ * line and counted in ghaccess_trusted_publishing_mints_total.  The
+ * ID token's jti is claimed once in the service's cache (cache_claim_once):
+ * a second exchange of one token is refused (invalid-reuse-token) on every
+ * instance that shares memcached.
  */
 #include "http/http.h"
 
@@ -183,6 +186,14 @@ record_mint(struct http_request *request, const struct oidc_mint_result *result)
 				   (char *)NULL),
 		1);
 	http_request_note_decision(request, result->status == OIDC_MINT_OK);
+	if (result->jti_local_only)
+		ga_metrics_counter_add(
+			ga_metrics_counter(service_metrics(request->service),
+					   "ghaccess_trusted_publishing_unshared_claims_total",
+					   "Mints whose ID token (jti) was claimed in this instance's "
+					   "memory only: memcached could not take the claim.",
+					   (char *)NULL),
+			1);
 	if (publisher->repository_id > 0)
 		snprintf(repository_id, sizeof(repository_id), "%lld", publisher->repository_id);
 	ga_log(GA_LOG_INFO, "audit", "action", "mint", "user", "-", "decision",
@@ -196,7 +207,9 @@ record_mint(struct http_request *request, const struct oidc_mint_result *result)
 	       publisher->actor[0] ? publisher->actor : "-", "environment",
 	       result->environment[0] ? result->environment : "-", "event",
 	       result->event_name[0] ? result->event_name : "-", "package",
-	       result->package ? result->package : "-", (char *)NULL);
+	       result->package ? result->package : "-", "jti_claim",
+	       result->status != OIDC_MINT_OK ? "-" : result->jti_local_only ? "local" : "ok",
+	       (char *)NULL);
 }
 
 static void
@@ -208,7 +221,8 @@ handle_mint(struct http_request *request)
 	struct oidc_mint_input input = { .now = (long long)time(NULL),
 					 .config = service_config(request->service),
 					 .keys = request->frontend_state,
-					 .fetcher = &fetcher };
+					 .fetcher = &fetcher,
+					 .cache = service_cache(request->service) };
 	struct oidc_mint_result *result;
 	json_t *body;
 	json_t *token;

@@ -2,6 +2,7 @@
 #include "oidc/oidc_mint.h"
 
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,8 @@ struct claims {
 	bool has_environment;
 	char run_id[24];
 	char actor[64];
+	char jti[OIDC_JTI_MAX];		/* GitHub's is a UUID */
+	long long exp;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -120,21 +123,22 @@ check_claims(json_t *json, const struct oidc_mint_input *input, struct claims *c
 {
 	static const char *const required[] = { "repository", "repository_id",
 						"repository_owner_id", "ref", "job_workflow_ref",
-						"event_name", "run_id", "actor" };
+						"event_name", "run_id", "actor", "jti" };
 	long long exp = 0, iat = 0, nbf = 0;
 	json_t *environment = json_object_get(json, "environment");
 
 	if (!time_claim(json, "exp", &exp) || !time_claim(json, "iat", &iat))
 		add_error(result, "missing-claim", "the token has no exp or iat (seconds)");
-	else if (input->now > exp + OIDC_MINT_SKEW)
-		add_error(result, "expired-token", "the token expired %lld seconds ago: request a new one",
-			  input->now - exp);
+	else if (exp < input->now - OIDC_MINT_SKEW)	/* exp + skew could overflow */
+		add_error(result, "expired-token", "the token expired %llu seconds ago: request a new one",
+			  (unsigned long long)input->now - (unsigned long long)exp);
 	else if (iat > input->now + OIDC_MINT_SKEW ||
 		 (time_claim(json, "nbf", &nbf) && nbf > input->now + OIDC_MINT_SKEW))
 		add_error(result, "token-not-yet-valid",
 			  "the token is not valid yet (nbf or iat in the future: is a clock wrong?)");
 	if (result->error_count > 0)
 		return false;
+	claims->exp = exp;
 	if (!audience_matches(json_object_get(json, "aud"), input->config->tp_audience)) {
 		add_error(result, "invalid-audience",
 			  "the token's audience (aud) is not %s: request the ID token with the "
@@ -148,7 +152,9 @@ check_claims(json_t *json, const struct oidc_mint_input *input, struct claims *c
 	    !oidc_json_string(json, "job_workflow_ref", claims->workflow, sizeof(claims->workflow)) ||
 	    !oidc_json_string(json, "event_name", claims->event_name, sizeof(claims->event_name)) ||
 	    !oidc_json_string(json, "run_id", claims->run_id, sizeof(claims->run_id)) ||
-	    !oidc_json_string(json, "actor", claims->actor, sizeof(claims->actor))) {
+	    !oidc_json_string(json, "actor", claims->actor, sizeof(claims->actor)) ||
+	    !oidc_json_string(json, "jti", claims->jti, sizeof(claims->jti)) ||
+	    claims->jti[0] == '\0') {
 		char names[200] = "";
 
 		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
@@ -157,7 +163,7 @@ check_claims(json_t *json, const struct oidc_mint_input *input, struct claims *c
 					 names[0] ? ", " : "", required[i]);
 		add_error(result, "missing-claim",
 			  "the token lacks claims GitHub Actions always sends, or holds them in "
-			  "another form: %s", names[0] ? names : "(a value is too long)");
+			  "another form: %s", names[0] ? names : "(a value is empty or too long)");
 		return false;
 	}
 	if (environment != NULL && !json_is_null(environment)) {
@@ -292,6 +298,42 @@ fill_publisher(const struct oidc_mint_input *input, const struct claims *claims,
 	oidc_token_audit_copy(result->event_name, sizeof(result->event_name), claims->event_name);
 }
 
+/*
+ * Step 8: the token's jti, claimed once for as long as the token could be
+ * accepted (exp + OIDC_MINT_SKEW), in this process and, with [cache]
+ * backend = memcache, in memcached for every instance (cache_claim_once).
+ * Only a token that passed every other check gets here, so a refused token
+ * does not use up its jti.
+ */
+static void
+claim_jti(const struct oidc_mint_input *input, const struct claims *claims,
+	  struct oidc_mint_result *result)
+{
+	long long until = claims->exp > LLONG_MAX - OIDC_MINT_SKEW ? LLONG_MAX
+								   : claims->exp + OIDC_MINT_SKEW;
+
+	switch (cache_claim_once(input->cache, input->config->tp_issuer, claims->jti,
+				 strlen(claims->jti), until, input->now)) {
+	case CACHE_ONCE_FIRST:
+		return;
+	case CACHE_ONCE_FIRST_LOCAL:
+		result->jti_local_only = true;
+		return;
+	case CACHE_ONCE_USED:
+		/* warehouse's code and description (warehouse/oidc/views.py). */
+		add_error(result, "invalid-reuse-token",
+			  "invalid token: already used (an ID token is exchanged once; request "
+			  "a new one)");
+		return;
+	case CACHE_ONCE_FULL:
+		unavailable(result, "replay-check-full",
+			    "the index remembers too many ID tokens used in the last minutes to "
+			    "accept another one now; try again in a minute");
+		return;
+	}
+	unavailable(result, "internal-error", "the token's jti could not be checked");
+}
+
 /* Steps 1-4: a well-formed token from the issuer with a good signature. */
 static bool
 verify_token(const struct oidc_mint_input *input, struct oidc_jwt *jwt,
@@ -381,6 +423,9 @@ oidc_mint(const struct oidc_mint_input *input, struct oidc_mint_result *result)
 		oidc_token_package_digest(repository.package_key, result->publisher.package_digest);
 	}
 	check_restrictions(input->config, &claims, result);
+	if (result->status != OIDC_MINT_OK)
+		return;
+	claim_jti(input, &claims, result);
 	if (result->status != OIDC_MINT_OK)
 		return;
 	if (!oidc_token_mint(input->config->tp_key, &result->publisher, result->token)) {

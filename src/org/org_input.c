@@ -3,6 +3,7 @@
 
 #include <strings.h>
 
+#include "org/org_package.h"
 #include "util/ga_xalloc.h"
 
 struct org_input *
@@ -145,9 +146,8 @@ org_input_repository_set_pyproject(struct org_input_repository *repository, cons
 				   size_t len)
 {
 	ga_free(repository->pyproject_text);
-	repository->pyproject_text = ga_strndup(text, len);
-	repository->pyproject_length = len;
-	repository->pyproject_state = ORG_PYPROJECT_TEXT;
+	repository->pyproject_text = org_pyproject_kept(text, len, &repository->pyproject_length,
+							&repository->pyproject_state);
 }
 
 void

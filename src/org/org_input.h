@@ -9,7 +9,10 @@
  *
  * Every string is owned by the struct (ga_malloc'd) and freed by
  * org_input_free().  Nothing here is interpreted yet: names are as GitHub
- * spelled them, pyproject text is raw.
+ * spelled them, pyproject text is raw up to ORG_PYPROJECT_KEEP_MAX (1 kB);
+ * a longer one is kept as a short text that declares the same name, or no
+ * name for the same reason (org_pyproject_kept, org_package.h), so that
+ * nobody can make the server hold large files.
  */
 #ifndef ORG_INPUT_H
 #define ORG_INPUT_H
@@ -124,7 +127,9 @@ void org_input_team_add_repository(struct org_input_team *team, const char *repo
 struct org_input_repository *org_input_add_repository(struct org_input *input, long long id,
 						      const char *name, bool archived,
 						      bool disabled);
-/* Set the pyproject text (copied; len bytes) and state ORG_PYPROJECT_TEXT. */
+/* Set the pyproject text (len bytes, copied, or shortened as
+ * org_pyproject_kept says: state ORG_PYPROJECT_TEXT, or ORG_PYPROJECT_TRUNCATED
+ * with no text when it declares no name and no short text says why). */
 void org_input_repository_set_pyproject(struct org_input_repository *repository,
 					const char *text, size_t len);
 void org_input_repository_add_collaborator(struct org_input_repository *repository,

@@ -142,3 +142,109 @@ org_pyproject_name(const struct org_input_repository *repository, char **name,
 	toml_document_free(doc);
 	return found;
 }
+
+/* What a pyproject.toml text declares, as org_pyproject_name reads it. */
+struct declared {
+	bool named;
+	char *name;			/* ga_malloc'd when named */
+	char reason[ORG_REASON_MAX];
+	int error_line;			/* a TOML error's line, else 0 */
+};
+
+static void
+declare(const char *text, size_t len, struct declared *out)
+{
+	struct org_input_repository repository = {
+		.pyproject_state = ORG_PYPROJECT_TEXT,
+		.pyproject_text = (char *)text,
+		.pyproject_length = len,
+	};
+	struct toml_document *doc;
+	struct ga_err err;
+
+	out->error_line = 0;
+	out->named = org_pyproject_name(&repository, &out->name, out->reason);
+	ga_err_clear(&err);
+	/* Parsed a second time for the line only when it failed: rare. */
+	if (!out->named && strncmp(out->reason, "invalid TOML", 12) == 0) {
+		if (toml_parse(text, len, &doc, &err) == GA_OK)
+			toml_document_free(doc);
+		else
+			out->error_line = err.line;
+	}
+}
+
+static bool
+same_declaration(const struct declared *a, const struct declared *b)
+{
+	if (a->named != b->named)
+		return false;
+	return a->named ? strcmp(a->name, b->name) == 0 : strcmp(a->reason, b->reason) == 0;
+}
+
+/* A short text that should declare what original does, or NULL. */
+static char *
+short_text(const char *text, size_t len, const struct declared *original, size_t *short_len)
+{
+	char *out = NULL;
+	size_t end = 0;
+
+	/* A valid name holds letters, digits, '.', '_' and '-' only: nothing
+	 * to escape in a TOML string. */
+	if (original->named)
+		out = ga_asprintf("[project]\nname = \"%s\"\n", original->name);
+	else if (strcmp(original->reason, "no project name") == 0)
+		out = ga_strdup("");
+	else if (strcmp(original->reason, "project name is not a string") == 0)
+		out = ga_strdup("[project]\nname = 0\n");
+	else if (strcmp(original->reason, "invalid project name") == 0)
+		out = ga_strdup("[project]\nname = \"\"\n");
+	if (out != NULL) {
+		*short_len = strlen(out);
+		return out;
+	}
+	if (original->error_line <= 0)
+		return NULL;
+	/* The text up to the end of the line of the TOML error. */
+	for (int line = 1; end < len && line <= original->error_line; end++)
+		if (text[end] == '\n')
+			line++;
+	if (end > ORG_PYPROJECT_KEEP_MAX)
+		return NULL;
+	*short_len = end;
+	return ga_strndup(text, end);
+}
+
+char *
+org_pyproject_kept(const char *text, size_t len, size_t *kept_len,
+		   enum org_pyproject_state *state)
+{
+	struct declared original, shortened;
+	char *kept;
+
+	*state = ORG_PYPROJECT_TEXT;
+	*kept_len = len;
+	if (len <= ORG_PYPROJECT_KEEP_MAX)
+		return ga_strndup(text, len);
+	declare(text, len, &original);
+	kept = short_text(text, len, &original, kept_len);
+	if (kept != NULL) {
+		declare(kept, *kept_len, &shortened);
+		if (!same_declaration(&original, &shortened)) {
+			ga_free(kept);
+			kept = NULL;
+		}
+		ga_free(shortened.name);
+	}
+	if (kept == NULL && original.named) {
+		/* Never reached (a valid name reads back), but a name must not
+		 * be lost: keep the whole text. */
+		*kept_len = len;
+		kept = ga_strndup(text, len);
+	} else if (kept == NULL) {
+		*kept_len = 0;
+		*state = ORG_PYPROJECT_TRUNCATED;
+	}
+	ga_free(original.name);
+	return kept;
+}

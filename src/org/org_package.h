@@ -48,4 +48,25 @@ bool org_filters_accept(const struct org_filters *filters, const char *name,
 bool org_pyproject_name(const struct org_input_repository *repository, char **name,
 			char reason[ORG_REASON_MAX]);
 
+/* A pyproject.toml longer than this is not kept as GitHub sent it. */
+#define ORG_PYPROJECT_KEEP_MAX 1024
+
+/*
+ * What the records keep of a pyproject.toml of len bytes: the text itself
+ * when at most ORG_PYPROJECT_KEEP_MAX bytes; else a short text that
+ * org_pyproject_name reads exactly as the original (the same name, or no
+ * name for the same reason).  When no short text says the same (a TOML
+ * error past the first ORG_PYPROJECT_KEEP_MAX bytes), nothing is kept and
+ * *state is ORG_PYPROJECT_TRUNCATED, which declares no name either.  A
+ * text that declares a name always keeps it (a lost name could be taken
+ * by a newer repository), and one that declares none never gains one.
+ *
+ * Memory: every instance keeps every repository's text, twice during a
+ * refresh, and a member who may create repositories chooses its size (up
+ * to GitHub's limit for Blob.text).  Returns the text to keep (ga_malloc'd,
+ * NUL-terminated, *kept_len bytes), or NULL with ORG_PYPROJECT_TRUNCATED.
+ */
+char *org_pyproject_kept(const char *text, size_t len, size_t *kept_len,
+			 enum org_pyproject_state *state);
+
 #endif

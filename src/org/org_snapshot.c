@@ -226,6 +226,7 @@ index_owners(struct org_snapshot *snapshot)
 	for (size_t m = 0; m < snapshot->member_count; m++)
 		if (snapshot->members[m].is_owner)
 			snapshot->owners[snapshot->owner_count++] = (long)m;
+	snapshot->owners = ga_reallocarray(snapshot->owners, snapshot->owner_count, sizeof(long));
 	qsort_r(snapshot->owners, snapshot->owner_count, sizeof(long), compare_owner_login,
 		snapshot->members);
 }
@@ -532,6 +533,16 @@ index_repositories(struct org_snapshot *snapshot, const struct org_filters *filt
 		examine_repository(filters, &candidates[r]);
 	}
 	select_packages(snapshot, candidates, count);
+	/* Sized for every repository while selecting; keep what was used
+	 * (keys and names are separate strings: nothing points into these). */
+	snapshot->packages = ga_reallocarray(snapshot->packages, snapshot->package_count,
+					     sizeof(*snapshot->packages));
+	snapshot->skipped = ga_reallocarray(snapshot->skipped, snapshot->skipped_count,
+					    sizeof(*snapshot->skipped));
+	snapshot->reserved = ga_reallocarray(snapshot->reserved, snapshot->reserved_count,
+					     sizeof(*snapshot->reserved));
+	snapshot->conflicts = ga_reallocarray(snapshot->conflicts, snapshot->conflict_count,
+					      sizeof(*snapshot->conflicts));
 	for (size_t r = 0; r < count; r++)
 		ga_free(candidates[r].key);
 	ga_free(candidates);
@@ -567,9 +578,26 @@ effective_base_permission(const struct org_input *input, const struct config *co
 	return ORG_LEVEL_NONE;
 }
 
-enum ga_rc
-org_snapshot_build(struct org_input *input, const struct config *config,
-		   struct org_snapshot **out, struct ga_err *err)
+static struct snapshot_records *
+records_retain(struct snapshot_records *records)
+{
+	atomic_fetch_add(&records->references, 1);
+	return records;
+}
+
+static void
+records_release(struct snapshot_records *records)
+{
+	if (atomic_fetch_sub(&records->references, 1) == 1) {
+		org_input_free(records->input);
+		ga_free(records);
+	}
+}
+
+/* Build over records, whose reference it takes (released on failure). */
+static enum ga_rc
+build(struct snapshot_records *records, const struct config *config, struct org_snapshot **out,
+      struct ga_err *err)
 {
 	struct org_filters filters;
 	struct org_snapshot *snapshot;
@@ -577,13 +605,14 @@ org_snapshot_build(struct org_input *input, const struct config *config,
 
 	*out = NULL;
 	if (rc != GA_OK) {
-		org_input_free(input);
+		records_release(records);
 		return rc;
 	}
 	snapshot = ga_calloc(1, sizeof(*snapshot));
 	atomic_init(&snapshot->references, 1);
-	snapshot->input = input;
-	snapshot->base_permission = effective_base_permission(input, config);
+	snapshot->records = records;
+	snapshot->input = records->input;
+	snapshot->base_permission = effective_base_permission(records->input, config);
 	ga_map_init(&snapshot->member_by_login);
 	ga_map_init(&snapshot->team_by_key);
 	ga_map_init(&snapshot->package_by_key);
@@ -602,6 +631,24 @@ org_snapshot_build(struct org_input *input, const struct config *config,
 	org_filters_free(&filters);
 	*out = snapshot;
 	return GA_OK;
+}
+
+enum ga_rc
+org_snapshot_build(struct org_input *input, const struct config *config,
+		   struct org_snapshot **out, struct ga_err *err)
+{
+	struct snapshot_records *records = ga_malloc(sizeof(*records));
+
+	atomic_init(&records->references, 1);
+	records->input = input;
+	return build(records, config, out, err);
+}
+
+enum ga_rc
+org_snapshot_rebuild(const struct org_snapshot *snapshot, const struct config *config,
+		     struct org_snapshot **out, struct ga_err *err)
+{
+	return build(records_retain(snapshot->records), config, out, err);
 }
 
 static void
@@ -640,7 +687,7 @@ snapshot_free(struct org_snapshot *snapshot)
 	ga_map_free(&snapshot->reserved_by_key);
 	ga_map_free(&snapshot->repository_by_id);
 	ga_map_free(&snapshot->package_by_repository);
-	org_input_free(snapshot->input);
+	records_release(snapshot->records);
 	ga_free(snapshot);
 }
 

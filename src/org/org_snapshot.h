@@ -48,6 +48,15 @@ struct org_package_grant {
 enum ga_rc org_snapshot_build(struct org_input *input, const struct config *config,
 			      struct org_snapshot **out, struct ga_err *err);
 
+/*
+ * The same records as snapshot under another configuration (SIGHUP): a new
+ * snapshot that shares snapshot's raw records (org_snapshot_input) instead
+ * of copying them.  snapshot is borrowed and may be released afterwards.
+ * Fails as org_snapshot_build.
+ */
+enum ga_rc org_snapshot_rebuild(const struct org_snapshot *snapshot, const struct config *config,
+				struct org_snapshot **out, struct ga_err *err);
+
 struct org_snapshot *org_snapshot_retain(struct org_snapshot *snapshot);
 void org_snapshot_release(struct org_snapshot *snapshot);
 

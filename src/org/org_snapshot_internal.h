@@ -63,9 +63,21 @@ struct snapshot_conflict {
 	const char *owner;		/* the owning repository, borrowed */
 };
 
-struct org_snapshot {
+/*
+ * The raw records, shared by the snapshots built from them: a rebuild under
+ * a new configuration (org_snapshot_rebuild, on SIGHUP) takes a reference
+ * instead of a copy.  Nothing changes them once built (a webhook patch
+ * copies them), so sharing needs no lock.
+ */
+struct snapshot_records {
 	atomic_long references;
 	struct org_input *input;	/* owned */
+};
+
+struct org_snapshot {
+	atomic_long references;
+	struct snapshot_records *records;	/* a counted reference */
+	struct org_input *input;	/* records->input */
 	enum org_level base_permission;
 
 	struct snapshot_member *members;

@@ -286,6 +286,9 @@ service_publisher_snapshot(struct service_publisher *publisher, struct org_snaps
 	}
 	swap_view(publisher, view);
 	pthread_mutex_unlock(&publisher->publish_lock);
+	/* The old view is usually freed by now: give its pages back, or the
+	 * resident set stays at the refresh's peak (docs/internals/memory.md). */
+	ga_trim();
 	service_metrics_note_published(publisher->metrics);
 	/* Changes older than this data are in GitHub's data now. */
 	service_webhook_revocations_expire(publisher->changes, read_at_ms);

@@ -313,23 +313,28 @@ refresh_once(struct service_refresh *refresh, bool forced)
 }
 
 /* SIGHUP: apply the new configuration's filters to the records we have,
- * without waiting for GitHub. */
+ * without waiting for GitHub.  The new snapshot shares the current one's
+ * records (no copy, no serialisation): a reload costs only the indexes. */
 static void
 rebuild_current(struct service_refresh *refresh)
 {
 	const struct config *config = service_settings_config(refresh->source.settings);
 	const struct service_view *view = service_publisher_acquire(refresh->source.publisher);
-	char *text;
+	struct org_snapshot *snapshot = NULL;
 	struct ga_err err = {0};
+	enum ga_rc rc;
 
 	if (view == NULL)
 		return;
-	text = org_input_to_json(org_snapshot_input(service_view_snapshot(view)));
+	rc = org_snapshot_rebuild(service_view_snapshot(view), config, &snapshot, &err);
 	service_release_view(view);
-	if (publish_text(refresh, text, strlen(text), config, "reload", &err) != GA_OK)
+	if (rc != GA_OK) {
 		ga_log(GA_LOG_ERROR, "could not rebuild the snapshot with the new configuration",
 		       "error", err.message, (char *)NULL);
-	ga_free(text);
+		return;
+	}
+	log_snapshot("snapshot loaded", snapshot, "reload");
+	service_publisher_snapshot(refresh->source.publisher, snapshot, config);
 }
 
 static long long

@@ -1,6 +1,7 @@
 /* ga_xalloc.c - allocation that aborts on failure; see ga_xalloc.h. */
 #include "util/ga_xalloc.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,4 +92,10 @@ void
 ga_free(void *ptr)
 {
 	free(ptr);
+}
+
+void
+ga_trim(void)
+{
+	malloc_trim(0);
 }

@@ -23,4 +23,13 @@ char *ga_strndup(const char *s, size_t len);
 char *ga_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ga_free(void *ptr);
 
+/*
+ * Give the memory freed so far back to the system.  glibc keeps freed
+ * memory in its arenas for reuse, so after a large structure is replaced
+ * (a snapshot) the resident set stays at its peak until the next one
+ * reuses it; this returns the free pages (malloc_trim).  It walks the
+ * heap: a few milliseconds at most, for a thread that can wait.
+ */
+void ga_trim(void);
+
 #endif

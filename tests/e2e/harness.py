@@ -116,6 +116,18 @@ def wait_for(condition, timeout=10.0, interval=0.05, what="condition"):
 
 # ---- HTTP -----------------------------------------------------------------
 
+def resident_memory(pid):
+    """{"VmRSS": bytes, "VmHWM": bytes} of a process (/proc/PID/status);
+    VmHWM is the peak of its whole life."""
+    values = {}
+    with open("/proc/%d/status" % pid, encoding="ascii") as file:
+        for line in file:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) * 1024
+    return values
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -301,7 +313,7 @@ class Standin(Process):
 class Memcached(Process):
     """A private memcached on a free loopback port; Skip when not installed."""
 
-    def __init__(self, name="memcached"):
+    def __init__(self, name="memcached", memory_mb=64):
         super().__init__(name)
         binary = shutil.which("memcached") or (
             "/usr/bin/memcached" if os.path.exists("/usr/bin/memcached") else None)
@@ -309,7 +321,8 @@ class Memcached(Process):
             raise Skip("memcached is not installed")
         for _ in range(5):
             self.port = free_port()
-            argv = [binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "64"]
+            argv = [binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m",
+                    str(memory_mb)]
             if os.geteuid() == 0:
                 argv += ["-u", "root"]
             self._spawn(argv)

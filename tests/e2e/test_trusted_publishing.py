@@ -17,25 +17,29 @@ and twine and pip as clients:
 - pip reading the repository's own package with the minted token, and
   refused another;
 - a minted token after its repository lost the package name, and one
-  minted by an installation with another key.
+  minted by an installation with another key;
+- an ID token exchanged once: on one instance, on two instances sharing
+  memcached, and with that memcached down (docs/internals/oidc.md).
 
 worked-example.json: core-lib (id 301) provides acme-core, tools (302)
 acme-tools and has an outside collaborator (erin, write), old-client (303)
 is archived, docs (304) has no pyproject.toml; the organization is id 9000.
 """
 
+import base64
 import json
 import os
 import re
 import sys
+import threading
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dists  # noqa: E402
-from harness import (Ghaccess, Response, Standin, helpers_of, http_get, run_tests,  # noqa: E402
-                     scenario_path, scenario_settings, test, wait_for, workdir)
+from harness import (Ghaccess, Memcached, Response, Standin, helpers_of, http_get,  # noqa: E402
+                     run_tests, scenario_path, scenario_settings, test, wait_for, workdir)
 
 _index = helpers_of("test_index")
 client_env, fresh_dir, http_post = _index.client_env, _index.fresh_dir, _index.http_post
@@ -54,14 +58,14 @@ def key_file(name, text=None):
     return path
 
 
-def start_server(standin, key=None, storage=None, **trusted):
-    settings = scenario_settings(standin)
+def start_server(standin, key=None, storage=None, cache=None, name="ghaccess", **trusted):
+    settings = scenario_settings(standin, **(cache or {}))
     settings["index"] = {"storage_dir": storage or os.path.join(fresh_dir("storage"), "packages")}
     settings["trusted_publishing"] = {"enabled": "true", "issuer": standin.url + "/oidc",
                                       "audience": AUDIENCE,
                                       "key_file": key or key_file("tp-key-%d" % time.time_ns())}
     settings["trusted_publishing"].update(trusted)
-    return Ghaccess(settings).start()
+    return Ghaccess(settings, name=name).start()
 
 
 def id_token(standin, **claims):
@@ -427,6 +431,158 @@ def minted_token_from_another_installation_key():
         response = upload(third, "__token__", token, path, "acme-core", "1.0.1")
         assert response.status == 401, response
         assert b"bad signature" in response.body, response
+
+
+# ---- an ID token is exchanged once ------------------------------------------------
+
+def claims_of(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def assert_reused(server, token, path="/_/oidc/mint-token"):
+    """warehouse's answer to a reused token (warehouse/oidc/views.py)."""
+    response, body = mint(server, token, path)
+    assert response.status == 422, (path, response)
+    assert body["message"] == "Token request failed", body
+    assert codes(body) == ["invalid-reuse-token"], body
+    assert body["errors"][0]["description"].startswith("invalid token: already used"), body
+    assert "token" not in body, body
+
+
+@test
+def id_token_is_exchanged_once():
+    """A leaked ID token cannot be exchanged again within its life: the
+    second exchange is refused whichever path either used, a burst of
+    concurrent exchanges of one token mints once, and a token without the
+    jti GitHub always sends is refused."""
+    with Standin(SCENARIO) as standin:
+        server = start_server(standin)
+        token = id_token(standin, repository="acme/core-lib")
+        response, body = mint(server, token)
+        assert response.status == 200, response
+        assert_reused(server, token)
+        assert_reused(server, token, "/_/oidc/github/mint-token")
+        token = id_token(standin, repository="acme/core-lib")
+        response, body = mint(server, token, "/_/oidc/github/mint-token")
+        assert response.status == 200, response
+        assert_reused(server, token)
+
+        # Eight exchanges of one new token at once: one upload token.
+        token = id_token(standin, repository="acme/core-lib")
+        statuses = []
+        start = threading.Event()
+
+        def exchange():
+            start.wait()
+            statuses.append(mint(server, token)[0].status)
+        threads = [threading.Thread(target=exchange) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        start.set()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [200] + [422] * 7, statuses
+
+        # A token refused for another reason keeps its jti unused: the
+        # refusal names that reason, not reuse, every time.
+        token = id_token(standin, repository="acme/old-client")
+        assert_refused(server, token, "repository-archived")
+        assert_refused(server, token, "repository-archived")
+        # GitHub always sends a jti: a signed token without one is refused.
+        body = assert_refused(server, id_token(standin, repository="acme/core-lib", omit="jti"),
+                              "missing-claim")
+        assert "jti" in body["errors"][0]["description"], body
+
+        log = server.log()
+        reused = [line for line in log.splitlines()
+                  if "action=mint" in line and "reason=invalid-reuse-token" in line]
+        assert len(reused) == 3 + 7, reused
+        assert all("decision=deny" in line and "repository=core-lib" in line for line in reused)
+        allowed = [line for line in log.splitlines()
+                   if "action=mint" in line and "decision=allow" in line]
+        assert len(allowed) == 3 and all("jti_claim=ok" in line for line in allowed), allowed
+        metrics = http_get(server.url, "/metrics").body.decode()
+        assert ('ghaccess_trusted_publishing_mints_total{result="refused",'
+                'code="invalid-reuse-token"} 10') in metrics, metrics
+        assert "ghaccess_trusted_publishing_unshared_claims_total" not in metrics, metrics
+
+
+def memcache_options(memcached):
+    """[cache] for instances sharing memcached (one secret file for all)."""
+    secret_file = os.path.join(workdir(), "cache.secret")
+    if not os.path.exists(secret_file):
+        key_file("cache.secret")
+        os.chmod(secret_file, 0o600)
+    return {"backend": "memcache", "memcache.url": "127.0.0.1:%d" % memcached.port,
+            "secret_file": secret_file}
+
+
+def two_instances(standin, memcached):
+    """Two instances behind one load balancer: one memcached, one minting key."""
+    shared_key = key_file("tp-shared-key-%d" % time.time_ns())
+    cache = memcache_options(memcached)
+    return (start_server(standin, key=shared_key, cache=cache, name="first"),
+            start_server(standin, key=shared_key, cache=cache, name="second"))
+
+
+@test
+def instances_sharing_memcached_exchange_a_token_once():
+    """Behind a load balancer the stolen copy goes to another instance:
+    that instance refuses it too (memcached's add of the jti's claim)."""
+    memcached = Memcached()
+    with Standin(SCENARIO) as standin:
+        first, second = two_instances(standin, memcached)
+        token = id_token(standin, repository="acme/core-lib")
+        response, body = mint(first, token)
+        assert response.status == 200, response
+        assert_reused(second, token)
+        assert_reused(second, token, "/_/oidc/github/mint-token")
+        assert_reused(first, token)
+        token = id_token(standin, repository="acme/core-lib")
+        response, body = mint(second, token, "/_/oidc/github/mint-token")
+        assert response.status == 200, response
+        assert_reused(first, token)
+
+        # The claims are in memcached under HMACs: no jti in a key or value.
+        keys = [key for key in memcached.keys() if key.startswith("ghaccess:v1:claim:")]
+        assert len(keys) == 2, memcached.keys()
+        jti = claims_of(token)["jti"]
+        for key in memcached.keys():
+            assert jti not in key, key
+            value = memcached.get(key) or b""
+            assert jti.encode() not in value, key
+        for server in (first, second):
+            allowed = [line for line in server.log().splitlines()
+                       if "action=mint" in line and "decision=allow" in line]
+            assert len(allowed) == 1 and "jti_claim=ok" in allowed[0], allowed
+
+
+@test
+def memcached_down_each_instance_refuses_its_own_reuse():
+    """memcached down: a mint goes on with the claim in the instance's own
+    memory (refusing every CI job until memcached returns would lock out
+    every publisher), says so in its audit line and a counter, and that
+    instance still refuses the token again.  The documented limit: an
+    instance that never saw the token accepts it while memcached is down."""
+    memcached = Memcached()
+    with Standin(SCENARIO) as standin:
+        first, second = two_instances(standin, memcached)
+        memcached.stop()
+        token = id_token(standin, repository="acme/core-lib")
+        response, body = mint(first, token)
+        assert response.status == 200, response
+        assert_reused(first, token)
+        assert_reused(first, token, "/_/oidc/github/mint-token")
+        line = [line for line in first.log().splitlines()
+                if "action=mint" in line and "decision=allow" in line]
+        assert len(line) == 1 and "jti_claim=local" in line[0], line
+        metrics = http_get(first.url, "/metrics").body.decode()
+        assert "ghaccess_trusted_publishing_unshared_claims_total 1" in metrics, metrics
+        # The limit, as docs/production.md states it.
+        response, body = mint(second, token)
+        assert response.status == 200, response
+        assert_reused(second, token)
 
 
 @test

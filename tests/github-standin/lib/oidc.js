@@ -135,6 +135,11 @@ class OidcIssuer {
       iat,
     };
     if (environment) claims.environment = environment;
+    // omit=jti,run_id: a token GitHub would not send (it always sends
+    // these), still signed with the issuer's key.
+    for (const name of (get('omit') || '').split(',').map((n) => n.trim()).filter(Boolean)) {
+      delete claims[name];
+    }
     const forge = get('forge') === '1';
     const header = { typ: 'JWT', alg: 'RS256', x5t: this.key.kid.slice(0, 27), kid: get('kid') || this.key.kid };
     this.issued++;

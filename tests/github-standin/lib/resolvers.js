@@ -40,8 +40,11 @@ function decodeCursor(cursor) {
 /**
  * Slice `list` (edge objects: {node, ...edge fields}) by first/last/after/before
  * and build a connection object. Cursors encode the position in `list`.
+ * `toEdge`, when given, turns an item of `list` into its edge object: only
+ * the page's items are turned, so a page of a long list costs the page,
+ * not the list (100,000 repositories, 1,000 pages).
  */
-function connection(typename, list, args, extra) {
+function connection(typename, list, args, extra, toEdge) {
   let start = 0;
   let end = list.length;
   if (args.after != null) start = Math.min(list.length, decodeCursor(args.after) + 1);
@@ -50,7 +53,9 @@ function connection(typename, list, args, extra) {
   if (args.first != null && end - start > args.first) end = start + args.first;
   if (args.last != null && end - start > args.last) start = end - args.last;
   const edges = [];
-  for (let i = start; i < end; i++) edges.push(Object.assign({ cursor: encodeCursor(i) }, list[i]));
+  for (let i = start; i < end; i++) {
+    edges.push(Object.assign({ cursor: encodeCursor(i) }, toEdge ? toEdge(list[i]) : list[i]));
+  }
   // An item whose edge answers node: null (null_fields "XEdge.node") is
   // null in the nodes list too.
   const edgeType = typename.replace(/Connection$/, 'Edge');
@@ -73,8 +78,9 @@ function connection(typename, list, args, extra) {
   );
 }
 
-function asEdges(list) {
-  return list.map((node) => ({ node, _nulls: node._nulls || null }));
+// A node as an edge without edge fields (connection's toEdge).
+function asEdge(node) {
+  return { node, _nulls: node._nulls || null };
 }
 
 function containsCI(hay, needle) {
@@ -186,7 +192,7 @@ const RESOLVERS = {
       list = list.filter((t) => t.memberEdges.some((e) => users.has(e.node)));
     }
     if (args.orderBy) list = sortTeams(list, args.orderBy);
-    return connection('TeamConnection', asEdges(list), args);
+    return connection('TeamConnection', list, args, null, asEdge);
   },
   'Organization.team': (_o, { slug }, ctx) => {
     const t = ctx.state.team(slug);
@@ -199,7 +205,7 @@ const RESOLVERS = {
     if (args.visibility) list = list.filter((r) => (r.isPrivate ? 'PRIVATE' : 'PUBLIC') === args.visibility);
     if (args.isArchived != null) list = list.filter((r) => r.isArchived === args.isArchived);
     if (args.isFork != null) list = list.filter((r) => r.isFork === args.isFork);
-    return connection('RepositoryConnection', asEdges(list), args, { totalDiskUsage: 0 });
+    return connection('RepositoryConnection', list, args, { totalDiskUsage: 0 }, asEdge);
   },
   'Organization.repository': (o, { name }, ctx) => {
     const repo = ctx.state.repo(name);
@@ -250,9 +256,9 @@ const RESOLVERS = {
       list = list.filter((x) => x.memberEdges.some((e) => users.has(e.node)));
     }
     if (args.orderBy) list = sortTeams(list, args.orderBy);
-    return connection('TeamConnection', asEdges(list), args);
+    return connection('TeamConnection', list, args, null, asEdge);
   },
-  'Team.ancestors': (t, args, ctx) => connection('TeamConnection', asEdges(ctx.state.ancestors(t)), args),
+  'Team.ancestors': (t, args, ctx) => connection('TeamConnection', ctx.state.ancestors(t), args, null, asEdge),
 
   // ----- Repository
   'Repository.id': (r) => r.nodeId,

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -32,6 +33,7 @@
  * instance (or a forger) would. */
 #define TOKEN_KEY_LABEL "ghaccess:v1:token-key"
 #define VALUE_MAC_LABEL "ghaccess:v1:value-mac"
+#define CLAIM_KEY_LABEL "ghaccess:v1:claim-key"
 
 #define SECRET "the shared secret of the test instances"
 #define OTHER_SECRET "a secret that some other deployment uses"
@@ -807,6 +809,102 @@ test_sync_lock(void **state)
 
 /* ---- memcached in trouble ------------------------------------------- */
 
+/* ---- claim once ------------------------------------------------------ */
+
+#define ISSUER "https://token.actions.githubusercontent.com"
+
+static enum cache_once
+claim(struct cache *cache, const char *jti)
+{
+	long long now = time(NULL);
+
+	return cache_claim_once(cache, ISSUER, jti, strlen(jti), now + 360, now);
+}
+
+/* Instances sharing memcached refuse an id another one claimed; the key is
+ * an HMAC under the secret; with memcached down each instance still refuses
+ * what it claimed itself, and says that the claim was not shared. */
+static void
+test_claims_shared(void **state)
+{
+	struct cache *a;
+	struct cache *b;
+	struct cache *elsewhere;
+	uint8_t claim_key[GA_HMAC_SIZE];
+	uint8_t key[GA_HMAC_SIZE];
+	const char *fields[2] = {ISSUER, "jti-shared-1"};
+	size_t lengths[2] = {strlen(ISSUER), strlen("jti-shared-1")};
+	char hex[2 * GA_HMAC_SIZE + 1];
+	char name[NAME_SIZE];
+	uint8_t *value;
+	size_t len;
+	long long started;
+
+	(void)state;
+	need_memcached();
+	a = new_cache(SECRET, "claims");
+	b = new_cache(SECRET, "claims");
+	elsewhere = new_cache(OTHER_SECRET, "claims");
+	assert_int_equal(claim(a, "jti-shared-1"), CACHE_ONCE_FIRST);
+	assert_int_equal(claim(a, "jti-shared-1"), CACHE_ONCE_USED);
+	assert_int_equal(claim(b, "jti-shared-1"), CACHE_ONCE_USED);
+	assert_int_equal(claim(b, "jti-shared-2"), CACHE_ONCE_FIRST);
+	assert_int_equal(claim(a, "jti-shared-2"), CACHE_ONCE_USED);
+	/* A claim that never ends (an issuer's absurd exp): no overflow, and
+	 * memcached keeps it its longest relative TTL. */
+	assert_int_equal(cache_claim_once(a, ISSUER, "jti-forever", 11, LLONG_MAX, time(NULL)),
+			 CACHE_ONCE_FIRST);
+	assert_int_equal(cache_claim_once(b, ISSUER, "jti-forever", 11, LLONG_MAX, time(NULL)),
+			 CACHE_ONCE_USED);
+	/* Another deployment's secret: other keys, nothing shared. */
+	assert_int_equal(claim(elsewhere, "jti-shared-1"), CACHE_ONCE_FIRST);
+
+	/* The key: HMAC-SHA256 under the claim key, over (scope, id); the
+	 * value is sealed and does not hold the id. */
+	cache_derive_key(SECRET, CLAIM_KEY_LABEL, claim_key);
+	ga_hmac_fields(claim_key, GA_HMAC_SIZE, fields, lengths, 2, key);
+	ga_hex(key, GA_HMAC_SIZE, hex);
+	snprintf(name, NAME_SIZE, "ghaccess:v1:claim:%s", hex);
+	value = raw_get(name, &len);
+	assert_int_equal(len, 16 + CACHE_SEAL_OVERHEAD);
+	assert_null(memmem(value, len, "jti-shared-1", strlen("jti-shared-1")));
+	ga_free(value);
+
+	/* Any value under a claim's key is a claim, authenticated or not:
+	 * nobody without the secret can compute the key, and in doubt the
+	 * answer is "used". */
+	fields[1] = "jti-preset";
+	lengths[1] = strlen("jti-preset");
+	ga_hmac_fields(claim_key, GA_HMAC_SIZE, fields, lengths, 2, key);
+	ga_hex(key, GA_HMAC_SIZE, hex);
+	snprintf(name, NAME_SIZE, "ghaccess:v1:claim:%s", hex);
+	raw_set(name, "x", 1);
+	assert_int_equal(claim(a, "jti-preset"), CACHE_ONCE_USED);
+
+	/* memcached goes away: each instance claims in its memory only. */
+	stop_memcached();
+	started = now_ms();
+	assert_int_equal(claim(a, "jti-down-1"), CACHE_ONCE_FIRST_LOCAL);
+	assert_int_equal(claim(a, "jti-down-1"), CACHE_ONCE_USED);
+	assert_int_equal(claim(b, "jti-down-1"), CACHE_ONCE_FIRST_LOCAL);
+	assert_int_equal(claim(a, "jti-shared-2"), CACHE_ONCE_USED);	/* still in a's memory */
+	for (int i = 0; i < 20; i++) {
+		char jti[32];
+
+		snprintf(jti, sizeof(jti), "jti-down-burst-%d", i);
+		assert_int_equal(claim(b, jti), CACHE_ONCE_FIRST_LOCAL);
+	}
+	assert_true(now_ms() - started < 1500);	/* no timeout per claim */
+	/* Back: claims are shared again after the retry period. */
+	assert_true(start_memcached(memcached_port));
+	usleep(2200 * 1000);
+	assert_int_equal(claim(a, "jti-back-1"), CACHE_ONCE_FIRST);
+	assert_int_equal(claim(b, "jti-back-1"), CACHE_ONCE_USED);
+	cache_destroy(a);
+	cache_destroy(b);
+	cache_destroy(elsewhere);
+}
+
 /* Ask for a new token and check that the call did not block. */
 static void
 verify_quickly(struct cache *cache, const char *token, struct verifier *verifier,
@@ -940,6 +1038,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_corruption),
 		cmocka_unit_test(test_snapshot_replay_and_future),
 		cmocka_unit_test(test_sync_lock),
+		cmocka_unit_test(test_claims_shared),
 		cmocka_unit_test(test_memcached_hangs),
 		cmocka_unit_test(test_memcached_dies_and_returns),
 		cmocka_unit_test(test_log_never_shows_tokens_or_secret),

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "cache/cache.h"
 #include "config/config.h"
 #include "oidc/oidc_jwks.h"
 #include "oidc/oidc_jwt.h"
@@ -493,6 +494,8 @@ struct mint_fixture {
 	struct oidc_keys *keys;
 	struct fake_issuer issuer;
 	struct oidc_fetcher fetcher;
+	struct cache *cache;		/* the used jtis */
+	unsigned jtis;			/* do_mint's fresh jtis */
 };
 
 static int
@@ -521,6 +524,7 @@ mint_setup(void **state)
 	f->config->tp_issuer = ga_strdup(ISSUER);
 	assert_int_equal(org_snapshot_build(input, f->config, &f->snapshot, &err), GA_OK);
 	f->keys = oidc_keys_create();
+	assert_int_equal(cache_create(f->config, &f->cache, &err), GA_OK);
 	f->issuer.jwks = jwks_text();
 	f->fetcher = (struct oidc_fetcher){ fake_fetch, &f->issuer };
 	*state = f;
@@ -533,6 +537,7 @@ mint_teardown(void **state)
 	struct mint_fixture *f = *state;
 
 	oidc_keys_destroy(f->keys);
+	cache_destroy(f->cache);
 	org_snapshot_release(f->snapshot);
 	config_free(f->config);
 	ga_free(f->issuer.jwks);
@@ -553,17 +558,36 @@ claims_text(const char *repository, const char *id, long long iat, const char *e
 			   iat, iat - 600, iat + 300, repository, id, repository, extra);
 }
 
+/* Mint the token of exactly these claims. */
 static struct oidc_mint_result *
-do_mint(struct mint_fixture *f, const char *claims, EVP_PKEY *key, long long now)
+mint_as_is(struct mint_fixture *f, const char *claims, EVP_PKEY *key, long long now)
 {
 	char *token = make_jwt(header_ok, claims, key);
 	struct oidc_mint_result *result = ga_malloc(sizeof(*result));
 	struct oidc_mint_input input = { .token = token, .token_len = strlen(token), .now = now,
 					 .config = f->config, .snapshot = f->snapshot,
-					 .keys = f->keys, .fetcher = &f->fetcher };
+					 .keys = f->keys, .fetcher = &f->fetcher,
+					 .cache = f->cache };
 
 	oidc_mint(&input, result);
 	ga_free(token);
+	return result;
+}
+
+/* Mint claims (a JSON object) as GitHub would send them: each token with a
+ * jti of its own unless the claims name one. */
+static struct oidc_mint_result *
+do_mint(struct mint_fixture *f, const char *claims, EVP_PKEY *key, long long now)
+{
+	struct oidc_mint_result *result;
+	char *with_jti;
+
+	if (strstr(claims, "\"jti\"") != NULL || claims[0] != '{')
+		return mint_as_is(f, claims, key, now);
+	with_jti = ga_asprintf("{\"jti\":\"4f0b1a2e-0000-4000-8000-%012u\",%s", ++f->jtis,
+			       claims + 1);
+	result = mint_as_is(f, with_jti, key, now);
+	ga_free(with_jti);
 	return result;
 }
 
@@ -746,6 +770,82 @@ test_mint_restrictions(void **state)
 	ga_free(plain);
 }
 
+/* A jti is exchanged once while the token could be accepted; a refused
+ * token does not use it up; a token without one is refused. */
+static void
+test_mint_jti_once(void **state)
+{
+	struct mint_fixture *f = *state;
+	char *once = claims_text("core-lib", "301", NOW, ",\"jti\":\"jti-once\"");
+	char *other = claims_text("core-lib", "301", NOW, ",\"jti\":\"jti-other\"");
+	char *empty = claims_text("core-lib", "301", NOW, ",\"jti\":\"\"");
+	char *number = claims_text("core-lib", "301", NOW, ",\"jti\":7");
+	char *none = claims_text("core-lib", "301", NOW, "");
+	struct oidc_mint_result *result;
+
+	/* Refused by a restriction first: the jti stays unused. */
+	set_list("refs/heads/*", &f->config->tp_allowed_refs);
+	expect_code(f, once, test_key, NOW, "ref-not-allowed");
+	set_list("", &f->config->tp_allowed_refs);
+	expect_code(f, once, test_key, NOW, NULL);
+	result = do_mint(f, once, test_key, NOW + 10);
+	assert_int_equal(result->status, OIDC_MINT_REFUSED);
+	assert_int_equal(result->error_count, 1);
+	assert_string_equal(result->errors[0].code, "invalid-reuse-token");
+	assert_non_null(strstr(result->errors[0].description, "already used"));
+	assert_null(strstr(result->token, "gatp1."));
+	ga_free(result);
+	/* Remembered up to the last second the token is accepted (exp + skew),
+	 * past which it is refused as expired anyway. */
+	expect_code(f, once, test_key, NOW + 300 + OIDC_MINT_SKEW, "invalid-reuse-token");
+	expect_code(f, once, test_key, NOW + 300 + OIDC_MINT_SKEW + 1, "expired-token");
+	expect_code(f, other, test_key, NOW, NULL);
+	/* GitHub always sends a jti: a token without one is not GitHub's. */
+	result = mint_as_is(f, none, test_key, NOW);
+	assert_int_equal(result->status, OIDC_MINT_REFUSED);
+	assert_string_equal(result->errors[0].code, "missing-claim");
+	assert_non_null(strstr(result->errors[0].description, "jti"));
+	ga_free(result);
+	expect_code(f, empty, test_key, NOW, "missing-claim");
+	expect_code(f, number, test_key, NOW, "missing-claim");
+	ga_free(once);
+	ga_free(other);
+	ga_free(empty);
+	ga_free(number);
+	ga_free(none);
+}
+
+/* claims (taken) with its exp replaced by exp (JSON number text). */
+static char *
+with_exp(char *claims, const char *exp)
+{
+	const char *value = strstr(claims, "\"exp\":") + strlen("\"exp\":");
+	char *changed = ga_asprintf("%.*s%s%s", (int)(value - claims), claims, exp,
+				    value + strcspn(value, ","));
+
+	ga_free(claims);
+	return changed;
+}
+
+/* Times at the ends of the integer range: refused or accepted without
+ * overflowing (UBSan aborts on signed overflow), and a token that never
+ * expires is still exchanged once. */
+static void
+test_mint_extreme_times(void **state)
+{
+	struct mint_fixture *f = *state;
+	char *forever = with_exp(claims_text("core-lib", "301", NOW, ",\"jti\":\"forever\""),
+				 "9223372036854775807");
+	char *ancient = with_exp(claims_text("core-lib", "301", NOW, ",\"jti\":\"ancient\""),
+				 "-9223372036854775807");
+
+	expect_code(f, forever, test_key, NOW, NULL);
+	expect_code(f, forever, test_key, NOW + 100000, "invalid-reuse-token");
+	expect_code(f, ancient, test_key, NOW, "expired-token");
+	ga_free(forever);
+	ga_free(ancient);
+}
+
 int
 main(void)
 {
@@ -766,6 +866,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mint_bounds_escaped_claims, mint_setup,
 						mint_teardown),
 		cmocka_unit_test_setup_teardown(test_mint_restrictions, mint_setup, mint_teardown),
+		cmocka_unit_test_setup_teardown(test_mint_jti_once, mint_setup, mint_teardown),
+		cmocka_unit_test_setup_teardown(test_mint_extreme_times, mint_setup, mint_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
