@@ -599,6 +599,7 @@ static enum ga_rc
 build(struct snapshot_records *records, const struct config *config, struct org_snapshot **out,
       struct ga_err *err)
 {
+	const struct org_input *input = records->input;
 	struct org_filters filters;
 	struct org_snapshot *snapshot;
 	enum ga_rc rc = org_filters_init(&filters, config, err);
