@@ -1,10 +1,8 @@
 #!/bin/sh
-# Project rules that the compiler does not check:
+# Project rules that the compiler does not check (CONTRIBUTING.md explains them):
 #  - raw malloc/calloc/realloc/free/strdup only in src/util/ga_xalloc.c
 #    (a line may opt out with "style-ok" when freeing a library's allocation);
-#  - dependencies point one way: util <- toml, config <- org <- github, cache
-#    <- oidc <- service, index <- http <- cli (a lower layer never includes a
-#    higher one);
+#  - the include direction of the layers: the rank() table below;
 #  - no unsafe string functions (sprintf, strcpy, strcat, gets, atoi);
 #  - cppcheck reports nothing (varFuncNullUB is off: glibc defines NULL as
 #    a pointer, and ga_log's sentinel attribute checks the terminator).
@@ -24,7 +22,8 @@ if [ -n "$unsafe" ]; then
 	echo "check-style: unsafe string function:"; echo "$unsafe"; status=1
 fi
 
-# Layer rank: a file may include headers of its own or a lower rank only.
+# Layer rank, the one written statement of the layers' order: a file may
+# include headers of its own or a lower rank only.
 rank() {
 	case $1 in
 	util) echo 0;; toml|config) echo 1;; org) echo 2;; github) echo 3;;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -20,24 +19,21 @@
 #include "github/gh_internal.h"
 #include "github/github.h"
 #include "util/ga_buf.h"
+#include "util/ga_clock.h"
 #include "util/ga_log.h"
 #include "util/ga_secret.h"
 #include "util/ga_xalloc.h"
 
-#ifndef GHACCESS_VERSION
-#define GHACCESS_VERSION "0.0.0"
-#endif
-
 #define DEFAULT_API_URL "https://api.github.com"
 /* GitHub's answers here are a few kilobytes; anything far larger is wrong. */
 #define APP_REPLY_MAX ((size_t)1 << 20)
-#define APP_ATTEMPTS 3
 /* Installation lookups after a failure: 1 s, doubling, at most 5 minutes. */
 #define LOOKUP_BACKOFF_FIRST_MS 1000LL
 #define LOOKUP_BACKOFF_MAX_MS (5 * 60 * 1000LL)
 
 struct gh_app {
-	const struct config *config;	/* borrowed */
+	struct gh_client *client;	/* borrowed: the transport */
+	const struct config *config;	/* borrowed: the client's */
 	EVP_PKEY *key;
 	char *api_url;			/* no trailing slash */
 	json_t *issuer;			/* the iss claim: integer App ID or client ID string */
@@ -116,8 +112,9 @@ issuer_of(const char *client_id)
 }
 
 enum ga_rc
-gh_app_create(const struct config *config, struct gh_app **out, struct ga_err *err)
+gh_app_create(struct gh_client *client, struct gh_app **out, struct ga_err *err)
 {
+	const struct config *config = client->config;
 	struct gh_app *app;
 	EVP_PKEY *key;
 	enum ga_rc rc;
@@ -135,6 +132,7 @@ gh_app_create(const struct config *config, struct gh_app **out, struct ga_err *e
 		return rc;
 	gh_global_init();
 	app = ga_calloc(1, sizeof(*app));
+	app->client = client;
 	app->config = config;
 	app->key = key;
 	while (api_len > 0 && api_url[api_len - 1] == '/')
@@ -262,179 +260,50 @@ gh_app_jwt(const struct gh_app *app, long long now, char **out, struct ga_err *e
 	return GA_OK;
 }
 
-/* ---- one exchange with GitHub ---------------------------------------- */
-
-struct app_reply {
-	long status;			/* 0: no answer */
-	struct ga_buf body;
-	CURLcode transport;
-	char transport_error[CURL_ERROR_SIZE];
-};
-
-static size_t
-on_body(char *data, size_t size, size_t count, void *context)
-{
-	struct app_reply *reply = context;
-
-	if (!ga_buf_append(&reply->body, data, size * count))
-		return 0;	/* too large: libcurl stops with a write error */
-	return size * count;
-}
-
-static struct curl_slist *
-append_header(struct curl_slist *headers, const char *line)
-{
-	struct curl_slist *appended = curl_slist_append(headers, line);
-
-	if (appended == NULL) {
-		ga_logf(GA_LOG_ERROR, "libcurl: out of memory");
-		abort();
-	}
-	return appended;
-}
-
-/* The header list holds the JWT: wipe it before giving it back. */
-static void
-free_headers_wiped(struct curl_slist *headers)
-{
-	for (struct curl_slist *item = headers; item != NULL; item = item->next)
-		OPENSSL_cleanse(item->data, strlen(item->data));
-	curl_slist_free_all(headers);
-}
-
-static struct curl_slist *
-request_headers(const char *jwt)
-{
-	struct curl_slist *headers = NULL;
-	struct ga_buf line;
-
-	headers = append_header(headers, "Accept: application/vnd.github+json");
-	headers = append_header(headers, "X-GitHub-Api-Version: 2022-11-28");
-	headers = append_header(headers, "User-Agent: ghaccess/" GHACCESS_VERSION);
-	ga_buf_init(&line, 0);
-	ga_buf_printf(&line, "Authorization: Bearer %s", jwt);
-	headers = append_header(headers, ga_buf_cstr(&line));
-	OPENSSL_cleanse(line.data, line.len);
-	ga_buf_free(&line);
-	return headers;
-}
-
-static void
-perform_once(const struct gh_app *app, CURL *handle, bool post, const char *url,
-	     struct curl_slist *headers, struct app_reply *reply)
-{
-	const struct config *config = app->config;
-	long timeout = config->http_timeout > 0 ? config->http_timeout : 30;
-	long connect_timeout = config->connect_timeout > 0 ? config->connect_timeout : 10;
-
-	ga_buf_reset(&reply->body);
-	reply->status = 0;
-	reply->transport_error[0] = '\0';
-	curl_easy_reset(handle);
-	curl_easy_setopt(handle, CURLOPT_URL, url);
-	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(handle, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, connect_timeout);
-	curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(handle, CURLOPT_WRITEDATA, reply);
-	curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, reply->transport_error);
-	if (post) {
-		curl_easy_setopt(handle, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, 0L);
-	}
-	reply->transport = curl_easy_perform(handle);
-	curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply->status);
-	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, NULL);
-}
-
-static bool
-worth_retrying(const struct app_reply *reply)
-{
-	return reply->transport != CURLE_OK || reply->status >= 500;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec wait = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (nanosleep(&wait, &wait) != 0 && errno == EINTR)
-		;
-}
+/* ---- one call to GitHub ---------------------------------------------- */
 
 /*
- * One call with a fresh JWT, tried again after a network error or 5xx
- * (250 ms, then 1 s later).  Fills reply; GA_EINVAL only when no JWT could
- * be made.
+ * One call with a fresh JWT, through the client's transport: a network
+ * error or 5xx is tried three times in all, 250 ms then 1 s apart
+ * (GH_RETRY_APP; gh_client_cancel ends the waits).  GA_OK when an
+ * answer came (in reply, whatever its status); otherwise none could, and
+ * err says why: no JWT (GA_EINVAL), cancelled (GA_EUPSTREAM).
  */
 static enum ga_rc
-app_exchange(const struct gh_app *app, bool post, const char *url, struct app_reply *reply,
-	     struct ga_err *err)
+app_call(const struct gh_app *app, const char *method, const char *url, const char *what,
+	 struct gh_response *reply, struct ga_err *err)
 {
-	static const long waits_ms[APP_ATTEMPTS - 1] = {250, 1000};
-	CURL *handle = curl_easy_init();
-	enum ga_rc rc = GA_OK;
+	struct gh_request request = {.method = method, .url = url, .what = what,
+				     .retry = GH_RETRY_APP};
+	struct ga_err inner = {0};
+	enum ga_rc rc;
+	char *jwt;
 
-	if (handle == NULL) {
-		ga_logf(GA_LOG_ERROR, "libcurl: cannot create a handle");
-		abort();
-	}
-	for (int attempt = 0; attempt < APP_ATTEMPTS; attempt++) {
-		struct curl_slist *headers;
-		char *jwt;
-
-		if (attempt > 0)
-			sleep_ms(waits_ms[attempt - 1]);
-		rc = gh_app_jwt(app, (long long)time(NULL), &jwt, err);
-		if (rc != GA_OK)
-			break;
-		headers = request_headers(jwt);
-		ga_secret_free(jwt);
-		perform_once(app, handle, post, url, headers, reply);
-		free_headers_wiped(headers);
-		if (!worth_retrying(reply))
-			break;
-	}
-	curl_easy_cleanup(handle);
-	return rc;
-}
-
-/* GitHub's error bodies are {"message": "..."}. */
-static void
-describe_reply(const struct app_reply *reply, char *buf, size_t size)
-{
-	json_t *root;
-	json_t *message;
-
-	if (reply->transport != CURLE_OK) {
-		snprintf(buf, size, "%s%s%.160s%s", curl_easy_strerror(reply->transport),
-			 reply->transport_error[0] ? " (" : "", reply->transport_error,
-			 reply->transport_error[0] ? ")" : "");
-		return;
-	}
-	root = json_loadb(ga_buf_cstr(&reply->body), reply->body.len, 0, NULL);
-	message = json_object_get(root, "message");
-	if (json_is_string(message))
-		snprintf(buf, size, "HTTP %ld: %.200s", reply->status, json_string_value(message));
-	else
-		snprintf(buf, size, "HTTP %ld", reply->status);
-	json_decref(root);
+	gh_response_init(reply, APP_REPLY_MAX);
+	rc = gh_app_jwt(app, (long long)time(NULL), &jwt, err);
+	if (rc != GA_OK)
+		return rc;
+	request.jwt = jwt;
+	/* POST with an empty body (GitHub needs none). */
+	request.body = strcmp(method, "POST") == 0 ? "" : NULL;
+	rc = gh_http_request(app->client, NULL, &request, reply, NULL, &inner);
+	ga_secret_free(jwt);
+	if (reply->final)
+		return GA_OK;
+	return ga_err_set(err, rc, "GitHub App %s", inner.message);
 }
 
 /* The error for an answer other than the one expected. */
 static enum ga_rc
-reply_error(const struct gh_app *app, const struct app_reply *reply, const char *what,
+reply_error(const struct gh_app *app, const struct gh_response *reply, const char *what,
 	    struct ga_err *err)
 {
 	char problem[GA_ERR_MESSAGE_MAX / 2];
 
-	describe_reply(reply, problem, sizeof(problem));
+	gh_http_describe(reply, problem, sizeof(problem));
 	if (reply->transport != CURLE_OK || reply->status >= 500)
-		return ga_err_set(err, GA_EUPSTREAM, "GitHub App %s: %s (after %d tries)", what,
-				  problem, APP_ATTEMPTS);
+		return ga_err_set(err, GA_EUPSTREAM, "GitHub App %s: %s (after %u tries)", what,
+				  problem, reply->tries);
 	if (reply->status == 401)
 		return ga_err_set(err, GA_EDENIED,
 				  "GitHub App %s: GitHub refused the App's JWT (%s); check that "
@@ -451,7 +320,7 @@ reply_error(const struct gh_app *app, const struct app_reply *reply, const char 
 }
 
 static enum ga_rc
-parse_object(const struct app_reply *reply, const char *what, json_t **out, struct ga_err *err)
+parse_object(const struct gh_response *reply, const char *what, json_t **out, struct ga_err *err)
 {
 	*out = json_loadb(ga_buf_cstr(&reply->body), reply->body.len, JSON_REJECT_DUPLICATES,
 			  NULL);
@@ -470,18 +339,17 @@ static enum ga_rc
 lookup_installation(struct gh_app *app, struct ga_err *err)
 {
 	static const char what[] = "installation lookup (GET /orgs/{org}/installation)";
-	struct app_reply reply = {0};
+	struct gh_response reply;
 	const char *organization = app->config->organization ? app->config->organization : "";
-	char *escaped = curl_easy_escape(NULL, organization, 0);
-	char *url = ga_asprintf("%s/orgs/%s/installation", app->api_url, escaped ? escaped : "");
+	char *escaped = gh_url_escape(organization);
+	char *url = ga_asprintf("%s/orgs/%s/installation", app->api_url, escaped);
 	json_t *root = NULL;
 	json_t *id;
 	enum ga_rc rc;
 
-	curl_free(escaped);
-	ga_buf_init(&reply.body, APP_REPLY_MAX);
+	ga_free(escaped);
 	atomic_fetch_add(&app->lookups, 1);
-	rc = app_exchange(app, false, url, &reply, err);
+	rc = app_call(app, "GET", url, what, &reply, err);
 	if (rc != GA_OK)
 		goto done;
 	if (reply.transport != CURLE_OK || reply.status != 200) {
@@ -502,7 +370,7 @@ lookup_installation(struct gh_app *app, struct ga_err *err)
 		(long long)json_integer_value(id), organization);
 done:
 	json_decref(root);
-	ga_buf_free(&reply.body);
+	gh_response_free(&reply);
 	ga_free(url);
 	return rc;
 }
@@ -523,7 +391,7 @@ token_is_sendable(const char *token, size_t max)
 
 /* Take token and expires_at from the answer (lock held). */
 static enum ga_rc
-take_token(struct gh_app *app, const struct app_reply *reply, const char *what,
+take_token(struct gh_app *app, const struct gh_response *reply, const char *what,
 	   struct ga_err *err)
 {
 	json_t *root;
@@ -555,22 +423,22 @@ mint_token(struct gh_app *app, struct ga_err *err)
 {
 	static const char what[] =
 		"installation token (POST /app/installations/{id}/access_tokens)";
-	struct app_reply reply = {0};
+	struct gh_response reply;
 	char *url;
 	enum ga_rc rc;
 	char seconds[32];
 
 	url = ga_asprintf("%s/app/installations/%lld/access_tokens", app->api_url,
 			  atomic_load(&app->installation_id));
-	ga_buf_init(&reply.body, APP_REPLY_MAX);
-	rc = app_exchange(app, true, url, &reply, err);
+	rc = app_call(app, "POST", url, what, &reply, err);
 	if (rc == GA_OK && (reply.transport != CURLE_OK || reply.status != 201))
 		rc = reply_error(app, &reply, what, err);
 	else if (rc == GA_OK)
 		rc = take_token(app, &reply, what, err);
+	/* The body held the token. */
 	if (reply.body.data != NULL)
 		OPENSSL_cleanse(reply.body.data, reply.body.len);
-	ga_buf_free(&reply.body);
+	gh_response_free(&reply);
 	ga_free(url);
 	if (rc != GA_OK)
 		return rc;
@@ -590,7 +458,7 @@ mint_token(struct gh_app *app, struct ga_err *err)
 static enum ga_rc
 find_installation(struct gh_app *app, struct ga_err *err)
 {
-	long long now = gh_now_ms();
+	long long now = ga_monotonic_ms();
 	long long wait;
 	enum ga_rc rc;
 

@@ -42,6 +42,7 @@
 #include "util/ga_err.h"
 
 struct gh_app;
+struct gh_client;
 
 /* How long before expiry the installation token is replaced (seconds). */
 #define GH_APP_REFRESH_MARGIN 300
@@ -51,18 +52,19 @@ struct gh_app;
 #define GH_APP_TOKEN_MAX 256
 
 /*
- * An App for config, which is borrowed and must outlive the App: it reads
- * organization, api_url, app_client_id, app_private_key_file,
- * app_installation_id and the timeouts.  Reads the private key now (PEM,
- * PKCS#1 "RSA PRIVATE KEY" as GitHub hands it out, or PKCS#8) and refuses
- * anything but an RSA key.  Asks GitHub nothing yet.
+ * An App that asks GitHub through client (borrowed, must outlive the App:
+ * its transport, its waits, gh_client_cancel) for the client's
+ * configuration: organization, api_url, app_client_id,
+ * app_private_key_file, app_installation_id and the timeouts.  Reads the
+ * private key now (PEM, PKCS#1 "RSA PRIVATE KEY" as GitHub hands it out,
+ * or PKCS#8) and refuses anything but an RSA key.  Asks GitHub nothing yet.
  * Errors (err names the file, never its content):
  *   GA_EINVAL  app_client_id or app_private_key_file unset, not a PEM
  *              private key, or not an RSA key
  *   GA_EIO     the key file cannot be read
  * Free with gh_app_destroy().
  */
-enum ga_rc gh_app_create(const struct config *config, struct gh_app **out, struct ga_err *err);
+enum ga_rc gh_app_create(struct gh_client *client, struct gh_app **out, struct ga_err *err);
 
 /* Free the App and wipe its key and token.  No call may be running.  NULL is fine. */
 void gh_app_destroy(struct gh_app *app);
@@ -84,7 +86,8 @@ enum ga_rc gh_app_jwt(const struct gh_app *app, long long now, char **out, struc
  *
  * Thread-safe and single-flight: callers that find the token stale while
  * another thread mints one wait for that one.  A network error or 5xx is
- * tried three times in all, about two seconds at most.  A 404 for the
+ * tried three times in all, 250 ms then 1 s apart (the transport's
+ * GH_RETRY_APP; gh_client_cancel ends the waits and a call in progress).  A 404 for the
  * token looks the installation up again (within the lookup backoff) and
  * mints with the id found.
  * Errors (err says what and what to check):
@@ -92,7 +95,8 @@ enum ga_rc gh_app_jwt(const struct gh_app *app, long long now, char **out, struc
  *   GA_ENOTFOUND  the App is not installed on the organization, or the
  *                 installation found does not exist (also during the
  *                 lookup backoff, without asking GitHub)
- *   GA_EUPSTREAM  network error, 5xx, or a malformed answer
+ *   GA_EUPSTREAM  network error, 5xx, or a malformed answer; the client
+ *                 was cancelled
  */
 enum ga_rc gh_app_token(struct gh_app *app, char *token, size_t size, long long *expires_at,
 			struct ga_err *err);

@@ -234,15 +234,6 @@ gh_handle_release(struct gh_client *client, CURL *handle)
 		curl_easy_cleanup(handle);
 }
 
-long long
-gh_now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 bool
 gh_client_wait(struct gh_client *client, long long ms)
 {
@@ -313,7 +304,7 @@ client_app(struct gh_client *client, struct gh_app **out, struct ga_err *err)
 
 	pthread_mutex_lock(&client->app_lock);
 	if (client->app == NULL)
-		rc = gh_app_create(client->config, &client->app, err);
+		rc = gh_app_create(client, &client->app, err);
 	*out = client->app;
 	pthread_mutex_unlock(&client->app_lock);
 	return rc;

@@ -14,20 +14,23 @@ enum ga_rc
 gh_fetch_public(struct gh_client *client, const char *url, size_t max_bytes, char **body,
 		size_t *len, struct ga_err *err)
 {
-	struct gh_request request = {.method = "GET", .url = url, .anonymous = true,
-				     .accept = "application/json"};
+	struct gh_request request = {.method = "GET", .url = url, .what = "GET public document",
+				     .anonymous = true, .accept = "application/json",
+				     .retry = GH_RETRY_NONE};
 	struct gh_response response;
 	char problem[GA_ERR_MESSAGE_MAX / 2];
+	struct ga_err inner = {0};
 	enum ga_rc rc = GA_OK;
-	CURL *handle;
 
 	*body = NULL;
 	*len = 0;
 	gh_response_init(&response, max_bytes);
-	handle = gh_handle_acquire(client);
-	gh_http_once(client, handle, &request, &response, NULL);
-	gh_handle_release(client, handle);
-	if (response.too_large || response.transport != CURLE_OK || response.status != 200) {
+	gh_http_request(client, NULL, &request, &response, NULL, &inner);
+	if (!response.final) {
+		/* cancelled: nothing was asked */
+		rc = ga_err_set(err, GA_EUPSTREAM, "GET %s: %s", url, inner.message);
+	} else if (response.too_large || response.transport != CURLE_OK ||
+		   response.status != 200) {
 		rc = ga_err_set(err, GA_EUPSTREAM, "GET %s: %s", url,
 				gh_http_describe(&response, problem, sizeof(problem)));
 	} else {

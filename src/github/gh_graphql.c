@@ -311,6 +311,7 @@ try_once(struct gh_session *session, const char *what, const char *body,
 		.method = "POST",
 		.url = session->client->graphql_url,
 		.body = body,
+		.what = what,
 	};
 	enum ga_rc rc = gh_http_once(session->client, session->handle, &request, response, err);
 
@@ -348,7 +349,7 @@ gh_graphql_query(struct gh_session *session, const char *name, const char *query
 	rc = wait_for_budget(session, what, err);
 	if (rc != GA_OK)
 		return rc;
-	gh_retry_init(&retry);
+	gh_retry_init(&retry, GH_RETRY_SYNC, client);
 	gh_response_init(&response, client->options.max_reply_bytes);
 	for (;;) {
 		char *body = request_body(query, variables, *page_size);

@@ -1,4 +1,14 @@
-/* gh_http.c - one HTTP exchange with GitHub, and when to try it again. */
+/*
+ * gh_http.c - the transport: every request to GitHub, and when to try it
+ * again; see gh_internal.h and docs/internals/github-client.md.
+ *
+ * Written once here, for GraphQL, the REST calls of a sync, polls, the
+ * App's JWT calls, token checks and the web sign-in: the headers and the
+ * credential, timeouts, protocols (http and https, no redirects), the
+ * reply cap, the rate-limit headers, what an answer means, the retry
+ * policies and their waits, and cancellation (gh_client_cancel ends a
+ * transfer in progress as well as a wait).
+ */
 #include "github/gh_internal.h"
 
 #include <stdio.h>
@@ -7,12 +17,22 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/ga_clock.h"
 #include "util/ga_log.h"
 #include "util/ga_secret.h"
 #include "util/ga_xalloc.h"
 
 /* The rate-limit wait when GitHub names no time: at least a minute, growing. */
 #define RATE_LIMIT_FALLBACK_MS (60LL * 1000)
+/* GH_RETRY_QUICK: the one quick retry waits this long, and only when this
+ * much time is left. */
+#define QUICK_RETRY_MS 100
+#define QUICK_MIN_TRY_MS 250
+/* GH_RETRY_APP: the waits before the second and third tries. */
+#define APP_ATTEMPTS 3
+static const long app_waits_ms[APP_ATTEMPTS - 1] = {250, 1000};
+/* A JWT is about 600 characters with a 2048-bit key. */
+#define JWT_MAX 8192
 
 void
 gh_response_init(struct gh_response *response, size_t max_body)
@@ -34,6 +54,7 @@ gh_response_reset(struct gh_response *response)
 	response->too_large = false;
 	response->transport_error[0] = '\0';
 	response->sso[0] = '\0';
+	response->etag[0] = '\0';
 }
 
 void
@@ -112,6 +133,7 @@ on_header(char *line, size_t size, size_t count, void *context)
 		response->ratelimit_remaining = -1;
 		response->ratelimit_reset = -1;
 		response->sso[0] = '\0';
+		response->etag[0] = '\0';
 		return len;
 	}
 	if (colon == NULL)
@@ -134,6 +156,8 @@ on_header(char *line, size_t size, size_t count, void *context)
 		response->ratelimit_reset = header_integer(value, value_len);
 	else if (header_is(line, name_len, "x-github-sso") && value_len < sizeof(response->sso))
 		snprintf(response->sso, sizeof(response->sso), "%.*s", (int)value_len, value);
+	else if (header_is(line, name_len, "etag") && value_len < sizeof(response->etag))
+		snprintf(response->etag, sizeof(response->etag), "%.*s", (int)value_len, value);
 	return len;
 }
 
@@ -146,33 +170,86 @@ free_headers_wiped(struct curl_slist *headers)
 	curl_slist_free_all(headers);
 }
 
-static enum ga_rc
-build_headers(struct gh_client *client, const struct gh_request *request,
-	      struct curl_slist **headers, struct ga_err *err)
+/* A credential the caller made (the App's JWT): printable, no spaces. */
+static bool
+jwt_is_sendable(const char *jwt)
 {
-	char line[128];
+	size_t len = strlen(jwt);
 
-	snprintf(line, sizeof(line), "Accept: %s",
-		 request->accept ? request->accept : "application/vnd.github+json");
-	*headers = gh_append_header(*headers, line);
-	if (!request->anonymous)	/* the web host's OAuth endpoints are not the API */
-		*headers = gh_append_header(*headers, "X-GitHub-Api-Version: 2022-11-28");
-	*headers = gh_append_header(*headers, client->user_agent);
-	if (request->body != NULL) {
-		snprintf(line, sizeof(line), "Content-Type: %s",
-			 request->content_type ? request->content_type : "application/json");
-		*headers = gh_append_header(*headers, line);
-		/* No "Expect: 100-continue" round trip before a large query. */
-		*headers = gh_append_header(*headers, "Expect:");
-	}
-	if (request->anonymous)
+	if (len == 0 || len > JWT_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)jwt[i] <= ' ' || (unsigned char)jwt[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The Authorization line: the request's credential, or the client's own. */
+static enum ga_rc
+add_credential(struct gh_client *client, const struct gh_request *request,
+	       struct curl_slist **headers, struct ga_err *err)
+{
+	if (request->anonymous)	/* the web host's OAuth endpoints are not the API */
 		return GA_OK;
+	if (request->jwt != NULL) {
+		if (!jwt_is_sendable(request->jwt))
+			return ga_err_set(err, GA_EINVAL, "the App's JWT cannot be sent in a header");
+		gh_append_bearer(headers, request->jwt);
+		return GA_OK;
+	}
 	if (request->token == NULL)
 		return gh_auth_header(client, headers, err);
 	if (!gh_token_is_sendable(request->token))
 		return ga_err_set(err, GA_EINVAL, "token cannot be sent in a header");
 	gh_append_bearer(headers, request->token);
 	return GA_OK;
+}
+
+static enum ga_rc
+build_headers(struct gh_client *client, const struct gh_request *request,
+	      struct curl_slist **headers, struct ga_err *err)
+{
+	char line[GH_ETAG_MAX + 32];
+
+	snprintf(line, sizeof(line), "Accept: %s",
+		 request->accept ? request->accept : "application/vnd.github+json");
+	*headers = gh_append_header(*headers, line);
+	if (!request->anonymous)
+		*headers = gh_append_header(*headers, "X-GitHub-Api-Version: 2022-11-28");
+	*headers = gh_append_header(*headers, client->user_agent);
+	if (request->body != NULL && request->body[0] != '\0') {
+		snprintf(line, sizeof(line), "Content-Type: %s",
+			 request->content_type ? request->content_type : "application/json");
+		*headers = gh_append_header(*headers, line);
+		/* No "Expect: 100-continue" round trip before a large query. */
+		*headers = gh_append_header(*headers, "Expect:");
+	}
+	if (request->if_none_match != NULL && request->if_none_match[0] != '\0' &&
+	    strlen(request->if_none_match) < GH_ETAG_MAX) {
+		snprintf(line, sizeof(line), "If-None-Match: %s", request->if_none_match);
+		*headers = gh_append_header(*headers, line);
+	}
+	return add_credential(client, request, headers, err);
+}
+
+static long
+try_timeout_ms(const struct gh_client *client)
+{
+	const struct config *config = client->config;
+
+	return (config->http_timeout > 0 ? config->http_timeout : 30) * 1000L;
+}
+
+/* gh_client_cancel() ends a transfer in progress at once (shutdown). */
+static int
+on_progress(void *context, curl_off_t download_total, curl_off_t downloaded,
+	    curl_off_t upload_total, curl_off_t uploaded)
+{
+	(void)download_total;
+	(void)downloaded;
+	(void)upload_total;
+	(void)uploaded;
+	return gh_client_is_cancelled(context) ? 1 : 0;
 }
 
 static void
@@ -183,7 +260,7 @@ set_options(struct gh_client *client, CURL *handle, const struct gh_request *req
 	long timeout_ms = request->timeout_ms;
 
 	if (timeout_ms <= 0)
-		timeout_ms = (config->http_timeout > 0 ? config->http_timeout : 30) * 1000L;
+		timeout_ms = try_timeout_ms(client);
 	curl_easy_setopt(handle, CURLOPT_URL, request->url);
 	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
@@ -199,6 +276,9 @@ set_options(struct gh_client *client, CURL *handle, const struct gh_request *req
 	curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(handle, CURLOPT_HEADERDATA, response);
 	curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, response->transport_error);
+	curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(handle, CURLOPT_XFERINFODATA, client);
 	if (request->body != NULL) {
 		curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request->body);
 		curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -216,12 +296,16 @@ gh_http_once(struct gh_client *client, CURL *handle, const struct gh_request *re
 	enum ga_rc rc;
 
 	gh_response_reset(response);
+	if (gh_client_is_cancelled(client))
+		return ga_err_set(err, GA_EUPSTREAM, "%s: cancelled",
+				  request->what != NULL ? request->what : "GitHub request");
 	rc = build_headers(client, request, &headers, err);
 	if (rc != GA_OK) {
 		free_headers_wiped(headers);
 		return rc;
 	}
 	set_options(client, handle, request, headers, response);
+	response->tries++;
 	response->transport = curl_easy_perform(handle);
 	curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response->status);
 	/* The handle must not keep pointers to the freed header list. */
@@ -292,11 +376,15 @@ gh_http_describe(const struct gh_response *response, char *buf, size_t size)
 }
 
 void
-gh_retry_init(struct gh_retry *retry)
+gh_retry_init(struct gh_retry *retry, enum gh_retry_policy policy,
+	      const struct gh_client *client)
 {
+	retry->policy = policy;
 	retry->attempts = 0;
 	retry->rate_limit_waits = 0;
 	retry->fallback_wait_ms = RATE_LIMIT_FALLBACK_MS;
+	retry->deadline_ms = ga_monotonic_ms() + try_timeout_ms(client);
+	retry->own_credential = true;
 }
 
 long long
@@ -362,6 +450,31 @@ wait_for_rate_limit(struct gh_client *client, struct gh_retry *retry,
 	return GA_OK;
 }
 
+/* The tries a policy allows on a transient failure, and the wait before
+ * the next one; 0 tries more: the answer is final. */
+static bool
+next_try(const struct gh_client *client, const struct gh_retry *retry, long long *wait_ms)
+{
+	switch (retry->policy) {
+	case GH_RETRY_SYNC:
+		*wait_ms = gh_backoff_ms(&client->options, retry->attempts);
+		return retry->attempts < client->options.max_attempts;
+	case GH_RETRY_APP:
+		if (retry->attempts >= APP_ATTEMPTS)
+			return false;
+		*wait_ms = app_waits_ms[retry->attempts - 1];
+		return true;
+	case GH_RETRY_QUICK:
+		/* A person waits: once, and only with time left for a try. */
+		*wait_ms = QUICK_RETRY_MS;
+		return retry->attempts < 2 &&
+		       retry->deadline_ms - ga_monotonic_ms() >= QUICK_RETRY_MS + QUICK_MIN_TRY_MS;
+	case GH_RETRY_NONE:
+		break;
+	}
+	return false;
+}
+
 static enum ga_rc
 wait_for_backoff(struct gh_client *client, struct gh_retry *retry,
 		 const struct gh_response *response, const char *what,
@@ -369,13 +482,15 @@ wait_for_backoff(struct gh_client *client, struct gh_retry *retry,
 {
 	char problem[GA_ERR_MESSAGE_MAX / 2];
 	char wait_text[32];
-	long long wait_ms;
+	long long wait_ms = 0;
 
 	gh_http_describe(response, problem, sizeof(problem));
-	if (++retry->attempts >= client->options.max_attempts)
-		return ga_err_set(err, GA_EUPSTREAM, "%s: %s (after %d tries)", what, problem,
-				  retry->attempts);
-	wait_ms = gh_backoff_ms(&client->options, retry->attempts);
+	retry->attempts++;
+	if (!next_try(client, retry, &wait_ms))
+		return retry->attempts > 1
+		       ? ga_err_set(err, GA_EUPSTREAM, "%s: %s (after %d tries)", what, problem,
+				    retry->attempts)
+		       : ga_err_set(err, GA_EUPSTREAM, "%s: %s", what, problem);
 	snprintf(wait_text, sizeof(wait_text), "%lld", wait_ms);
 	ga_log(GA_LOG_WARN, "GitHub request failed, retrying", "call", what, "problem",
 	       problem, "wait_ms", wait_text, (char *)NULL);
@@ -399,19 +514,86 @@ gh_retry_after(struct gh_client *client, struct gh_retry *retry, enum gh_outcome
 	case GH_OUTCOME_OK:
 		return GA_OK;
 	case GH_OUTCOME_RATE_LIMITED:
-		return wait_for_rate_limit(client, retry, response, what, stats, err);
+		/* Only a sync waits; for the others the limit is the answer. */
+		if (retry->policy == GH_RETRY_SYNC)
+			return wait_for_rate_limit(client, retry, response, what, stats, err);
+		break;
 	case GH_OUTCOME_TRANSIENT:
 		return wait_for_backoff(client, retry, response, what, stats, err);
 	case GH_OUTCOME_FAILED:
 		break;
 	}
 	gh_http_describe(response, problem, sizeof(problem));
-	/* Only the client's own requests retry here: a 401 refused its
-	 * credential (an App then mints a new token next time). */
-	if (response->status == 401) {
+	if (response->status == 401 && response->transport == CURLE_OK && retry->own_credential) {
+		/* The client's own credential was refused: an App mints a new
+		 * token next time. */
 		gh_client_credential_refused(client);
 		return ga_err_set(err, GA_EDENIED, "%s: GitHub refused the token (%s)", what,
 				  problem);
 	}
+	if (response->status == 401 && response->transport == CURLE_OK)
+		return ga_err_set(err, GA_EDENIED, "%s: %s", what, problem);
 	return ga_err_set(err, GA_EUPSTREAM, "%s: %s", what, problem);
+}
+
+/* ---- a whole request -------------------------------------------------- */
+
+enum ga_rc
+gh_http_request(struct gh_client *client, CURL *handle, const struct gh_request *request,
+		struct gh_response *response, struct gh_sync_stats *stats, struct ga_err *err)
+{
+	const char *what = request->what != NULL ? request->what : "GitHub request";
+	struct gh_request attempt = *request;
+	struct gh_retry retry;
+	CURL *pooled = NULL;
+	enum ga_rc rc;
+
+	gh_retry_init(&retry, request->retry, client);
+	retry.own_credential = !request->anonymous && request->token == NULL &&
+			       request->jwt == NULL;
+	response->tries = 0;
+	response->final = false;
+	if (handle == NULL)
+		handle = pooled = gh_handle_acquire(client);
+	for (;;) {
+		enum gh_outcome outcome;
+
+		if (retry.policy == GH_RETRY_QUICK) {
+			long long left = retry.deadline_ms - ga_monotonic_ms();
+
+			attempt.timeout_ms = (long)(left > 1 ? left : 1);
+		}
+		rc = gh_http_once(client, handle, &attempt, response, err);
+		if (rc != GA_OK)
+			break;	/* not sent */
+		if (stats != NULL)
+			stats->rest_requests++;
+		outcome = gh_http_classify(response);
+		if (outcome == GH_OUTCOME_OK) {
+			response->final = true;
+			break;
+		}
+		rc = gh_retry_after(client, &retry, outcome, response, what, stats, err);
+		if (rc != GA_OK) {
+			response->final = !gh_client_is_cancelled(client);
+			break;
+		}
+	}
+	gh_handle_release(client, pooled);
+	return rc;
+}
+
+char *
+gh_url_escape(const char *text)
+{
+	char *escaped = curl_easy_escape(NULL, text != NULL ? text : "", 0);
+	char *copy;
+
+	if (escaped == NULL) {
+		ga_logf(GA_LOG_ERROR, "libcurl: out of memory");
+		abort();
+	}
+	copy = ga_strdup(escaped);
+	curl_free(escaped);
+	return copy;
 }

@@ -4,13 +4,16 @@
  *
  * Layers, bottom up:
  *   gh_client.c   client lifetime, options, pooled curl handles, waits
- *   gh_http.c     one HTTP exchange, classification, retry decisions
+ *   gh_http.c     the transport: every request to GitHub, its retries
+ *   gh_app.c      the GitHub App's JWT and installation tokens
  *   gh_json.c     type-checked access to jansson values
  *   gh_graphql.c  a GraphQL request with retries; reply envelope parsing
  *   gh_parse.c    page parsers: GraphQL data -> struct org_input records
  *   gh_sync.c     the sync plan (pagination, follow-ups, base permission)
- *   gh_user.c     the token check
+ *   gh_user.c     the token check, the organization-access check
  *   gh_oauth.c    the OAuth web flow's code exchange (the web pages' sign-in)
+ *   gh_poll.c     conditional REST polls (gh_poll.h)
+ *   gh_fetch.c    anonymous GETs of public documents (trusted publishing)
  * Nothing here is part of the module's contract with the rest of ghaccess.
  */
 #ifndef GH_INTERNAL_H
@@ -84,9 +87,6 @@ void gh_handle_release(struct gh_client *client, CURL *handle);
 bool gh_client_wait(struct gh_client *client, long long ms);
 bool gh_client_is_cancelled(struct gh_client *client);
 
-/* Milliseconds of a monotonic clock. */
-long long gh_now_ms(void);
-
 /*
  * Append "Authorization: Bearer <credential>" for the client's own
  * requests to headers.  The one place that knows which credential the
@@ -113,27 +113,58 @@ void gh_append_bearer(struct curl_slist **headers, const char *token);
  * non-space ASCII characters. */
 bool gh_token_is_sendable(const char *token);
 
-/* ---- gh_http.c ------------------------------------------------------ */
+/* ---- gh_http.c: the transport ---------------------------------------- */
+
+/*
+ * Every request to GitHub goes through here (docs/internals/github-client.md,
+ * "The transport"): headers, the credential, timeouts, protocols, the
+ * reply cap, the rate-limit headers, classification, retries and their
+ * waits, cancellation.  Nothing else in ghaccess configures libcurl.
+ */
+
+/* How a request is tried again. */
+enum gh_retry_policy {
+	/* The server's own calls of a sync: network errors and 5xx with full
+	 * jitter backoff (options.max_attempts tries), rate limits waited out
+	 * up to options.max_rate_limit_wait_ms. */
+	GH_RETRY_SYNC = 0,
+	/* A person is waiting (token checks, the web sign-in's token owner):
+	 * one more try 100 ms after a network error or 5xx when time is left,
+	 * every try within one [github] timeout; a rate limit is an answer. */
+	GH_RETRY_QUICK,
+	/* The App's JWT calls (gh_app.c): a network error or 5xx is tried
+	 * three times in all, 250 ms then 1 s apart. */
+	GH_RETRY_APP,
+	/* One try: an OAuth code is single use; a poll comes back anyway. */
+	GH_RETRY_NONE,
+};
 
 struct gh_request {
 	const char *method;		/* "GET" or "POST" */
 	const char *url;
-	const char *body;		/* POST body (JSON), NUL-terminated; NULL for GET */
-	const char *token;		/* a user's token (token check); NULL: the client's credential */
-	long timeout_ms;		/* total; 0: config http_timeout */
-	/* The OAuth token endpoint (gh_oauth.c) is not the API: no
-	 * Authorization header at all, its own Accept and body type. */
-	bool anonymous;			/* send no Authorization header */
+	const char *body;		/* POST body, NUL-terminated; NULL for GET */
+	const char *what;		/* "GET /user", "GraphQL OrgTeams": for messages */
+	enum gh_retry_policy retry;	/* gh_http_request only */
+	/* The credential, at most one: a user's token (token checks, the
+	 * web sign-in), the App's JWT (gh_app.c), none at all (anonymous: the
+	 * OAuth endpoints of the web host).  Neither: the client's own
+	 * (gh_auth_header: the App's installation token or the token). */
+	const char *token;
+	const char *jwt;
+	bool anonymous;
+	const char *if_none_match;	/* an ETag: a conditional GET (polls) */
+	long timeout_ms;		/* of one try; 0: [github] timeout */
 	const char *accept;		/* NULL: application/vnd.github+json */
-	const char *content_type;	/* of body; NULL: application/json */
+	const char *content_type;	/* of a non-empty body; NULL: application/json */
 };
 
-/* The longest X-GitHub-SSO value kept. */
+/* The longest X-GitHub-SSO value kept, and ETag. */
 #define GH_SSO_HEADER_MAX 512
+#define GH_ETAG_MAX 160
 
 struct gh_response {
 	long status;			/* HTTP status; 0 when no answer came */
-	struct ga_buf body;		/* capped at options.max_reply_bytes */
+	struct ga_buf body;		/* capped at the size given to gh_response_init */
 	long long retry_after_s;	/* retry-after header; -1 absent */
 	long long ratelimit_remaining;	/* x-ratelimit-remaining; -1 absent */
 	long long ratelimit_reset;	/* x-ratelimit-reset (Unix time); -1 absent */
@@ -141,6 +172,11 @@ struct gh_response {
 	bool too_large;			/* the body passed the cap */
 	char transport_error[CURL_ERROR_SIZE];
 	char sso[GH_SSO_HEADER_MAX];	/* X-GitHub-SSO, "" when absent or too long */
+	char etag[GH_ETAG_MAX];		/* ETag, "" when absent or too long */
+	unsigned tries;			/* requests sent (gh_http_request) */
+	/* The request ended with this answer (gh_http_request), rather than
+	 * cancelled or never sent: a caller may judge it (401, 404, 304). */
+	bool final;
 };
 
 enum gh_outcome {
@@ -155,9 +191,31 @@ void gh_response_reset(struct gh_response *response);
 void gh_response_free(struct gh_response *response);
 
 /*
- * Perform one exchange on handle (from gh_handle_acquire).  Fills response
- * (a transport failure is response->transport, not an error).  Returns
- * GA_EINVAL only when the request could not be built (no credential).
+ * The whole request on handle (NULL: one from the client's pool): tried
+ * and waited as request->retry says, every wait ended by
+ * gh_client_cancel.  stats (may be NULL; the sync's) counts the REST
+ * requests, retries and rate-limit waits.  GA_OK: a 2xx answer is in
+ * response.  Otherwise err says why, naming request->what:
+ *   GA_EUPSTREAM  network error, 5xx after the tries, another answer,
+ *                 a reply over the cap; cancelled
+ *   GA_EDENIED    401 (to the client's own credential: an App mints a
+ *                 new installation token next time)
+ *   GA_ELIMIT     a rate limit longer than the client waits (SYNC)
+ *   GA_EINVAL     not sent: no usable credential
+ * and response->final says whether response holds the answer the request
+ * ended with, for callers that judge it (a 401, 404 or 304 means
+ * something to them).  A cancelled client sends nothing.  Thread-safe.
+ */
+enum ga_rc gh_http_request(struct gh_client *client, CURL *handle,
+			   const struct gh_request *request, struct gh_response *response,
+			   struct gh_sync_stats *stats, struct ga_err *err);
+
+/*
+ * One try on handle (from gh_handle_acquire), for callers with their own
+ * loop (GraphQL: smaller pages after a 502).  Fills response (a transport
+ * failure is response->transport, not an error).  Returns GA_EINVAL when
+ * the request could not be built (no credential), GA_EUPSTREAM without
+ * sending anything when the client is cancelled.
  */
 enum ga_rc gh_http_once(struct gh_client *client, CURL *handle, const struct gh_request *request,
 			struct gh_response *response, struct ga_err *err);
@@ -171,21 +229,24 @@ const char *gh_http_describe(const struct gh_response *response, char *buf, size
 
 /* Retry bookkeeping of one logical request. */
 struct gh_retry {
+	enum gh_retry_policy policy;
 	int attempts;			/* failed tries so far (5xx, network) */
 	int rate_limit_waits;
 	long long fallback_wait_ms;	/* grows when a limit names no reset time */
+	long long deadline_ms;		/* QUICK: monotonic end of every try */
+	bool own_credential;		/* the client's credential: a 401 refuses it */
 };
 
-void gh_retry_init(struct gh_retry *retry);
+/* Start the bookkeeping of a request of client under policy. */
+void gh_retry_init(struct gh_retry *retry, enum gh_retry_policy policy,
+		   const struct gh_client *client);
 
 /*
- * After a failed try: decide whether to try again and wait accordingly.
- * Returns GA_OK after waiting (try again), or an error with err naming
- * what (e.g. "GraphQL OrgTeams") and the last answer:
- *   GA_EUPSTREAM  attempts exhausted, cancelled
- *   GA_ELIMIT     the rate-limit wait would exceed the cap
- *   GA_EDENIED    401
- * stats (may be NULL) counts retries and rate-limit waits.
+ * After an answer that is not 2xx: decide, by the policy, whether to try
+ * again and wait accordingly (cancellable).  Returns GA_OK after waiting
+ * (try again), or the error that ends the request (see gh_http_request)
+ * with err naming what and the last answer.  stats (may be NULL) counts
+ * retries and rate-limit waits.
  */
 enum ga_rc gh_retry_after(struct gh_client *client, struct gh_retry *retry,
 			  enum gh_outcome outcome, const struct gh_response *response,
@@ -198,6 +259,9 @@ long long gh_rate_limit_wait_ms(const struct gh_response *response, long long no
 
 /* Full-jitter backoff for the attempt-th failure (1-based). */
 long long gh_backoff_ms(const struct gh_client_options *options, int attempt);
+
+/* text percent-encoded for a URL path segment (ga_free).  Never fails. */
+char *gh_url_escape(const char *text);
 
 /* ---- gh_json.c ------------------------------------------------------ */
 

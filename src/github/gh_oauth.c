@@ -100,14 +100,15 @@ gh_oauth_exchange(struct gh_client *client, const struct gh_oauth_exchange *exch
 	const char *github_url = client->config->web_github_url ? client->config->web_github_url
 							       : DEFAULT_GITHUB_URL;
 	struct gh_request request = {.method = "POST", .anonymous = true,
-				     .accept = "application/json",
+				     .what = "POST /login/oauth/access_token",
+				     .retry = GH_RETRY_NONE, .accept = "application/json",
 				     .content_type = "application/x-www-form-urlencoded"};
 	struct gh_response response;
 	enum gh_oauth_result result;
 	char problem[GA_ERR_MESSAGE_MAX / 2];
 	struct ga_buf body;
+	struct ga_err inner = {0};
 	char *url;
-	CURL *handle;
 
 	*token = NULL;
 	ga_buf_init(&body, 0);
@@ -120,11 +121,12 @@ gh_oauth_exchange(struct gh_client *client, const struct gh_oauth_exchange *exch
 	request.url = url;
 	request.body = ga_buf_cstr(&body);
 	gh_response_init(&response, EXCHANGE_REPLY_MAX);
-	handle = gh_handle_acquire(client);
-	gh_http_once(client, handle, &request, &response, NULL);
-	gh_handle_release(client, handle);
+	gh_http_request(client, NULL, &request, &response, NULL, &inner);
 	wipe_buf(&body);
-	if (gh_http_classify(&response) == GH_OUTCOME_OK) {
+	if (!response.final) {
+		result = GH_OAUTH_UNAVAILABLE;	/* cancelled */
+		ga_err_set(err, GA_EUPSTREAM, "%s", inner.message);
+	} else if (gh_http_classify(&response) == GH_OUTCOME_OK) {
 		result = judge_exchange(&response, token, err);
 	} else {
 		result = response.transport == CURLE_OK && response.status >= 400 &&

@@ -12,7 +12,7 @@
 #include "util/ga_map.h"
 #include "util/ga_xalloc.h"
 
-#define ETAG_MAX 160
+#define ETAG_MAX GH_ETAG_MAX
 #define PAGE_SIZE 100
 /* 5,000 owners: past that the periodic sync is the safety net. */
 #define MAX_PAGES 50
@@ -34,13 +34,6 @@ struct gh_poll {
 	uint64_t fingerprint;
 };
 
-struct poll_reply {
-	long status;
-	struct ga_buf body;
-	char etag[ETAG_MAX];
-	CURLcode transport;
-};
-
 struct gh_poll *
 gh_poll_create(void)
 {
@@ -55,117 +48,32 @@ gh_poll_destroy(struct gh_poll *poll)
 
 /* ---- one conditional GET ------------------------------------------------ */
 
-static size_t
-on_body(char *data, size_t size, size_t count, void *context)
-{
-	struct poll_reply *reply = context;
-
-	return ga_buf_append(&reply->body, data, size * count) ? size * count : 0;
-}
-
-static size_t
-on_header(char *line, size_t size, size_t count, void *context)
-{
-	struct poll_reply *reply = context;
-	size_t len = size * count;
-
-	if (len > 5 && strncasecmp(line, "etag:", 5) == 0) {
-		const char *value = line + 5;
-		size_t value_len = len - 5;
-
-		while (value_len > 0 && (*value == ' ' || *value == '\t')) {
-			value++;
-			value_len--;
-		}
-		while (value_len > 0 && (value[value_len - 1] == '\r' || value[value_len - 1] == '\n'))
-			value_len--;
-		if (value_len < sizeof(reply->etag)) {
-			memcpy(reply->etag, value, value_len);
-			reply->etag[value_len] = '\0';
-		}
-	}
-	return len;
-}
-
-/* gh_client_cancel() (shutdown) ends a poll in progress at once. */
-static int
-on_progress(void *context, curl_off_t download_total, curl_off_t downloaded,
-	    curl_off_t upload_total, curl_off_t uploaded)
-{
-	(void)download_total;
-	(void)downloaded;
-	(void)upload_total;
-	(void)uploaded;
-	return gh_client_is_cancelled(context) ? 1 : 0;
-}
-
-/* The header list holds the credential: wipe it before freeing. */
-static void
-free_headers_wiped(struct curl_slist *headers)
-{
-	for (struct curl_slist *item = headers; item != NULL; item = item->next)
-		explicit_bzero(item->data, strlen(item->data));
-	curl_slist_free_all(headers);
-}
-
+/*
+ * GET url with If-None-Match: etag, once (the next poll comes anyway),
+ * through the client's transport.  GA_OK when an answer came (in reply,
+ * whatever its status: a 304 is the usual one); an error when none could
+ * (cancelled, no credential).
+ */
 static enum ga_rc
-conditional_get(struct gh_client *client, const char *url, const char *etag,
-		struct poll_reply *reply, struct gh_poll_stats *stats, struct ga_err *err)
+conditional_get(struct gh_client *client, const char *url, const char *what, const char *etag,
+		struct gh_response *reply, struct gh_poll_stats *stats, struct ga_err *err)
 {
-	const struct config *config = client->config;
-	struct curl_slist *headers = NULL;
-	CURL *handle;
-	char line[ETAG_MAX + 32];
+	struct gh_request request = {.method = "GET", .url = url, .what = what,
+				     .retry = GH_RETRY_NONE, .if_none_match = etag};
 	enum ga_rc rc;
 
-	if (gh_client_is_cancelled(client))
-		return ga_err_set(err, GA_EUPSTREAM, "poll: cancelled");
-
-	headers = gh_append_header(headers, "Accept: application/vnd.github+json");
-	headers = gh_append_header(headers, "X-GitHub-Api-Version: 2022-11-28");
-	headers = gh_append_header(headers, client->user_agent);
-	if (etag != NULL && *etag != '\0') {
-		snprintf(line, sizeof(line), "If-None-Match: %s", etag);
-		headers = gh_append_header(headers, line);
-	}
-	rc = gh_auth_header(client, &headers, err);
-	if (rc != GA_OK) {
-		free_headers_wiped(headers);
-		return rc;
-	}
-	handle = gh_handle_acquire(client);
-	curl_easy_setopt(handle, CURLOPT_URL, url);
-	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(handle, CURLOPT_SHARE, client->share);
-	curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(handle, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(handle, CURLOPT_TIMEOUT, (long)(config->http_timeout > 0 ?
-							  config->http_timeout : 30));
-	curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT, (long)(config->connect_timeout > 0 ?
-								 config->connect_timeout : 10));
-	curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(handle, CURLOPT_XFERINFODATA, client);
-	curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(handle, CURLOPT_WRITEDATA, reply);
-	curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(handle, CURLOPT_HEADERDATA, reply);
-	reply->transport = curl_easy_perform(handle);
-	curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply->status);
-	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, NULL);
-	gh_handle_release(client, handle);
-	free_headers_wiped(headers);
+	gh_response_init(reply, POLL_REPLY_MAX);
+	rc = gh_http_request(client, NULL, &request, reply, NULL, err);
 	if (stats != NULL) {
-		stats->requests++;
-		if (reply->status == 304)
+		stats->requests += reply->tries;
+		if (reply->tries > 0 && reply->status == 304)
 			stats->not_modified++;
 	}
-	return GA_OK;
+	return rc == GA_OK || reply->final ? GA_OK : rc;
 }
 
 static enum ga_rc
-reply_error(const struct poll_reply *reply, const char *what, struct ga_err *err)
+reply_error(const struct gh_response *reply, const char *what, struct ga_err *err)
 {
 	if (reply->transport != CURLE_OK)
 		return ga_err_set(err, GA_EUPSTREAM, "poll %s: %s", what,
@@ -176,27 +84,20 @@ reply_error(const struct poll_reply *reply, const char *what, struct ga_err *err
 	return ga_err_set(err, GA_EUPSTREAM, "poll %s: HTTP %ld", what, reply->status);
 }
 
-static void
-reply_init(struct poll_reply *reply)
-{
-	memset(reply, 0, sizeof(*reply));
-	ga_buf_init(&reply->body, POLL_REPLY_MAX);
-}
-
 /* ---- what the answers mean ---------------------------------------------- */
 
 static enum ga_rc
 poll_organization(struct gh_client *client, struct gh_poll *poll, const char *escaped,
 		  struct gh_poll_stats *stats, struct ga_err *err)
 {
-	struct poll_reply reply;
+	struct gh_response reply;
 	char *url = ga_asprintf("%s/orgs/%s", client->config->api_url, escaped);
 	json_t *root = NULL;
 	const char *permission;
 	enum ga_rc rc;
 
-	reply_init(&reply);
-	rc = conditional_get(client, url, poll->org_etag, &reply, stats, err);
+	rc = conditional_get(client, url, "poll GET /orgs/{org}", poll->org_etag, &reply, stats,
+			     err);
 	if (rc != GA_OK || reply.status == 304)
 		goto done;
 	if (reply.transport != CURLE_OK || reply.status != 200) {
@@ -215,7 +116,7 @@ poll_organization(struct gh_client *client, struct gh_poll *poll, const char *es
 	snprintf(poll->org_etag, sizeof(poll->org_etag), "%s", reply.etag);
 done:
 	json_decref(root);
-	ga_buf_free(&reply.body);
+	gh_response_free(&reply);
 	ga_free(url);
 	return rc;
 }
@@ -228,7 +129,7 @@ compare_strings(const void *a, const void *b)
 
 /* A page of members -> its size and the hash of its sorted logins. */
 static enum ga_rc
-hash_members_page(const struct poll_reply *reply, struct poll_page *page, struct ga_err *err)
+hash_members_page(const struct gh_response *reply, struct poll_page *page, struct ga_err *err)
 {
 	json_t *root = json_loadb(ga_buf_cstr(&reply->body), reply->body.len, 0, NULL);
 	const char **logins;
@@ -275,15 +176,14 @@ static enum ga_rc
 poll_owner_page(struct gh_client *client, struct gh_poll *poll, const char *escaped,
 		size_t index, struct gh_poll_stats *stats, struct ga_err *err)
 {
-	struct poll_reply reply;
+	struct gh_response reply;
 	struct poll_page *page = &poll->pages[index];
 	char *url = ga_asprintf("%s/orgs/%s/members?role=admin&per_page=%d&page=%zu",
 				client->config->api_url, escaped, PAGE_SIZE, index + 1);
 	enum ga_rc rc;
 
-	reply_init(&reply);
-	rc = conditional_get(client, url, index < poll->page_count ? page->etag : NULL, &reply,
-			     stats, err);
+	rc = conditional_get(client, url, "poll GET /orgs/{org}/members?role=admin",
+			     index < poll->page_count ? page->etag : NULL, &reply, stats, err);
 	if (rc != GA_OK || (reply.status == 304 && index < poll->page_count))
 		goto done;
 	if (index == 0 && (reply.status == 404 || reply.status == 403 || reply.status == 422)) {
@@ -295,7 +195,7 @@ poll_owner_page(struct gh_client *client, struct gh_poll *poll, const char *esca
 		snprintf(page->etag, sizeof(page->etag), "%s", rc == GA_OK ? reply.etag : "");
 	}
 done:
-	ga_buf_free(&reply.body);
+	gh_response_free(&reply);
 	ga_free(url);
 	return rc;
 }
@@ -337,22 +237,17 @@ enum ga_rc
 gh_poll_check(struct gh_client *client, struct gh_poll *poll, bool *changed,
 	      struct gh_poll_stats *stats, struct ga_err *err)
 {
-	const char *organization = client->config->organization;
-	char *escaped = curl_easy_escape(NULL, organization != NULL ? organization : "", 0);
+	char *escaped = gh_url_escape(client->config->organization);
 	enum ga_rc rc;
 	uint64_t fingerprint;
 
 	*changed = false;
 	if (stats != NULL)
 		memset(stats, 0, sizeof(*stats));
-	if (escaped == NULL) {
-		ga_logf(GA_LOG_ERROR, "libcurl: out of memory");
-		abort();
-	}
 	rc = poll_organization(client, poll, escaped, stats, err);
 	if (rc == GA_OK)
 		rc = poll_owners(client, poll, escaped, stats, err);
-	curl_free(escaped);
+	ga_free(escaped);
 	if (rc != GA_OK)
 		return rc;
 	fingerprint = fingerprint_of(poll);

@@ -61,29 +61,17 @@ static enum ga_rc
 rest_get(struct sync_run *run, const char *url, const char *what,
 	 struct gh_response *response, struct ga_err *err)
 {
-	struct gh_request request = {.method = "GET", .url = url};
-	struct gh_retry retry;
-	enum ga_rc rc;
+	struct gh_request request = {.method = "GET", .url = url, .what = what,
+				     .retry = GH_RETRY_SYNC};
+	enum ga_rc rc = gh_http_request(run->client, run->session.handle, &request, response,
+					run->stats, err);
 
-	gh_retry_init(&retry);
-	for (;;) {
-		enum gh_outcome outcome;
-
-		rc = gh_http_once(run->client, run->session.handle, &request, response, err);
-		if (rc != GA_OK)
-			return rc;
-		run->stats->rest_requests++;
-		outcome = gh_http_classify(response);
-		if (outcome == GH_OUTCOME_OK)
-			return GA_OK;
-		if (response->status == 404)
-			return ga_err_set(err, GA_EUPSTREAM,
-					  "%s: organization %s not found or not visible to the token",
-					  what, run->organization);
-		rc = gh_retry_after(run->client, &retry, outcome, response, what, run->stats, err);
-		if (rc != GA_OK)
-			return rc;
-	}
+	if (rc != GA_OK && response->final && response->transport == CURLE_OK &&
+	    response->status == 404)
+		return ga_err_set(err, GA_EUPSTREAM,
+				  "%s: organization %s not found or not visible to the token",
+				  what, run->organization);
+	return rc;
 }
 
 /* config_permission skips triage and maintain: map it by name, not by value. */
@@ -132,14 +120,14 @@ fetch_base_permission(struct sync_run *run, struct org_input *input, struct ga_e
 {
 	const struct config *config = run->client->config;
 	const char *api_url = config->api_url ? config->api_url : DEFAULT_API_URL;
-	char *escaped = curl_easy_escape(run->session.handle, run->organization, 0);
-	char *url = ga_asprintf("%s/orgs/%s", api_url, escaped ? escaped : "");
+	char *escaped = gh_url_escape(run->organization);
+	char *url = ga_asprintf("%s/orgs/%s", api_url, escaped);
 	struct gh_response response;
 	enum org_level level;
 	bool known;
 	enum ga_rc rc;
 
-	curl_free(escaped);
+	ga_free(escaped);
 	gh_response_init(&response, run->client->options.max_reply_bytes);
 	rc = rest_get(run, url, "GET /orgs/{org}", &response, err);
 	if (rc == GA_OK)
@@ -446,7 +434,7 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	struct gh_sync_stats scratch = {.warnings = NULL};
 	struct sync_run run = {.client = client, .stats = stats ? stats : &scratch};
 	const char *organization = client->config->organization;
-	long long started = gh_now_ms();
+	long long started = ga_monotonic_ms();
 	struct org_input *input;
 	enum ga_rc rc;
 
@@ -474,7 +462,7 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	run.stats->members = input->member_count;
 	run.stats->teams = input->team_count;
 	run.stats->repositories = input->repository_count;
-	run.stats->duration_ms = gh_now_ms() - started;
+	run.stats->duration_ms = ga_monotonic_ms() - started;
 	if (rc == GA_OK) {
 		log_summary(run.stats);
 		*out = input;

@@ -1,4 +1,4 @@
-/* gh_user.c - who owns a token: GET /user, fast and bounded. */
+/* gh_user.c - who owns a token, and whether it reaches the organization: fast, bounded. */
 #include "github/gh_internal.h"
 
 #include <string.h>
@@ -8,9 +8,6 @@
 #include "util/ga_xalloc.h"
 
 #define DEFAULT_API_URL "https://api.github.com"
-/* The one quick retry waits this long, and only when this much time is left. */
-#define QUICK_RETRY_MS 100
-#define MIN_TRY_MS 250
 
 const char *
 gh_token_result_name(enum gh_token_result result)
@@ -27,30 +24,26 @@ gh_token_result_name(enum gh_token_result result)
 }
 
 /*
- * One request, and a second one only after a network error or 5xx that
- * left time: a login waits for this, so no backoff, no rate-limit wait.
+ * GET url with a person's token: one request, and a second one only after
+ * a network error or 5xx that left time (GH_RETRY_QUICK): a login waits
+ * for this, so no backoff, no rate-limit wait.  true when an answer came
+ * (response holds it, whatever its status); false when none could (err:
+ * cancelled).
  */
-static void
-ask_github(struct gh_client *client, const char *url, const char *token,
-	   struct gh_response *response)
+static bool
+ask_github(struct gh_client *client, const char *url, const char *what, const char *token,
+	   struct gh_response *response, struct ga_err *err)
 {
-	int timeout_s = client->config->http_timeout > 0 ? client->config->http_timeout : 30;
-	long long deadline = gh_now_ms() + timeout_s * 1000LL;
-	CURL *handle = gh_handle_acquire(client);
+	struct gh_request request = {.method = "GET", .url = url, .what = what, .token = token,
+				     .retry = GH_RETRY_QUICK};
+	struct ga_err inner = {0};
 
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct gh_request request = {.method = "GET", .url = url, .token = token};
-		long long left = deadline - gh_now_ms();
-
-		if (attempt > 0 && (left < QUICK_RETRY_MS + MIN_TRY_MS ||
-				    !gh_client_wait(client, QUICK_RETRY_MS)))
-			break;
-		request.timeout_ms = (long)(deadline - gh_now_ms());
-		gh_http_once(client, handle, &request, response, NULL);
-		if (gh_http_classify(response) != GH_OUTCOME_TRANSIENT)
-			break;
-	}
-	gh_handle_release(client, handle);
+	gh_response_init(response, client->options.max_reply_bytes);
+	if (gh_http_request(client, NULL, &request, response, NULL, &inner) == GA_OK ||
+	    response->final)
+		return true;
+	ga_err_set(err, GA_EUPSTREAM, "%s", inner.message);
+	return false;
 }
 
 static enum gh_token_result
@@ -104,9 +97,9 @@ gh_check_token(struct gh_client *client, const char *username, const char *token
 		return GH_TOKEN_INVALID;
 	}
 	url = ga_asprintf("%s/user", api_url);
-	gh_response_init(&response, client->options.max_reply_bytes);
-	ask_github(client, url, token, &response);
-	if (gh_http_classify(&response) == GH_OUTCOME_OK) {
+	if (!ask_github(client, url, "GET /user", token, &response, err))
+		result = GH_TOKEN_UNKNOWN;
+	else if (gh_http_classify(&response) == GH_OUTCOME_OK) {
 		result = judge_login(username, &response, user_id, err);
 	} else if (response.transport == CURLE_OK && response.status == 401) {
 		result = GH_TOKEN_INVALID;
@@ -140,9 +133,9 @@ gh_token_owner(struct gh_client *client, const char *token, char login[40], long
 		return GH_OAUTH_REFUSED;
 	}
 	url = ga_asprintf("%s/user", api_url);
-	gh_response_init(&response, client->options.max_reply_bytes);
-	ask_github(client, url, token, &response);
-	if (gh_http_classify(&response) == GH_OUTCOME_OK) {
+	if (!ask_github(client, url, "GET /user", token, &response, err)) {
+		/* cancelled: unavailable, err says so */
+	} else if (gh_http_classify(&response) == GH_OUTCOME_OK) {
 		if (gh_parse_user_rest(response.body.data, response.body.len, &owner, id, err) ==
 			    GA_OK &&
 		    strlen(owner) < 40) {
@@ -194,8 +187,12 @@ gh_check_org_access(struct gh_client *client, const char *token, char sso_url[GH
 	}
 	/* The organization name is checked at load: letters, digits, -_. only. */
 	url = ga_asprintf("%s/user/memberships/orgs/%s", api_url, org);
-	gh_response_init(&response, client->options.max_reply_bytes);
-	ask_github(client, url, token, &response);
+	if (!ask_github(client, url, "GET /user/memberships/orgs", token, &response, err)) {
+		/* cancelled: could not tell, err says so */
+		gh_response_free(&response);
+		ga_free(url);
+		return GH_ORG_ACCESS_UNKNOWN;
+	}
 	outcome = gh_http_classify(&response);
 	if (outcome == GH_OUTCOME_OK) {
 		if (gh_parse_membership_rest(response.body.data, response.body.len, org, &active,

@@ -6,8 +6,10 @@
  * in pages of 100, follow-up pages only for the nested lists that are
  * longer) plus one REST call for the base permission, and hands back plain
  * records (struct org_input).  gh_check_token() asks GET /user who owns a
- * token.  Transport is libcurl, replies are parsed with jansson and every
- * field is type-checked: a malformed reply is an error, never a crash.
+ * token.  Every request goes through one transport (gh_http.c, libcurl:
+ * headers, timeouts, retries, rate limits, cancellation written once);
+ * replies are parsed with jansson and every field is type-checked: a
+ * malformed reply is an error, never a crash.
  *
  * Waiting: network errors and 5xx answers are retried with exponential
  * backoff and full jitter; a rate-limit answer is waited out (retry-after,
@@ -104,11 +106,11 @@ void gh_client_retire(struct gh_client *client);
 
 /*
  * Interrupt every wait of the client, now and later: a sync in a backoff
- * or rate-limit wait fails at once with GA_EUPSTREAM ("cancelled").  A
- * cancelled client stays cancelled: later syncs fail before their first
- * page and token checks get no retry; destroy it.  For shutdown and
- * configuration reloads.  Thread-safe; not async-signal-safe (call it from
- * a normal thread).
+ * or rate-limit wait (or the App's wait between its tries) fails at once
+ * with GA_EUPSTREAM ("cancelled"), and a transfer in progress ends.  A
+ * cancelled client stays cancelled: it sends no request any more (syncs,
+ * polls and token checks fail at once); destroy it.  For shutdown.
+ * Thread-safe; not async-signal-safe (call it from a normal thread).
  */
 void gh_client_cancel(struct gh_client *client);
 

@@ -166,4 +166,44 @@ enum ga_rc org_input_read_file(const char *path, struct org_input **out, struct 
 enum ga_rc org_input_write_file(const struct org_input *input, const char *path,
 				struct ga_err *err);
 
+/* ---- filtered copies (org_input_copy.c) --------------------------------- */
+
+/*
+ * What org_input_copy() leaves out or changes.  Every callback may be NULL
+ * (keep as it is); each gets context.  Predicates and grant callbacks see
+ * the original record; edits get the copy of a kept record, whose fields
+ * are all copied and whose lists are already filtered, and may change its
+ * scalar fields or its parent (org_input_team_set_parent).
+ */
+struct org_input_filter {
+	void *context;
+	bool (*keep_member)(void *context, const struct org_input_member *member);
+	bool (*keep_team)(void *context, const struct org_input_team *team);
+	bool (*keep_team_member)(void *context, const struct org_input_team *team,
+				 const char *login);
+	bool (*keep_repository)(void *context, const struct org_input_repository *repository);
+	/* The level a grant keeps in the copy; ORG_LEVEL_NONE leaves it out. */
+	enum org_level (*team_grant)(void *context, const struct org_input_team *team,
+				     const struct org_input_grant *grant);
+	enum org_level (*collaborator)(void *context, const struct org_input_repository *repository,
+				       const struct org_input_grant *grant);
+	void (*edit_team)(void *context, struct org_input_team *copy);
+	void (*edit_repository)(void *context, struct org_input_repository *copy);
+};
+
+/*
+ * A deep copy of input without what filter (NULL: nothing) leaves out.
+ * Every field of every record is copied, including fields added to this
+ * header later: records are copied whole, then their strings and lists
+ * are duplicated (tests/unit/org/test_org_input_copy.c fails when a field
+ * that owns memory is added and not duplicated here).  Free with
+ * org_input_free; the copy can be appended to like any input.  Never
+ * fails (allocation failure aborts).  Thread-safe for distinct copies.
+ */
+struct org_input *org_input_copy(const struct org_input *input,
+				 const struct org_input_filter *filter);
+
+/* Set (copied) or clear (NULL) a team's parent slug. */
+void org_input_team_set_parent(struct org_input_team *team, const char *parent_slug);
+
 #endif

@@ -14,7 +14,7 @@
  * one reference; org_snapshot_retain/release are atomic, and the last
  * release frees it.  The server publishes the current snapshot, with the
  * data front ends derive from it, as a view swapped atomically
- * (service/service_view.c) so a sync never blocks a decision.
+ * (service/service_publisher.c) so a sync never blocks a decision.
  *
  * Indexes (member, team, package) are small integers valid only for the
  * snapshot that returned them; -1 means "not found".

@@ -1,26 +1,51 @@
-/* service.c - the service's lifetime, configuration reloads and health; see service.h. */
-#include "service/service_internal.h"
+/*
+ * service.c - the service's lifetime: it creates the stages of the
+ * pipeline (service_pipeline.h), gives each source its handle, starts and
+ * stops their threads, reloads the configuration, and answers the front
+ * ends' reads (views, health).  The only file that sees struct service.
+ */
+#include "service/service_pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "service/service_metrics.h"
+#include "util/ga_clock.h"
 #include "util/ga_log.h"
-#include "util/ga_metrics.h"
 #include "util/ga_xalloc.h"
 
-static void
-init_locks(struct service *service)
-{
-	pthread_condattr_t attr;
+/* Configurations and GitHub clients replaced by a reload stay alive until
+ * service_destroy(): requests may still hold them, and reloads are rare. */
+struct service_retired {
+	struct config **configs;
+	size_t config_count;
+	struct gh_client **clients;
+	size_t client_count;
+};
 
-	pthread_mutex_init(&service->publish_lock, NULL);
-	pthread_mutex_init(&service->lock, NULL);
-	pthread_mutex_init(&service->status_lock, NULL);
-	/* The refresh timer must not jump with the wall clock. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&service->wake, &attr);
-	pthread_condattr_destroy(&attr);
+struct service {
+	struct service_settings settings;
+	struct service_retired retired;		/* main thread only */
+	struct cache *cache;
+	struct service_metrics *metrics;
+	struct service_budget budget;
+	struct service_publisher *publisher;
+	struct service_refresh *refresh;
+	struct service_deliveries *deliveries;
+	struct service_poll *poll;
+	bool started;
+};
+
+const struct config *
+service_settings_config(struct service_settings *settings)
+{
+	return atomic_load(&settings->config);
+}
+
+struct gh_client *
+service_settings_github(struct service_settings *settings)
+{
+	return atomic_load(&settings->client);
 }
 
 static void
@@ -29,6 +54,37 @@ warn_about_settings(const struct config *config)
 	if (config->max_stale < config->expiration)
 		ga_log(GA_LOG_WARN, "max_stale is shorter than expiration: the snapshot goes "
 		       "stale between refreshes and every decision becomes no", (char *)NULL);
+}
+
+/* Every stage, each with its handle; metrics registered before anything
+ * is published (the snapshot file counts). */
+static void
+create_stages(struct service *service, const struct service_options *options)
+{
+	struct service_source source = {
+		.settings = &service->settings,
+		.budget = &service->budget,
+	};
+	struct service_metrics_readings readings;
+
+	service->metrics = service_metrics_create();
+	service->publisher = service_publisher_create(
+		options != NULL ? options->derivations : NULL, service->metrics);
+	source.publisher = service->publisher;
+	source.metrics = service->metrics;
+	source.cache = service->cache;
+	service->refresh = service_refresh_create(&source);
+	source.cache = NULL;
+	source.refresh = service->refresh;
+	service->deliveries = service_deliveries_create(&source);
+	service->poll = service_poll_create(&source);
+	readings = (struct service_metrics_readings){
+		.publisher = service->publisher,
+		.settings = &service->settings,
+		.cache = service->cache,
+		.webhook_memory = service_deliveries_budget(service->deliveries),
+	};
+	service_metrics_register(service->metrics, &readings);
 }
 
 enum ga_rc
@@ -47,29 +103,17 @@ service_create(struct config *config, const struct service_options *options,
 		return rc;
 	}
 	service->cache = cache;
-	atomic_init(&service->config, config);
-	atomic_init(&service->client, gh_client_create(config, NULL));
-	atomic_init(&service->view, NULL);
-	atomic_init(&service->base_permission_warned_for, NULL);
-	atomic_init(&service->epoch, 0);
-	atomic_init(&service->active[0], 0);
-	atomic_init(&service->active[1], 0);
-	init_locks(service);
-	service->metrics = ga_metrics_create();
-	service->events = service_events_create(service);
-	if (options != NULL && options->derivations != NULL) {
-		service->derivations = options->derivations;
-		while (options->derivations[service->derivation_count] != NULL)
-			service->derivation_count++;
-	}
+	atomic_init(&service->settings.config, config);
+	atomic_init(&service->settings.client, gh_client_create(config, NULL));
+	service_budget_init(&service->budget);
+	create_stages(service, options);
 	warn_about_settings(config);
 	if (options != NULL && options->snapshot_path != NULL) {
-		rc = service_load_snapshot_file(service, options->snapshot_path, err);
+		rc = service_refresh_load_file(service->refresh, options->snapshot_path, err);
 		if (rc != GA_OK) {
 			service_destroy(service);
 			return rc;
 		}
-		service->loaded_from_file = true;
 	}
 	*out = service;
 	return GA_OK;
@@ -78,14 +122,14 @@ service_create(struct config *config, const struct service_options *options,
 enum ga_rc
 service_start(struct service *service, struct ga_err *err)
 {
-	int error = pthread_create(&service->thread, NULL, service_refresh_main, service);
-	enum ga_rc rc;
+	enum ga_rc rc = service_refresh_start(service->refresh, err);
 
-	if (error != 0)
-		return ga_err_set(err, GA_EIO, "cannot start the refresh thread: %s",
-				  strerror(error));
-	service->thread_started = true;
-	rc = service_events_start(service->events, err);
+	if (rc != GA_OK)
+		return rc;
+	service->started = true;
+	rc = service_deliveries_start(service->deliveries, err);
+	if (rc == GA_OK)
+		rc = service_poll_start(service->poll, err);
 	if (rc != GA_OK)
 		service_stop(service);
 	return rc;
@@ -94,20 +138,18 @@ service_start(struct service *service, struct ga_err *err)
 void
 service_stop(struct service *service)
 {
-	if (!service->thread_started)
+	if (!service->started)
 		return;
-	pthread_mutex_lock(&service->lock);
-	service->stopping = true;
-	pthread_cond_signal(&service->wake);
-	pthread_mutex_unlock(&service->lock);
-	/* A sync may be waiting out a backoff or a rate limit: cut it short.
-	 * A retired client may still be the one syncing. */
-	gh_client_cancel(atomic_load(&service->client));
+	/* First end every wait on GitHub (a sync in a backoff or a rate-limit
+	 * wait, a poll in progress): each thread then ends within moments.  A
+	 * retired client may still be the one syncing. */
+	gh_client_cancel(service_settings_github(&service->settings));
 	for (size_t i = 0; i < service->retired.client_count; i++)
 		gh_client_cancel(service->retired.clients[i]);
-	service_events_stop(service->events);
-	pthread_join(service->thread, NULL);
-	service->thread_started = false;
+	service_refresh_stop(service->refresh);
+	service_deliveries_stop(service->deliveries);
+	service_poll_stop(service->poll);
+	service->started = false;
 }
 
 void
@@ -116,35 +158,30 @@ service_destroy(struct service *service)
 	if (service == NULL)
 		return;
 	service_stop(service);
-	service_events_destroy(service->events);
-	service->events = NULL;
-	service_clear_view(service);
+	service_poll_destroy(service->poll);
+	service_deliveries_destroy(service->deliveries);
+	service_refresh_destroy(service->refresh);
+	service_publisher_destroy(service->publisher);
 	/* Token checks still running use the client. */
 	cache_stop_checks(service->cache);
-	gh_client_destroy(atomic_load(&service->client));
+	gh_client_destroy(service_settings_github(&service->settings));
 	for (size_t i = 0; i < service->retired.client_count; i++)
 		gh_client_destroy(service->retired.clients[i]);
 	cache_destroy(service->cache);
-	ga_metrics_destroy(service->metrics);
-	config_free(atomic_load(&service->config));
+	service_metrics_destroy(service->metrics);
+	service_budget_destroy(&service->budget);
+	config_free(atomic_load(&service->settings.config));
 	for (size_t i = 0; i < service->retired.config_count; i++)
 		config_free(service->retired.configs[i]);
 	ga_free(service->retired.clients);
 	ga_free(service->retired.configs);
-	pthread_cond_destroy(&service->wake);
-	pthread_mutex_destroy(&service->lock);
-	pthread_mutex_destroy(&service->status_lock);
-	pthread_mutex_destroy(&service->publish_lock);
 	ga_free(service);
 }
 
 void
 service_request_refresh(struct service *service)
 {
-	pthread_mutex_lock(&service->lock);
-	service->refresh_requested = true;
-	pthread_cond_signal(&service->wake);
-	pthread_mutex_unlock(&service->lock);
+	service_refresh_request(service->refresh);
 }
 
 static bool
@@ -192,8 +229,8 @@ log_restart_only_changes(const struct config *old, const struct config *fresh)
 enum ga_rc
 service_reload(struct service *service, struct ga_err *err)
 {
-	struct config *old = atomic_load(&service->config);
-	struct gh_client *old_client = atomic_load(&service->client);
+	struct config *old = atomic_load(&service->settings.config);
+	struct gh_client *old_client = atomic_load(&service->settings.client);
 	struct config *fresh = NULL;
 	struct service_retired *retired = &service->retired;
 	enum ga_rc rc;
@@ -209,25 +246,22 @@ service_reload(struct service *service, struct ga_err *err)
 	retired->clients = ga_reallocarray(retired->clients, retired->client_count + 1,
 					   sizeof(*retired->clients));
 	retired->clients[retired->client_count++] = old_client;
-	atomic_store(&service->client, gh_client_create(fresh, NULL));
-	atomic_store(&service->config, fresh);
+	atomic_store(&service->settings.client, gh_client_create(fresh, NULL));
+	atomic_store(&service->settings.config, fresh);
 	/* Kept until exit for the calls still on it, but its connections go now. */
 	gh_client_retire(old_client);
 	cache_forget_tokens(service->cache);
-
-	pthread_mutex_lock(&service->lock);
-	service->rebuild_requested = true;
-	service->refresh_requested = true;
-	pthread_cond_signal(&service->wake);
-	pthread_mutex_unlock(&service->lock);
+	service_refresh_rebuild(service->refresh);
 	ga_log(GA_LOG_INFO, "configuration reloaded", "file", fresh->path, (char *)NULL);
 	return GA_OK;
 }
 
+/* ---- what front ends read ------------------------------------------------------ */
+
 const struct config *
 service_config(struct service *service)
 {
-	return atomic_load(&service->config);
+	return service_settings_config(&service->settings);
 }
 
 struct cache *
@@ -239,61 +273,89 @@ service_cache(struct service *service)
 struct gh_client *
 service_github(struct service *service)
 {
-	return atomic_load(&service->client);
+	return service_settings_github(&service->settings);
 }
 
-void
-service_note_refresh(struct service *service, bool ok, const struct ga_err *err)
+struct ga_metrics *
+service_metrics(struct service *service)
 {
-	pthread_mutex_lock(&service->status_lock);
-	service->last_refresh_failed = !ok;
-	if (ok) {
-		service->last_error[0] = '\0';
-		service->last_success_at = service_now();
-	} else {
-		snprintf(service->last_error, sizeof(service->last_error), "%s",
-			 err != NULL && err->message[0] != '\0' ? err->message : "unknown error");
+	return service_metrics_registry(service->metrics);
+}
+
+const struct service_view *
+service_acquire_view(struct service *service)
+{
+	const struct service_view *view = service_publisher_acquire(service->publisher);
+	const struct config *config = service_settings_config(&service->settings);
+
+	if (view != NULL && ga_wall_s() - service_view_synced_at(view) > config->max_stale) {
+		service_release_view(view);
+		return NULL;
 	}
-	pthread_mutex_unlock(&service->status_lock);
+	return view;
 }
 
-static void
-load_counters(struct service *service, struct service_counters *out)
+struct org_snapshot *
+service_acquire_snapshot(struct service *service)
 {
-	struct service_atomic_counters *c = &service->counters;
+	const struct service_view *view = service_acquire_view(service);
+	struct org_snapshot *snapshot;
 
-	out->logins_ok = atomic_load(&c->logins_ok);
-	out->logins_refused = atomic_load(&c->logins_refused);
-	out->logins_unverified = atomic_load(&c->logins_unverified);
-	out->logins_busy = atomic_load(&c->logins_busy);
-	out->syncs_ok = atomic_load(&c->syncs_ok);
-	out->syncs_failed = atomic_load(&c->syncs_failed);
-	out->snapshots_adopted = atomic_load(&c->snapshots_adopted);
-	out->snapshots_published = atomic_load(&c->snapshots_published);
+	if (view == NULL)
+		return NULL;
+	snapshot = org_snapshot_retain((struct org_snapshot *)service_view_snapshot(view));
+	service_release_view(view);
+	return snapshot;
 }
 
-bool
-service_base_permission_unverified(const struct org_snapshot *snapshot,
-				   const struct config *config)
+/* ---- webhooks, for the HTTP layer ----------------------------------------------------- */
+
+void
+service_count_delivery(struct service *service, enum service_delivery result)
 {
-	return !org_snapshot_input(snapshot)->base_permission_known &&
-	       config->base_permission != CONFIG_PERMISSION_UNSET;
+	service_metrics_note_delivery(service->metrics, result);
+}
+
+struct service_webhook_budget *
+service_webhook_budget(struct service *service)
+{
+	return service_deliveries_budget(service->deliveries);
+}
+
+enum service_delivery
+service_deliver_webhook(struct service *service, const char *event, const char *delivery,
+			struct service_webhook_body *body)
+{
+	return service_deliveries_take(service->deliveries, event, delivery, body);
 }
 
 void
-service_note_base_permission(struct service *service, const struct org_snapshot *snapshot,
-			     const struct config *config)
+service_get_events_summary(struct service *service, struct service_events_summary *out)
 {
-	if (!service_base_permission_unverified(snapshot, config) ||
-	    atomic_exchange(&service->base_permission_warned_for, config) == config)
-		return;
-	ga_log(GA_LOG_WARN,
-	       "the configured [github] base_permission is in force and unverified: the token "
-	       "cannot read the organization's base permission (it needs admin:org), so an owner "
-	       "lowering it on GitHub goes unnoticed until the configuration changes",
-	       "base_permission", org_level_name(org_snapshot_base_permission(snapshot)),
-	       (char *)NULL);
+	service_metrics_events_summary(service->metrics, out);
 }
+
+/* ---- the parts, for service_login.c and the tests ------------------------------------- */
+
+struct service_settings *
+service_settings_of(struct service *service)
+{
+	return &service->settings;
+}
+
+struct service_metrics *
+service_metrics_of(struct service *service)
+{
+	return service->metrics;
+}
+
+struct service_publisher *
+service_publisher_of(struct service *service)
+{
+	return service->publisher;
+}
+
+/* ---- health --------------------------------------------------------------------------- */
 
 /* The base permission part of /health. */
 static void
@@ -305,27 +367,35 @@ health_base_permission(const struct org_snapshot *snapshot, const struct config 
 	out->base_permission_configured = service_base_permission_unverified(snapshot, config);
 }
 
+static void
+health_snapshot(const struct service_view *view, const struct config *config,
+		struct service_health *out)
+{
+	const struct org_snapshot *snapshot = service_view_snapshot(view);
+
+	out->has_snapshot = true;
+	out->synced_at = service_view_synced_at(view);
+	out->snapshot_age = ga_wall_s() - out->synced_at;
+	out->members = org_snapshot_member_count(snapshot);
+	out->teams = org_snapshot_team_count(snapshot);
+	out->packages = org_snapshot_package_count(snapshot);
+	snprintf(out->organization, sizeof(out->organization), "%s",
+		 org_snapshot_organization(snapshot));
+	health_base_permission(snapshot, config, out);
+}
+
 void
 service_get_health(struct service *service, struct service_health *out)
 {
-	const struct config *config = atomic_load(&service->config);
-	const struct service_view *view = service_acquire_view_any_age(service);
+	const struct config *config = service_settings_config(&service->settings);
+	const struct service_view *view = service_publisher_acquire(service->publisher);
+	struct service_refresh_status status;
 
 	memset(out, 0, sizeof(*out));
 	out->max_stale = config->max_stale;
 	out->snapshot_age = -1;
 	if (view != NULL) {
-		const struct org_snapshot *snapshot = view->snapshot;
-
-		out->has_snapshot = true;
-		out->synced_at = view->synced_at;
-		out->snapshot_age = service_now() - view->synced_at;
-		out->members = org_snapshot_member_count(snapshot);
-		out->teams = org_snapshot_team_count(snapshot);
-		out->packages = org_snapshot_package_count(snapshot);
-		snprintf(out->organization, sizeof(out->organization), "%s",
-			 org_snapshot_organization(snapshot));
-		health_base_permission(snapshot, config, out);
+		health_snapshot(view, config, out);
 		service_release_view(view);
 	}
 	out->ready = out->has_snapshot && out->snapshot_age <= config->max_stale;
@@ -334,10 +404,9 @@ service_get_health(struct service *service, struct service_health *out)
 	else if (!out->ready)
 		out->reason = "snapshot older than max_stale: every decision is no";
 	snprintf(out->cache, sizeof(out->cache), "%s", cache_status(service->cache));
-	pthread_mutex_lock(&service->status_lock);
-	out->last_refresh_failed = service->last_refresh_failed;
-	snprintf(out->last_error, sizeof(out->last_error), "%s", service->last_error);
-	out->last_success_at = service->last_success_at;
-	pthread_mutex_unlock(&service->status_lock);
-	load_counters(service, &out->counters);
+	service_refresh_get_status(service->refresh, &status);
+	out->last_refresh_failed = status.last_refresh_failed;
+	snprintf(out->last_error, sizeof(out->last_error), "%s", status.last_error);
+	out->last_success_at = status.last_success_at;
+	service_metrics_counters(service->metrics, &out->counters);
 }

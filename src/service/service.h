@@ -25,9 +25,14 @@
  * package, so that the hot endpoints send bytes computed once per
  * snapshot).  A new view is published atomically; a request holds its view
  * from acquire to release, never takes a lock and never sees a half-built
- * state.  (service_view.c implements the swap: a two-epoch scheme, so
+ * state.  (service_publisher.c implements the swap: a two-epoch scheme, so
  * readers never lock and a publisher waits only for readers in the middle
  * of an acquire.)
+ *
+ * Inside, data flows one way: sources (the refresh, webhook deliveries,
+ * polls) send snapshots and changes to one publisher, which makes the
+ * views (service_pipeline.h; docs/internals/service.md has the threads and
+ * the locks).
  *
  * Thread-safety: every function may be called from any thread, except
  * service_create/start/stop/destroy and service_reload, which belong to the
@@ -258,7 +263,7 @@ struct service_health {
 /* Fill out with the state of the service right now. */
 void service_get_health(struct service *service, struct service_health *out);
 
-/* ---- metrics and webhooks (service_events.c) ---------------------------- */
+/* ---- metrics and webhooks (service_metrics.c, service_deliveries.c) ------- */
 
 /*
  * The service's Prometheus registry (util/ga_metrics.h).  The service

@@ -1,10 +1,11 @@
 /* service_login.c - the login rule of docs/access-model.md section 3; see service.h. */
-#include "service/service_internal.h"
+#include "service/service_pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "org/org_names.h"
+#include "service/service_metrics.h"
 #include "util/ga_log.h"
 
 /*
@@ -61,9 +62,9 @@ static enum cache_verdict
 verify_with_github(void *context, const char *username, const char *token, long long *user_id,
 		   char *detail, size_t detail_size)
 {
-	struct service *service = context;
-	struct gh_client *client = atomic_load(&service->client);
-	const struct config *config = atomic_load(&service->config);
+	struct service_settings *settings = context;
+	struct gh_client *client = service_settings_github(settings);
+	const struct config *config = service_settings_config(settings);
 	struct ga_err err = {0};
 
 	switch (gh_check_token(client, username, token, user_id, &err)) {
@@ -103,14 +104,7 @@ check_member(const struct org_snapshot *snapshot, const char *username, long lon
 static void
 count(struct service *service, enum service_login login)
 {
-	if (login == SERVICE_LOGIN_OK)
-		atomic_fetch_add(&service->counters.logins_ok, 1);
-	else if (login == SERVICE_LOGIN_UNVERIFIED)
-		atomic_fetch_add(&service->counters.logins_unverified, 1);
-	else if (login == SERVICE_LOGIN_BUSY)
-		atomic_fetch_add(&service->counters.logins_busy, 1);
-	else
-		atomic_fetch_add(&service->counters.logins_refused, 1);
+	service_metrics_note_login(service_metrics_of(service), login);
 }
 
 /* Syntax and snapshot: the checks that need nothing from GitHub.  Returns
@@ -186,8 +180,9 @@ service_login_start(struct service *service, const struct org_snapshot *snapshot
 		count(service, login);
 		return login;
 	}
-	switch (cache_verify_token_start(service->cache, username, password, verify_with_github,
-					 service, done, arg, &answer)) {
+	switch (cache_verify_token_start(service_cache(service), username, password,
+					 verify_with_github, service_settings_of(service), done, arg,
+					 &answer)) {
 	case CACHE_START_ANSWERED:
 		return conclude(service, snapshot, username, &answer, out);
 	case CACHE_START_PENDING:
@@ -229,8 +224,9 @@ service_verify_login(struct service *service, const struct org_snapshot *snapsho
 	if (login != SERVICE_LOGIN_OK) {
 		count(service, login);
 	} else {
-		answer.verdict = cache_verify_token(service->cache, username, password,
-						    verify_with_github, service, &answer.user_id);
+		answer.verdict = cache_verify_token(service_cache(service), username, password,
+						    verify_with_github, service_settings_of(service),
+						    &answer.user_id);
 		login = conclude(service, snapshot, username, &answer, &result);
 	}
 	if (member != NULL)

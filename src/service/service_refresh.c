@@ -1,11 +1,18 @@
-/* service_refresh.c - the refresh thread: sync, memcached sharing, backoff, snapshot files. */
-#include "service/service_internal.h"
+/*
+ * service_refresh.c - the source of full snapshots: its thread syncs from
+ * GitHub every period (or adopts what another instance shared in
+ * memcached), backs off after a failure, rebuilds the current snapshot
+ * after a reload; the snapshot file at start.  Everything it reads goes to
+ * the publisher; see service_pipeline.h.
+ */
+#include "service/service_pipeline.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "org/org_input.h"
+#include "service/service_metrics.h"
 #include "util/ga_clock.h"
 #include "util/ga_file.h"
 #include "util/ga_log.h"
@@ -31,25 +38,86 @@ enum refresh_outcome {
 	REFRESH_FAILED,
 };
 
-long long
-service_now(void)
-{
-	struct timespec now;
+struct service_refresh {
+	struct service_source source;
+	bool loaded_from_file;			/* --snapshot: the first refresh waits */
 
-	clock_gettime(CLOCK_REALTIME_COARSE, &now);
-	return (long long)now.tv_sec;
+	struct service_thread thread;		/* its lock guards the flags below */
+	bool refresh_requested;
+	bool rebuild_requested;			/* reload: re-apply the filters */
+
+	/* Status of the last refresh, for /health. */
+	pthread_mutex_t status_lock;
+	struct service_refresh_status status;
+};
+
+struct service_refresh *
+service_refresh_create(const struct service_source *source)
+{
+	struct service_refresh *refresh = ga_calloc(1, sizeof(*refresh));
+
+	refresh->source = *source;
+	service_thread_init(&refresh->thread);
+	pthread_mutex_init(&refresh->status_lock, NULL);
+	return refresh;
 }
 
-long long
-service_now_ms(void)
+void
+service_refresh_destroy(struct service_refresh *refresh)
 {
-	return ga_wall_ms();
+	if (refresh == NULL)
+		return;
+	service_thread_destroy(&refresh->thread);
+	pthread_mutex_destroy(&refresh->status_lock);
+	ga_free(refresh);
 }
 
-long long
-service_monotonic_ms(void)
+/* Record the outcome of a refresh for /health. */
+static void
+note_refresh(struct service_refresh *refresh, bool ok, const struct ga_err *err)
 {
-	return ga_monotonic_ms();
+	struct service_refresh_status *status = &refresh->status;
+
+	pthread_mutex_lock(&refresh->status_lock);
+	status->last_refresh_failed = !ok;
+	if (ok) {
+		status->last_error[0] = '\0';
+		status->last_success_at = ga_wall_s();
+	} else {
+		snprintf(status->last_error, sizeof(status->last_error), "%s",
+			 err != NULL && err->message[0] != '\0' ? err->message : "unknown error");
+	}
+	pthread_mutex_unlock(&refresh->status_lock);
+}
+
+void
+service_refresh_get_status(struct service_refresh *refresh, struct service_refresh_status *out)
+{
+	pthread_mutex_lock(&refresh->status_lock);
+	*out = refresh->status;
+	pthread_mutex_unlock(&refresh->status_lock);
+}
+
+/* When the data of the current view was read: NO_VIEW without one. */
+#define NO_VIEW LLONG_MIN
+static long long
+current_synced_at(struct service_refresh *refresh)
+{
+	const struct service_view *view = service_publisher_acquire(refresh->source.publisher);
+	long long synced_at = view != NULL ? service_view_synced_at(view) : NO_VIEW;
+
+	service_release_view(view);
+	return synced_at;
+}
+
+/* A view within max_stale (the rule of service_acquire_view). */
+static bool
+have_usable_view(struct service_refresh *refresh)
+{
+	const struct config *config = service_settings_config(refresh->source.settings);
+	long long synced_at = current_synced_at(refresh);
+
+	return synced_at != NO_VIEW && ga_wall_s() - synced_at <= config->max_stale;
 }
 
 static void
@@ -69,8 +137,8 @@ log_snapshot(const char *msg, const struct org_snapshot *snapshot, const char *s
 /* Parse snapshot text (org_input_to_json format), build it under config
  * and publish it.  The text is borrowed. */
 static enum ga_rc
-publish_text(struct service *service, const char *text, size_t len, const struct config *config,
-	     const char *source, struct ga_err *err)
+publish_text(struct service_refresh *refresh, const char *text, size_t len,
+	     const struct config *config, const char *source, struct ga_err *err)
 {
 	struct org_input *input = NULL;
 	struct org_snapshot *snapshot = NULL;
@@ -83,15 +151,14 @@ publish_text(struct service *service, const char *text, size_t len, const struct
 	if (rc != GA_OK)
 		return rc;
 	log_snapshot("snapshot loaded", snapshot, source);
-	service_publish(service, snapshot, config);
+	service_publisher_snapshot(refresh->source.publisher, snapshot, config);
 	return GA_OK;
 }
 
 enum ga_rc
-service_load_snapshot_file(struct service *service, const char *path, struct ga_err *err)
+service_refresh_load_file(struct service_refresh *refresh, const char *path, struct ga_err *err)
 {
-	const struct config *config = atomic_load(&service->config);
-	const struct service_view *usable;
+	const struct config *config = service_settings_config(refresh->source.settings);
 	struct ga_buf text;
 	enum ga_rc rc;
 	struct ga_err inner = {0};
@@ -99,15 +166,14 @@ service_load_snapshot_file(struct service *service, const char *path, struct ga_
 	rc = ga_file_read(path, SNAPSHOT_FILE_MAX, &text, err);
 	if (rc != GA_OK)
 		return rc;
-	rc = publish_text(service, text.data ? text.data : "", text.len, config, "file", &inner);
+	rc = publish_text(refresh, text.data ? text.data : "", text.len, config, "file", &inner);
 	ga_buf_free(&text);
 	if (rc != GA_OK)
 		return ga_err_set(err, rc, "%s: %s", path, inner.message);
-	usable = service_acquire_view(service);
-	if (usable == NULL)
+	if (!have_usable_view(refresh))
 		ga_log(GA_LOG_WARN, "the snapshot file is older than max_stale: nobody is "
 		       "let in until a sync succeeds", "file", path, (char *)NULL);
-	service_release_view(usable);
+	refresh->loaded_from_file = true;
 	return GA_OK;
 }
 
@@ -131,9 +197,10 @@ log_sync_stats(const struct gh_sync_stats *stats, enum ga_rc rc, const struct ga
 
 /* Read GitHub, build, publish here and (share) to memcached. */
 static enum refresh_outcome
-sync_from_github(struct service *service, const struct config *config, bool share)
+sync_from_github(struct service_refresh *refresh, const struct config *config, bool share)
 {
-	struct gh_client *client = atomic_load(&service->client);
+	const struct service_source *source = &refresh->source;
+	struct gh_client *client = service_settings_github(source->settings);
 	struct gh_sync_stats stats;
 	struct org_input *input = NULL;
 	struct org_snapshot *snapshot = NULL;
@@ -143,39 +210,41 @@ sync_from_github(struct service *service, const struct config *config, bool shar
 	memset(&stats, 0, sizeof(stats));
 	rc = gh_sync(client, &input, &stats, &err);
 	log_sync_stats(&stats, rc, &err);
-	service_events_note_sync(service, &stats, rc);
+	service_metrics_note_sync(source->metrics, &stats, rc);
+	/* What the points look like now, for whatever paces GitHub calls. */
+	service_budget_note(source->budget, rc == GA_OK ? stats.graphql_points : -1,
+			    stats.rate_limit_remaining);
 	gh_sync_stats_free(&stats);
 	if (rc == GA_OK) {
 		if (input->synced_at == 0)
-			input->synced_at = service_now();
+			input->synced_at = ga_wall_s();
 		rc = org_snapshot_build(input, config, &snapshot, &err);
 	}
 	if (rc != GA_OK) {
-		atomic_fetch_add(&service->counters.syncs_failed, 1);
-		service_note_refresh(service, false, &err);
+		service_metrics_note_sync_result(source->metrics, false);
+		note_refresh(refresh, false, &err);
 		return REFRESH_FAILED;
 	}
 	if (share) {
 		char *text = org_input_to_json(org_snapshot_input(snapshot));
 
-		if (cache_snapshot_publish(service->cache, text, strlen(text),
+		if (cache_snapshot_publish(source->cache, text, strlen(text),
 					   org_snapshot_synced_at(snapshot), &err) != GA_OK)
 			ga_log(GA_LOG_WARN, "could not share the snapshot in memcached",
 			       "error", err.message, (char *)NULL);
 		ga_free(text);
 	}
 	log_snapshot("snapshot published", snapshot, "github");
-	service_publish(service, snapshot, config);
-	atomic_fetch_add(&service->counters.syncs_ok, 1);
-	service_note_refresh(service, true, NULL);
+	service_publisher_snapshot(source->publisher, snapshot, config);
+	service_metrics_note_sync_result(source->metrics, true);
+	note_refresh(refresh, true, NULL);
 	return REFRESH_SYNCED;
 }
 
 /* Follower: take the snapshot another instance shared, when it is newer. */
 static enum refresh_outcome
-adopt_shared(struct service *service, const struct config *config)
+adopt_shared(struct service_refresh *refresh, const struct config *config)
 {
-	const struct service_view *current;
 	char *text = NULL;
 	size_t len = 0;
 	long long synced_at = 0;
@@ -183,7 +252,7 @@ adopt_shared(struct service *service, const struct config *config)
 	enum ga_rc rc;
 	bool newer;
 
-	rc = cache_snapshot_fetch(service->cache, &text, &len, &synced_at, &err);
+	rc = cache_snapshot_fetch(refresh->source.cache, &text, &len, &synced_at, &err);
 	if (rc == GA_ENOTFOUND)
 		return REFRESH_NOTHING_NEW;
 	if (rc == GA_EPARSE) {
@@ -200,11 +269,9 @@ adopt_shared(struct service *service, const struct config *config)
 	/* The cache hands over only a publication newer than any it has seen
 	 * (a higher generation), so equal dates mean a second sync in the
 	 * same second: take it.  Data read earlier than ours is not taken. */
-	current = service_acquire_view_any_age(service);
-	newer = current == NULL || synced_at >= current->synced_at;
-	service_release_view(current);
+	newer = synced_at >= current_synced_at(refresh);
 	if (newer)
-		rc = publish_text(service, text, len, config, "memcached", &err);
+		rc = publish_text(refresh, text, len, config, "memcached", &err);
 	ga_free(text);
 	if (!newer)
 		return REFRESH_NOTHING_NEW;
@@ -214,33 +281,34 @@ adopt_shared(struct service *service, const struct config *config)
 		       "error", err.message, (char *)NULL);
 		return REFRESH_REJECTED;
 	}
-	atomic_fetch_add(&service->counters.snapshots_adopted, 1);
-	service_note_refresh(service, true, NULL);
+	service_metrics_note_adopted(refresh->source.metrics);
+	note_refresh(refresh, true, NULL);
 	return REFRESH_ADOPTED;
 }
 
 static enum refresh_outcome
-refresh_once(struct service *service, bool forced)
+refresh_once(struct service_refresh *refresh, bool forced)
 {
-	const struct config *config = atomic_load(&service->config);
+	const struct config *config = service_settings_config(refresh->source.settings);
+	struct cache *cache = refresh->source.cache;
 	enum refresh_outcome outcome;
 	bool locked;
 
 	if (config->cache_backend != CONFIG_CACHE_MEMCACHE)
-		return sync_from_github(service, config, false);
+		return sync_from_github(refresh, config, false);
 	/* The lock lives for one refresh period and is not released after a
 	 * good sync: that is what makes N instances sync once per period.
 	 * After a failed sync it is released, so that another instance may
 	 * try at once. */
-	locked = cache_sync_lock_take(service->cache, config->expiration);
+	locked = cache_sync_lock_take(cache, config->expiration);
 	if (locked || forced)
-		outcome = sync_from_github(service, config, true);
-	else if ((outcome = adopt_shared(service, config)) == REFRESH_REJECTED)
+		outcome = sync_from_github(refresh, config, true);
+	else if ((outcome = adopt_shared(refresh, config)) == REFRESH_REJECTED)
 		/* A forged or broken shared snapshot must not stall us:
 		 * sync ourselves, and overwrite it. */
-		outcome = sync_from_github(service, config, true);
+		outcome = sync_from_github(refresh, config, true);
 	if (outcome == REFRESH_FAILED && locked)
-		cache_sync_lock_release(service->cache);
+		cache_sync_lock_release(cache);
 	return outcome;
 }
 
@@ -248,17 +316,17 @@ refresh_once(struct service *service, bool forced)
  * without waiting for GitHub.  The new snapshot shares the current one's
  * records (no copy, no serialisation): a reload costs only the indexes. */
 static void
-rebuild_current(struct service *service)
+rebuild_current(struct service_refresh *refresh)
 {
-	const struct config *config = atomic_load(&service->config);
-	const struct service_view *view = service_acquire_view_any_age(service);
+	const struct config *config = service_settings_config(refresh->source.settings);
+	const struct service_view *view = service_publisher_acquire(refresh->source.publisher);
 	struct org_snapshot *snapshot = NULL;
 	struct ga_err err = {0};
 	enum ga_rc rc;
 
 	if (view == NULL)
 		return;
-	rc = org_snapshot_rebuild(view->snapshot, config, &snapshot, &err);
+	rc = org_snapshot_rebuild(service_view_snapshot(view), config, &snapshot, &err);
 	service_release_view(view);
 	if (rc != GA_OK) {
 		ga_log(GA_LOG_ERROR, "could not rebuild the snapshot with the new configuration",
@@ -266,17 +334,16 @@ rebuild_current(struct service *service)
 		return;
 	}
 	log_snapshot("snapshot loaded", snapshot, "reload");
-	service_publish(service, snapshot, config);
+	service_publisher_snapshot(refresh->source.publisher, snapshot, config);
 }
 
 static long long
-next_delay_ms(struct service *service, enum refresh_outcome outcome, long long *backoff_ms)
+next_delay_ms(struct service_refresh *refresh, enum refresh_outcome outcome,
+	      long long *backoff_ms)
 {
-	const struct config *config = atomic_load(&service->config);
+	const struct config *config = service_settings_config(refresh->source.settings);
 	long long period_ms = (long long)config->expiration * 1000;
 	long long cap_ms = period_ms < BACKOFF_CAP_MS ? period_ms : BACKOFF_CAP_MS;
-	const struct service_view *view;
-	bool have_view;
 
 	if (outcome != REFRESH_FAILED)
 		*backoff_ms = 0;
@@ -286,10 +353,7 @@ next_delay_ms(struct service *service, enum refresh_outcome outcome, long long *
 		return period_ms;
 	case REFRESH_NOTHING_NEW:
 	case REFRESH_REJECTED:
-		view = service_acquire_view_any_age(service);
-		have_view = view != NULL;
-		service_release_view(view);
-		if (!have_view)
+		if (current_synced_at(refresh) == NO_VIEW)
 			return FOLLOWER_STARTUP_POLL_MS;
 		return FOLLOWER_POLL_MS < period_ms ? FOLLOWER_POLL_MS : period_ms;
 	case REFRESH_FAILED:
@@ -301,54 +365,38 @@ next_delay_ms(struct service *service, enum refresh_outcome outcome, long long *
 	return *backoff_ms;
 }
 
-/* Sleep on the condition variable until due_ms (monotonic) or a signal. */
-static void
-wait_until(struct service *service, long long due_ms)
+static void *
+refresh_main(void *arg)
 {
-	struct timespec deadline = {
-		.tv_sec = (time_t)(due_ms / 1000),
-		.tv_nsec = (long)(due_ms % 1000) * 1000000,
-	};
-
-	pthread_cond_timedwait(&service->wake, &service->lock, &deadline);
-}
-
-void *
-service_refresh_main(void *arg)
-{
-	struct service *service = arg;
+	struct service_refresh *refresh = arg;
 	long long backoff_ms = 0;
-	long long due_ms = service_monotonic_ms();
+	long long due_ms = ga_monotonic_ms();
 
 	/* A snapshot file serves until the first refresh period ends, unless
 	 * it is already too old to be used. */
-	if (service->loaded_from_file) {
-		const struct service_view *usable = service_acquire_view(service);
-
-		if (usable != NULL)
-			due_ms += (long long)atomic_load(&service->config)->expiration * 1000;
-		service_release_view(usable);
-	}
-	pthread_mutex_lock(&service->lock);
+	if (refresh->loaded_from_file && have_usable_view(refresh))
+		due_ms += (long long)service_settings_config(refresh->source.settings)->expiration *
+			  1000;
+	pthread_mutex_lock(&refresh->thread.lock);
 	for (;;) {
 		bool forced, rebuild;
 		enum refresh_outcome outcome;
 
-		while (!service->stopping && !service->refresh_requested &&
-		       !service->rebuild_requested && service_monotonic_ms() < due_ms)
-			wait_until(service, due_ms);
-		if (service->stopping)
+		while (!refresh->thread.stopping && !refresh->refresh_requested &&
+		       !refresh->rebuild_requested && ga_monotonic_ms() < due_ms)
+			service_thread_wait_until(&refresh->thread, due_ms);
+		if (refresh->thread.stopping)
 			break;
-		forced = service->refresh_requested;
-		rebuild = service->rebuild_requested;
-		service->refresh_requested = false;
-		service->rebuild_requested = false;
-		pthread_mutex_unlock(&service->lock);
+		forced = refresh->refresh_requested;
+		rebuild = refresh->rebuild_requested;
+		refresh->refresh_requested = false;
+		refresh->rebuild_requested = false;
+		pthread_mutex_unlock(&refresh->thread.lock);
 
 		if (rebuild)
-			rebuild_current(service);
-		outcome = refresh_once(service, forced);
-		due_ms = service_monotonic_ms() + next_delay_ms(service, outcome, &backoff_ms);
+			rebuild_current(refresh);
+		outcome = refresh_once(refresh, forced);
+		due_ms = ga_monotonic_ms() + next_delay_ms(refresh, outcome, &backoff_ms);
 		if (outcome == REFRESH_FAILED) {
 			char delay[24];
 
@@ -356,8 +404,46 @@ service_refresh_main(void *arg)
 			ga_log(GA_LOG_WARN, "keeping the last good snapshot; retrying",
 			       "retry_in_ms", delay, (char *)NULL);
 		}
-		pthread_mutex_lock(&service->lock);
+		pthread_mutex_lock(&refresh->thread.lock);
 	}
-	pthread_mutex_unlock(&service->lock);
+	pthread_mutex_unlock(&refresh->thread.lock);
 	return NULL;
+}
+
+/* ---- lifetime and requests ---------------------------------------------------- */
+
+enum ga_rc
+service_refresh_start(struct service_refresh *refresh, struct ga_err *err)
+{
+	return service_thread_start(&refresh->thread, "refresh", refresh_main, refresh, err);
+}
+
+void
+service_refresh_stop(struct service_refresh *refresh)
+{
+	service_thread_stop(&refresh->thread);
+}
+
+/* Set the flags under the lock and wake the thread. */
+static void
+ask(struct service_refresh *refresh, bool rebuild)
+{
+	pthread_mutex_lock(&refresh->thread.lock);
+	refresh->refresh_requested = true;
+	if (rebuild)
+		refresh->rebuild_requested = true;
+	pthread_cond_signal(&refresh->thread.wake);
+	pthread_mutex_unlock(&refresh->thread.lock);
+}
+
+void
+service_refresh_request(struct service_refresh *refresh)
+{
+	ask(refresh, false);
+}
+
+void
+service_refresh_rebuild(struct service_refresh *refresh)
+{
+	ask(refresh, true);
 }

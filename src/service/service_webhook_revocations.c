@@ -190,76 +190,67 @@ kept_parent(const struct applicable *applicable, const struct org_input_team *te
 	return team->parent_slug;
 }
 
-static void
-copy_teams(const struct applicable *applicable, const struct org_input *input,
-	   struct org_input *copy)
+/* ---- the removals as an org_input_filter ------------------------------------ */
+
+static bool
+keep_member(void *context, const struct org_input_member *member)
 {
-	for (size_t t = 0; t < input->team_count; t++) {
-		const struct org_input_team *from = &input->teams[t];
-		struct org_input_team *to;
+	return !member_removed(context, member->login);
+}
 
-		if (matches(applicable, SERVICE_WEBHOOK_REMOVE_TEAM, NULL, from->slug, NULL))
-			continue;
-		to = org_input_add_team(copy, from->id, from->slug, from->name,
-					kept_parent(applicable, from));
-		for (size_t m = 0; m < from->member_count; m++) {
-			const char *login = from->member_logins[m];
+static bool
+keep_team(void *context, const struct org_input_team *team)
+{
+	return !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM, NULL, team->slug, NULL);
+}
 
-			if (!member_removed(applicable, login) &&
-			    !matches(applicable, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, login,
-				     from->slug, NULL))
-				org_input_team_add_member(to, login);
-		}
-		for (size_t r = 0; r < from->repository_count; r++) {
-			const struct org_input_grant *grant = &from->repositories[r];
-			enum org_level level = lowered(applicable, SERVICE_WEBHOOK_LOWER_TEAM_GRANT,
-						       NULL, from->slug, grant->name, grant->level);
+static bool
+keep_team_member(void *context, const struct org_input_team *team, const char *login)
+{
+	return !member_removed(context, login) &&
+	       !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, login, team->slug, NULL);
+}
 
-			if (level != ORG_LEVEL_NONE &&
-			    !matches(applicable, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL,
-				     grant->name) &&
-			    !matches(applicable, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, NULL, from->slug,
-				     grant->name))
-				org_input_team_add_repository(to, grant->name, level);
-		}
-	}
+static bool
+keep_repository(void *context, const struct org_input_repository *repository)
+{
+	return !matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, repository->name);
+}
+
+static enum org_level
+team_grant(void *context, const struct org_input_team *team, const struct org_input_grant *grant)
+{
+	if (matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, grant->name) ||
+	    matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, NULL, team->slug, grant->name))
+		return ORG_LEVEL_NONE;
+	return lowered(context, SERVICE_WEBHOOK_LOWER_TEAM_GRANT, NULL, team->slug, grant->name,
+		       grant->level);
+}
+
+static enum org_level
+collaborator(void *context, const struct org_input_repository *repository,
+	     const struct org_input_grant *grant)
+{
+	if (member_removed(context, grant->name) ||
+	    matches(context, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, grant->name, NULL,
+		    repository->name))
+		return ORG_LEVEL_NONE;
+	return lowered(context, SERVICE_WEBHOOK_LOWER_COLLABORATOR, grant->name, NULL,
+		       repository->name, grant->level);
 }
 
 static void
-copy_repositories(const struct applicable *applicable, const struct org_input *input,
-		  struct org_input *copy)
+edit_team(void *context, struct org_input_team *copy)
 {
-	for (size_t r = 0; r < input->repository_count; r++) {
-		const struct org_input_repository *from = &input->repositories[r];
-		struct org_input_repository *to;
+	if (kept_parent(context, copy) == NULL)
+		org_input_team_set_parent(copy, NULL);
+}
 
-		if (matches(applicable, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, from->name))
-			continue;
-		to = org_input_add_repository(
-			copy, from->id, from->name,
-			from->archived || matches(applicable, SERVICE_WEBHOOK_ARCHIVE, NULL, NULL,
-						  from->name),
-			from->disabled);
-		if (from->pyproject_state == ORG_PYPROJECT_TEXT && from->pyproject_text != NULL)
-			org_input_repository_set_pyproject(to, from->pyproject_text,
-							   from->pyproject_length);
-		else
-			to->pyproject_state = from->pyproject_state;
-		to->collaborators_known = from->collaborators_known;
-		org_input_repository_set_fork(to, from->is_fork, from->fork_parent);
-		to->is_template = from->is_template;
-		for (size_t c = 0; c < from->collaborator_count; c++) {
-			const struct org_input_grant *grant = &from->collaborators[c];
-			enum org_level level = lowered(applicable,
-						       SERVICE_WEBHOOK_LOWER_COLLABORATOR,
-						       grant->name, NULL, from->name, grant->level);
-
-			if (level != ORG_LEVEL_NONE && !member_removed(applicable, grant->name) &&
-			    !matches(applicable, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, grant->name,
-				     NULL, from->name))
-				org_input_repository_add_collaborator(to, grant->name, level);
-		}
-	}
+static void
+edit_repository(void *context, struct org_input_repository *copy)
+{
+	if (matches(context, SERVICE_WEBHOOK_ARCHIVE, NULL, NULL, copy->name))
+		copy->archived = true;
 }
 
 struct org_input *
@@ -268,27 +259,22 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 {
 	struct applicable applicable;
 	struct org_input *copy;
+	const struct org_input_filter filter = {
+		.context = &applicable,
+		.keep_member = keep_member,
+		.keep_team = keep_team,
+		.keep_team_member = keep_team_member,
+		.keep_repository = keep_repository,
+		.team_grant = team_grant,
+		.collaborator = collaborator,
+		.edit_team = edit_team,
+		.edit_repository = edit_repository,
+	};
 
 	collect_applicable(revocations, org_input_read_at_ms(input), &applicable);
 	if (applicable.count == 0)
 		return NULL;
-	copy = org_input_new();
-	copy->organization = ga_strdup(input->organization != NULL ? input->organization : "");
-	copy->base_permission_known = input->base_permission_known;
-	copy->base_permission = input->base_permission;
-	copy->synced_at = input->synced_at;
-	copy->unnamed_repositories = input->unnamed_repositories;
-	copy->organization_id = input->organization_id;
-	copy->synced_at_ms = input->synced_at_ms;
-	for (size_t m = 0; m < input->member_count; m++) {
-		const struct org_input_member *member = &input->members[m];
-
-		if (!member_removed(&applicable, member->login))
-			org_input_add_member(copy, member->login, member->id, member->is_owner);
-	}
-	copy_teams(&applicable, input, copy);
-	copy_repositories(&applicable, input, copy);
+	copy = org_input_copy(input, &filter);
 	ga_free(applicable.removals);
 	return copy;
 }
-

@@ -1,4 +1,4 @@
-/* ga_clock.c - monotonic and wall clocks in milliseconds; see ga_clock.h. */
+/* ga_clock.c - monotonic and wall clocks; see ga_clock.h. */
 #include "util/ga_clock.h"
 
 #include <time.h>
@@ -22,4 +22,13 @@ long long
 ga_wall_ms(void)
 {
 	return read_ms(CLOCK_REALTIME);
+}
+
+long long
+ga_wall_s(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	return (long long)now.tv_sec;
 }

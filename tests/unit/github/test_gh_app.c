@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 
 #include "config/config.h"
 #include "github/gh_app.h"
+#include "github/github.h"
 #include "util/ga_buf.h"
 #include "util/ga_secret.h"
 #include "util/ga_xalloc.h"
@@ -33,6 +35,47 @@
 #define APP_ID "12345"
 #define CLIENT_ID "Iv1.0123456789abcdef"
 #define INSTALLATION 4242
+
+/*
+ * An App asks GitHub through a client (its transport): each App of these
+ * tests gets a client of its own for config, destroyed with it.
+ */
+static struct made_app {
+	struct gh_app *app;
+	struct gh_client *client;
+} made_apps[8];
+
+static enum ga_rc
+app_create(const struct config *config, struct gh_app **out, struct ga_err *err)
+{
+	struct gh_client *client = gh_client_create(config, NULL);
+	enum ga_rc rc = gh_app_create(client, out, err);
+
+	if (rc != GA_OK) {
+		gh_client_destroy(client);
+		return rc;
+	}
+	for (size_t i = 0; i < sizeof(made_apps) / sizeof(made_apps[0]); i++)
+		if (made_apps[i].app == NULL) {
+			made_apps[i] = (struct made_app){ *out, client };
+			return GA_OK;
+		}
+	fail_msg("too many Apps at once in one test");
+	return GA_EINVAL;
+}
+
+static void
+app_destroy(struct gh_app *app)
+{
+	for (size_t i = 0; i < sizeof(made_apps) / sizeof(made_apps[0]); i++)
+		if (made_apps[i].app == app) {
+			gh_app_destroy(app);
+			gh_client_destroy(made_apps[i].client);
+			made_apps[i].app = NULL;
+			return;
+		}
+	fail_msg("an App this test did not make");
+}
 
 static struct config *
 offline_config(const char *client_id, const char *key_file)
@@ -157,7 +200,7 @@ test_jwt_structure_and_signature(void **state)
 	const long long now = 1714564800;	/* 2024-05-01T12:00:00Z */
 
 	(void)state;
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_jwt(app, now, &jwt, &err), GA_OK);
 	jwt_split(jwt, &parts);
 	assert_string_equal(json_string_value(json_object_get(parts.header, "alg")), "RS256");
@@ -173,7 +216,7 @@ test_jwt_structure_and_signature(void **state)
 	assert_false(signature_verifies(jwt, &parts, KEY_PUBLIC));
 	jwt_parts_free(&parts);
 	ga_secret_free(jwt);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 }
 
@@ -187,14 +230,14 @@ test_jwt_numeric_app_id(void **state)
 	char *jwt = NULL;
 
 	(void)state;
-	assert_int_equal(gh_app_create(config, &app, NULL), GA_OK);
+	assert_int_equal(app_create(config, &app, NULL), GA_OK);
 	assert_int_equal(gh_app_jwt(app, 1000000000, &jwt, NULL), GA_OK);
 	jwt_split(jwt, &parts);
 	assert_true(json_is_integer(json_object_get(parts.claims, "iss")));
 	assert_int_equal(json_integer_value(json_object_get(parts.claims, "iss")), 12345);
 	jwt_parts_free(&parts);
 	ga_secret_free(jwt);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 }
 
@@ -211,15 +254,15 @@ test_pkcs1_and_pkcs8_sign_alike(void **state)
 	char *jwt1 = NULL;
 
 	(void)state;
-	assert_int_equal(gh_app_create(config8, &app8, NULL), GA_OK);
-	assert_int_equal(gh_app_create(config1, &app1, NULL), GA_OK);
+	assert_int_equal(app_create(config8, &app8, NULL), GA_OK);
+	assert_int_equal(app_create(config1, &app1, NULL), GA_OK);
 	assert_int_equal(gh_app_jwt(app8, 1714564800, &jwt8, NULL), GA_OK);
 	assert_int_equal(gh_app_jwt(app1, 1714564800, &jwt1, NULL), GA_OK);
 	assert_string_equal(jwt8, jwt1);
 	ga_secret_free(jwt8);
 	ga_secret_free(jwt1);
-	gh_app_destroy(app8);
-	gh_app_destroy(app1);
+	app_destroy(app8);
+	app_destroy(app1);
 	config_free(config8);
 	config_free(config1);
 }
@@ -250,7 +293,7 @@ test_bad_keys_refused(void **state)
 		struct gh_app *app = (struct gh_app *)&cases[i];
 		struct ga_err err = {0};
 
-		assert_int_equal(gh_app_create(config, &app, &err), cases[i].rc);
+		assert_int_equal(app_create(config, &app, &err), cases[i].rc);
 		assert_null(app);
 		if (strstr(err.message, cases[i].message_part) == NULL)
 			fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err.message,
@@ -370,7 +413,7 @@ test_standin_lookup_and_token(void **state)
 	long long now = (long long)time(NULL);
 
 	(void)state;
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_installation_id(app), 0);
 	if (gh_app_token(app, first, sizeof(first), &expires_at, &err) != GA_OK)
 		fail_msg("gh_app_token: %s", err.message);
@@ -388,7 +431,7 @@ test_standin_lookup_and_token(void **state)
 	assert_int_equal(gh_app_token(app, second, sizeof(second), NULL, &err), GA_OK);
 	assert_string_not_equal(first, second);
 	assert_int_equal(gh_app_tokens_minted(app), 2);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 	standin_stop(standin);
 }
@@ -406,7 +449,7 @@ test_standin_refresh_before_expiry(void **state)
 	json_t *stats;
 
 	(void)state;
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	/* Configured: no lookup. */
 	assert_int_equal(gh_app_installation_id(app), INSTALLATION);
 	standin_reset_stats(standin);
@@ -421,7 +464,7 @@ test_standin_refresh_before_expiry(void **state)
 	json_decref(stats);
 	/* The old token still works until it really expires. */
 	assert_int_equal(get_with_token(config, "/orgs/acme", first), 200);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 	standin_stop(standin);
 }
@@ -444,14 +487,14 @@ test_standin_refusals(void **state)
 		struct gh_app *app = NULL;
 		struct ga_err err = {0};
 
-		assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+		assert_int_equal(app_create(config, &app, &err), GA_OK);
 		assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), cases[i].rc);
 		if (strstr(err.message, cases[i].message_part) == NULL)
 			fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err.message,
 				 cases[i].message_part);
 		assert_string_equal(token, "");
 		assert_int_equal(gh_app_tokens_minted(app), 0);
-		gh_app_destroy(app);
+		app_destroy(app);
 		config_free(config);
 	}
 	standin_stop(standin);
@@ -469,25 +512,25 @@ test_standin_unknown_installation(void **state)
 	(void)state;
 	/* A configured installation that is gone (a reinstall gives a new
 	 * id): the 404 makes the App look its installation up, and use it. */
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_installation_id(app), 999);
 	if (gh_app_token(app, token, sizeof(token), NULL, &err) != GA_OK)
 		fail_msg("gh_app_token: %s", err.message);
 	assert_int_equal(gh_app_installation_id(app), INSTALLATION);
 	assert_int_equal(gh_app_lookups(app), 1);
-	gh_app_destroy(app);
+	app_destroy(app);
 	/* Another organization: the App is not installed there. */
 	ga_free(config->organization);
 	config->organization = ga_strdup("not-acme");
 	config->app_installation_id = 0;
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
 	assert_non_null(strstr(err.message, "installed on organization not-acme"));
 	/* Asked again at once: the lookup backoff answers, GitHub is not asked. */
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_ENOTFOUND);
 	assert_non_null(strstr(err.message, "next lookup in"));
 	assert_int_equal(gh_app_lookups(app), 1);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 	standin_stop(standin);
 }
@@ -517,7 +560,7 @@ test_standin_reinstalled(void **state)
 	char token[GH_APP_TOKEN_MAX];
 
 	(void)state;
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_OK);
 	assert_int_equal(gh_app_installation_id(app), INSTALLATION);
 	change_installation(standin, "reinstall");
@@ -528,7 +571,7 @@ test_standin_reinstalled(void **state)
 	assert_int_equal(gh_app_installation_id(app), INSTALLATION + 1);
 	assert_int_equal(gh_app_lookups(app), 2);
 	assert_int_equal(get_with_token(config, "/orgs/acme", token), 200);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 	standin_stop(standin);
 }
@@ -548,7 +591,7 @@ test_standin_uninstalled_backoff(void **state)
 	char token[GH_APP_TOKEN_MAX];
 
 	(void)state;
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_OK);
 	change_installation(standin, "uninstall");
 	gh_app_invalidate(app);
@@ -574,7 +617,7 @@ test_standin_uninstalled_backoff(void **state)
 	if (gh_app_token(app, token, sizeof(token), NULL, &err) != GA_OK)
 		fail_msg("after the created event: %s", err.message);
 	assert_int_equal(gh_app_installation_id(app), INSTALLATION + 2);
-	gh_app_destroy(app);
+	app_destroy(app);
 	config_free(config);
 	standin_stop(standin);
 }
@@ -591,14 +634,91 @@ test_standin_down(void **state)
 
 	(void)state;
 	standin_fault(standin, "{\"mode\":\"error5xx\",\"status\":502,\"target\":\"rest\"}");
-	assert_int_equal(gh_app_create(config, &app, &err), GA_OK);
+	assert_int_equal(app_create(config, &app, &err), GA_OK);
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_EUPSTREAM);
 	assert_non_null(strstr(err.message, "HTTP 502"));
 	assert_non_null(strstr(err.message, "after 3 tries"));
 	/* The fault gone, the next call succeeds. */
 	standin_fault(standin, "{\"mode\":\"none\"}");
 	assert_int_equal(gh_app_token(app, token, sizeof(token), NULL, &err), GA_OK);
-	gh_app_destroy(app);
+	app_destroy(app);
+	config_free(config);
+	standin_stop(standin);
+}
+
+/* ---- cancellation: gh_client_cancel ends the App's waits too ------------ */
+
+struct app_sync {
+	struct gh_client *client;
+	enum ga_rc rc;
+	struct ga_err err;
+};
+
+static void *
+run_app_sync(void *context)
+{
+	struct app_sync *job = context;
+	struct org_input *input = NULL;
+
+	job->rc = gh_sync(job->client, &input, NULL, &job->err);
+	org_input_free(input);
+	return NULL;
+}
+
+/*
+ * The installation token endpoint answers 502: the App tries three times,
+ * waiting 250 ms and 1 s between tries.  gh_client_cancel (shutdown) during
+ * those waits ends them: no third try, and the sync says it was
+ * cancelled.  (The App used to sleep with nanosleep, which nothing could
+ * interrupt, and made its three tries whatever happened.)
+ */
+static void
+test_standin_cancel_ends_app_waits(void **state)
+{
+	struct standin *standin = start_app_standin("3600");
+	struct config *config = app_config(standin, CLIENT_ID, KEY_PKCS8, INSTALLATION);
+	struct app_sync job = { .client = gh_client_create(config, NULL) };
+	pthread_t thread;
+
+	(void)state;
+	standin_fault(standin, "{\"mode\":\"error5xx\",\"status\":502,\"target\":\"rest\"}");
+	standin_reset_stats(standin);
+	assert_int_equal(pthread_create(&thread, NULL, run_app_sync, &job), 0);
+	for (int i = 0; i < 500 && standin_stat(standin, "faulted_requests") < 1; i++)
+		usleep(5 * 1000);
+	gh_client_cancel(job.client);
+	pthread_join(thread, NULL);
+	assert_int_not_equal(job.rc, GA_OK);
+	if (strstr(job.err.message, "cancelled") == NULL)
+		fail_msg("the sync did not end as cancelled: %s", job.err.message);
+	assert_true(standin_stat(standin, "faulted_requests") < 3);
+	gh_client_destroy(job.client);
+	config_free(config);
+	standin_stop(standin);
+}
+
+/* A cancelled client asks GitHub nothing more, not even for a token. */
+static void
+test_standin_cancelled_client_asks_nothing(void **state)
+{
+	struct standin *standin = start_app_standin("3600");
+	struct config *config = app_config(standin, CLIENT_ID, KEY_PKCS8, INSTALLATION);
+	struct app_sync job = { .client = gh_client_create(config, NULL) };
+	json_t *stats;
+
+	(void)state;
+	standin_fault(standin, "{\"mode\":\"error5xx\",\"status\":502,\"target\":\"rest\"}");
+	standin_reset_stats(standin);
+	gh_client_cancel(job.client);
+	run_app_sync(&job);
+	assert_int_not_equal(job.rc, GA_OK);
+	assert_non_null(strstr(job.err.message, "cancelled"));
+	stats = standin_stats(standin);
+	assert_int_equal(json_integer_value(json_object_get(stats, "faulted_requests")), 0);
+	assert_int_equal(json_integer_value(json_object_get(stats, "rest_requests")), 0);
+	assert_int_equal(json_integer_value(json_object_get(stats, "graphql_requests")), 0);
+	json_decref(stats);
+	gh_client_destroy(job.client);
 	config_free(config);
 	standin_stop(standin);
 }
@@ -619,6 +739,8 @@ main(void)
 		cmocka_unit_test(test_standin_reinstalled),
 		cmocka_unit_test(test_standin_uninstalled_backoff),
 		cmocka_unit_test(test_standin_down),
+		cmocka_unit_test(test_standin_cancel_ends_app_waits),
+		cmocka_unit_test(test_standin_cancelled_client_asks_nothing),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

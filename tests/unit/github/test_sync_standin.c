@@ -127,16 +127,6 @@ has_warning(const struct gh_sync_stats *stats, const char *needle)
 	return false;
 }
 
-static long long
-stat_of(const struct standin *standin, const char *key)
-{
-	json_t *stats = standin_stats(standin);
-	long long value = json_integer_value(json_object_get(stats, key));
-
-	json_decref(stats);
-	return value;
-}
-
 /* Sync, build the snapshot and assert the scenario's expectations. */
 static void
 assert_sync_matches(const struct config *config, const json_t *scenario,
@@ -255,9 +245,9 @@ test_acme_with_forbidden_repository(void **state)
 	assert_int_equal(find_repository(input, "docs")->pyproject_state, ORG_PYPROJECT_MISSING);
 	assert_true(has_warning(&stats, "secret-lib"));
 	/* The client counts what the stand-in counts. */
-	assert_int_equal(stats.graphql_points, stat_of(standin, "graphql_points"));
-	assert_int_equal(stats.graphql_requests, stat_of(standin, "graphql_requests"));
-	assert_int_equal(stats.rest_requests, stat_of(standin, "rest_requests"));
+	assert_int_equal(stats.graphql_points, standin_stat(standin, "graphql_points"));
+	assert_int_equal(stats.graphql_requests, standin_stat(standin, "graphql_requests"));
+	assert_int_equal(stats.rest_requests, standin_stat(standin, "rest_requests"));
 	org_input_free(input);
 	gh_sync_stats_free(&stats);
 	gh_client_destroy(client);
@@ -296,12 +286,12 @@ test_token_checks(void **state)
 	assert_int_equal(id, 0);
 	assert_int_equal(check(client, "bob", "ghp_revoked000000000000000000000000000000", &id),
 			 GH_TOKEN_INVALID);
-	assert_int_equal(stat_of(standin, "user_requests"), 5);
+	assert_int_equal(standin_stat(standin, "user_requests"), 5);
 	/* never sent: empty, a header injection, too long */
 	assert_int_equal(check(client, "bob", "", &id), GH_TOKEN_INVALID);
 	assert_int_equal(check(client, "bob", "ghp_x\r\nX-Evil: 1", &id), GH_TOKEN_INVALID);
 	assert_int_equal(check(client, "bob", "ghp_has space", &id), GH_TOKEN_INVALID);
-	assert_int_equal(stat_of(standin, "user_requests"), 5);
+	assert_int_equal(standin_stat(standin, "user_requests"), 5);
 	gh_client_destroy(client);
 	config_free(config);
 }
@@ -387,7 +377,7 @@ test_token_checks_from_many_threads(void **state)
 		pthread_join(threads[i], NULL);
 		assert_int_equal(checkers[i].valid, 25);
 	}
-	assert_int_equal(stat_of(standin, "user_requests"), 8 * 25);
+	assert_int_equal(standin_stat(standin, "user_requests"), 8 * 25);
 	gh_client_destroy(client);
 	config_free(config);
 }
@@ -441,7 +431,7 @@ test_lasting_error5xx_fails_cleanly(void **state)
 	assert_non_null(strstr(err.message, "HTTP 504"));
 	/* exactly max_attempts tries, no more */
 	assert_int_equal(stats.graphql_requests, 3);
-	assert_int_equal(stat_of(standin, "faulted_requests"), 3);
+	assert_int_equal(standin_stat(standin, "faulted_requests"), 3);
 	gh_sync_stats_free(&stats);
 	config_free(config);
 }
@@ -519,7 +509,7 @@ test_spent_budget_is_not_hammered(void **state)
 	gh_client_options_default(&options);
 	assert_int_equal(sync_once(config, &options, &input, &stats, &err), GA_ELIMIT);
 	print_message("%s\n", err.message);
-	assert_int_equal(stat_of(standin, "graphql_requests"), 2);
+	assert_int_equal(standin_stat(standin, "graphql_requests"), 2);
 	assert_int_equal(stats.rate_limit_remaining, 0);
 	gh_sync_stats_free(&stats);
 	config_free(config);
@@ -710,7 +700,7 @@ test_generated_org_nested_pages_and_cost(void **state)
 	(void)state;
 	if (sync_once(config, &options, &input, &stats, &err) != GA_OK)
 		fail_msg("sync failed: %s", err.message);
-	points = stat_of(standin, "graphql_points");
+	points = standin_stat(standin, "graphql_points");
 	print_message("generated org %s: %lld points (stand-in count), %u GraphQL requests, "
 		      "%u pages of which %u follow-ups, %lld ms\n",
 		      GENERATED_SPEC, points, stats.graphql_requests, stats.pages,

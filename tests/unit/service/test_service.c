@@ -13,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "service/service_internal.h"
+#include "service/service_pipeline.h"
+#include "util/ga_clock.h"
 #include "../support/scenario.h"
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
@@ -271,7 +272,8 @@ test_publication_under_readers(void **state)
 				 GA_OK);
 		input->synced_at += round;
 		assert_int_equal(org_snapshot_build(input, config, &snapshot, NULL), GA_OK);
-		assert_true(service_publish(fixture->service, snapshot, config));
+		assert_true(service_publisher_snapshot(service_publisher_of(fixture->service),
+						       snapshot, config));
 	}
 	atomic_store(&stop, true);
 	for (int i = 0; i < 4; i++) {
@@ -289,7 +291,8 @@ test_publication_under_readers(void **state)
 				 GA_OK);
 		input->synced_at -= 10;
 		assert_int_equal(org_snapshot_build(input, config, &snapshot, NULL), GA_OK);
-		assert_false(service_publish(fixture->service, snapshot, config));
+		assert_false(service_publisher_snapshot(service_publisher_of(fixture->service),
+							snapshot, config));
 	}
 	assert_int_equal(atomic_load(&builds), 202);
 	finish(fixture);

@@ -11,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "service/service_internal.h"
+#include "service/service_pipeline.h"
+#include "util/ga_clock.h"
 #include "service/service_webhook.h"
 #include "util/ga_buf.h"
 #include "util/ga_file.h"
@@ -160,7 +161,8 @@ wait_handled(struct service *service)
 static long
 member_of(struct service *service, const char *login)
 {
-	const struct service_view *view = service_acquire_view_any_age(service);
+	const struct service_view *view =
+		service_publisher_acquire(service_publisher_of(service));
 	long member = org_snapshot_find_member(service_view_snapshot(view), login);
 
 	service_release_view(view);
@@ -268,13 +270,15 @@ test_removal_outlives_older_data(void **state)
 	/* Data read a second before the delivery, still listing bob. */
 	assert_int_equal(org_snapshot_build(worked_example(now - 1), config, &snapshot, NULL),
 			 GA_OK);
-	assert_true(service_publish(service, snapshot, config));
+	assert_true(service_publisher_snapshot(service_publisher_of(service), snapshot,
+					       config));
 	assert_true(member_of(service, "bob") < 0);
 	assert_metric(service, "ghaccess_webhook_revocations_pending 1\n");
 	/* GitHub's data read later says bob is a member (added back): it wins. */
 	assert_int_equal(org_snapshot_build(worked_example(now + 2), config, &snapshot, NULL),
 			 GA_OK);
-	assert_true(service_publish(service, snapshot, config));
+	assert_true(service_publisher_snapshot(service_publisher_of(service), snapshot,
+					       config));
 	assert_true(member_of(service, "bob") >= 0);
 	assert_metric(service, "ghaccess_webhook_revocations_pending 0\n");
 	finish(fixture);
@@ -307,7 +311,8 @@ test_member_added_keeps_the_removal(void **state)
 	assert_true(wait_handled(service));
 	assert_int_equal(org_snapshot_build(worked_example(now - 1), config, &snapshot, NULL),
 			 GA_OK);
-	assert_true(service_publish(service, snapshot, config));
+	assert_true(service_publisher_snapshot(service_publisher_of(service), snapshot,
+					       config));
 	assert_true(member_of(service, "bob") < 0);
 	assert_metric(service, "ghaccess_webhook_revocations_pending 1\n");
 	finish(fixture);
@@ -327,7 +332,7 @@ test_removal_ends_with_the_next_sync(void **state)
 	const struct config *config = service_config(service);
 	struct org_snapshot *snapshot = NULL;
 	struct org_input *input;
-	long long before_ms = service_now_ms();
+	long long before_ms = ga_wall_ms();
 	long long removed_ms;
 	size_t len;
 	char *body = fixture_body("organization.member_removed", &len);
@@ -336,18 +341,20 @@ test_removal_ends_with_the_next_sync(void **state)
 	assert_int_equal(deliver(service, "organization", "s-1", body, len),
 			 SERVICE_DELIVERY_ACCEPTED);
 	assert_true(wait_member(service, "bob", false, 2000));
-	removed_ms = service_now_ms();
+	removed_ms = ga_wall_ms();
 	/* Read just before the delivery was handled: bob stays out. */
 	input = worked_example(before_ms / 1000);
 	input->synced_at_ms = before_ms - 1;
 	assert_int_equal(org_snapshot_build(input, config, &snapshot, NULL), GA_OK);
-	assert_true(service_publish(service, snapshot, config));
+	assert_true(service_publisher_snapshot(service_publisher_of(service), snapshot,
+					       config));
 	assert_true(member_of(service, "bob") < 0);
 	/* Read after it, even within the same second: GitHub's data decides. */
 	input = worked_example(removed_ms / 1000);
 	input->synced_at_ms = removed_ms + 1;
 	assert_int_equal(org_snapshot_build(input, config, &snapshot, NULL), GA_OK);
-	assert_true(service_publish(service, snapshot, config));
+	assert_true(service_publisher_snapshot(service_publisher_of(service), snapshot,
+					       config));
 	assert_true(member_of(service, "bob") >= 0);
 	assert_metric(service, "ghaccess_webhook_revocations_pending 0\n");
 	finish(fixture);
@@ -370,7 +377,7 @@ test_team_removal(void **state)
 	assert_int_equal(deliver(service, "membership", "m-1", body, len),
 			 SERVICE_DELIVERY_ACCEPTED);
 	for (int i = 0; i < 200; i++) {
-		view = service_acquire_view_any_age(service);
+		view = service_publisher_acquire(service_publisher_of(service));
 		snapshot = service_view_snapshot(view);
 		carol = org_snapshot_find_member(snapshot, "carol");
 		org_snapshot_member_groups(snapshot, carol, &count);

@@ -235,6 +235,16 @@ standin_stats(const struct standin *standin)
 	return stats;
 }
 
+long long
+standin_stat(const struct standin *standin, const char *key)
+{
+	json_t *stats = standin_stats(standin);
+	long long value = json_integer_value(json_object_get(stats, key));
+
+	json_decref(stats);
+	return value;
+}
+
 void
 standin_reset_stats(const struct standin *standin)
 {

@@ -52,6 +52,8 @@ long standin_request(const struct standin *standin, const char *path, const char
 
 /* GET /_standin/stats as JSON (json_decref); fails the test on error. */
 json_t *standin_stats(const struct standin *standin);
+/* One number of those stats (0 when absent). */
+long long standin_stat(const struct standin *standin, const char *key);
 void standin_reset_stats(const struct standin *standin);
 
 /* POST /_standin/faults with fault_json; fails the test unless accepted. */
