@@ -489,8 +489,9 @@ def kill_during_concurrent_uploads_then_restart():
                                  auth=("dave", secret["dave"])).body
             assert_equal(hashlib.sha256(body).hexdigest(), sha, "bytes of " + filename)
         on_disk = sorted(os.listdir(os.path.join(storage, "acme-core")))
-        assert all(name in listed or name[:-len(".meta.json")] in listed for name in on_disk), \
-            on_disk
+        # Each file, its record and its METADATA (PEP 658), nothing else.
+        assert all(name in listed or name[:-len(".meta.json")] in listed or
+                   name[:-len(".metadata")] in listed for name in on_disk), on_disk
         print("kill -9 under %d concurrent uploads: %d answered 200, %d stored whole, none "
               "half-written" % (len(wheels), len(accepted), len(listed)))
         stop_cleanly(restarted)
