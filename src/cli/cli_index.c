@@ -55,20 +55,6 @@ print_help(void)
 	return CLI_EXIT_OK;
 }
 
-static bool
-parse_action(const char *name, enum index_manage_action *action)
-{
-	if (strcmp(name, "yank") == 0)
-		*action = INDEX_MANAGE_YANK;
-	else if (strcmp(name, "unyank") == 0)
-		*action = INDEX_MANAGE_UNYANK;
-	else if (strcmp(name, "delete") == 0)
-		*action = INDEX_MANAGE_DELETE;
-	else
-		return false;
-	return true;
-}
-
 /* "local:<user>", the user who ran sudo when there is one. */
 static void
 local_actor(char *out, size_t size)
@@ -144,25 +130,24 @@ run_index(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((option = getopt_long(argc, argv, "+:c:r:h", options, NULL)) != -1) {
-		switch (option) {
-		case 'c': path = optarg; break;
-		case 'r': request.reason = optarg; break;
-		case 'h': return print_help();
-		default: return cli_usage_error(&cli_index_command, "unknown option or missing value");
+	/* The subcommand may come before or after the options: two passes,
+	 * each stopping at the first argument that is not an option. */
+	for (int pass = 0; pass < 2; pass++) {
+		while ((option = getopt_long(argc, argv, "+:c:r:h", options, NULL)) != -1) {
+			switch (option) {
+			case 'c': path = optarg; break;
+			case 'r': request.reason = optarg; break;
+			case 'h': return print_help();
+			default:
+				return cli_usage_error(&cli_index_command,
+						       "unknown option or missing value");
+			}
 		}
-	}
-	/* The subcommand may come first or after the options. */
-	if (optind >= argc || !parse_action(argv[optind], &request.action))
-		return cli_usage_error(&cli_index_command, "yank, unyank or delete?");
-	optind++;
-	while ((option = getopt_long(argc, argv, "+:c:r:h", options, NULL)) != -1) {
-		switch (option) {
-		case 'c': path = optarg; break;
-		case 'r': request.reason = optarg; break;
-		case 'h': return print_help();
-		default: return cli_usage_error(&cli_index_command, "unknown option or missing value");
-		}
+		if (pass > 0)
+			break;
+		if (optind >= argc || !index_manage_action_parse(argv[optind], &request.action))
+			return cli_usage_error(&cli_index_command, "yank, unyank or delete?");
+		optind++;
 	}
 	if (path == NULL || argc - optind != 2)
 		return cli_usage_error(&cli_index_command, "need --config, PACKAGE and VERSION|FILENAME");

@@ -168,8 +168,10 @@ logged_in(struct http_request *request, struct http_login *login)
 	return http_index_logged_in(request, login);
 }
 
-void
-http_index_respond_json(struct http_request *request, unsigned status, struct ga_buf *body)
+/* A body (taken) with status, its type and the index's cache rule. */
+static void
+respond_body(struct http_request *request, unsigned status, const char *content_type,
+	     const char *vary, struct ga_buf *body)
 {
 	size_t len = body->len;
 	char *data = ga_buf_steal(body);
@@ -181,10 +183,19 @@ http_index_respond_json(struct http_request *request, unsigned status, struct ga
 		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		return;
 	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (vary != NULL)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, vary);
+	/* Private: a shared cache must never hand one user's view to another. */
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=0");
 	http_respond_shared(request, status, response);
 	MHD_destroy_response(response);
+}
+
+void
+http_index_respond_json(struct http_request *request, unsigned status, struct ga_buf *body)
+{
+	respond_body(request, status, "application/json", NULL, body);
 }
 
 /* ---- the simple API ------------------------------------------------ */
@@ -192,24 +203,9 @@ http_index_respond_json(struct http_request *request, unsigned status, struct ga
 static void
 respond_page(struct http_request *request, enum index_format format, struct ga_buf *page)
 {
-	size_t len = page->len;
-	char *body = ga_buf_steal(page);
-	struct MHD_Response *response =
-		MHD_create_response_from_buffer_with_free_callback(len, body, ga_free);
-
-	if (response == NULL) {
-		ga_free(body);
-		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		return;
-	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-				index_simple_content_type(format));
 	/* The User-Agent too: old pips get HTML (index_simple_negotiate_client). */
-	MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Accept, User-Agent");
-	/* Private: a shared cache must never hand one user's view to another. */
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=0");
-	http_respond_shared(request, MHD_HTTP_OK, response);
-	MHD_destroy_response(response);
+	respond_body(request, MHD_HTTP_OK, index_simple_content_type(format), "Accept, User-Agent",
+		     page);
 }
 
 static enum index_format

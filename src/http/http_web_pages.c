@@ -658,20 +658,6 @@ web_handle_project(struct http_request *request)
 
 /* ---- POST /project/<name>/: yank, un-yank, delete ---------------------- */
 
-static bool
-parse_action(const char *name, enum index_manage_action *action)
-{
-	if (strcmp(name, "yank") == 0)
-		*action = INDEX_MANAGE_YANK;
-	else if (strcmp(name, "unyank") == 0)
-		*action = INDEX_MANAGE_UNYANK;
-	else if (strcmp(name, "delete") == 0)
-		*action = INDEX_MANAGE_DELETE;
-	else
-		return false;
-	return true;
-}
-
 void
 web_handle_project_change(struct http_request *request)
 {
@@ -708,7 +694,8 @@ web_handle_project_change(struct http_request *request)
 	if (!web_form_check(request, &session))
 		return;
 	http_query_get(request->body, request->body_len, names, fields, 3);
-	if (fields[0].state != HTTP_PARAM_VALID || !parse_action(fields[0].value, &action) ||
+	if (fields[0].state != HTTP_PARAM_VALID ||
+	    !index_manage_action_parse(fields[0].value, &action) ||
 	    fields[1].state != HTTP_PARAM_VALID || fields[2].state == HTTP_PARAM_INVALID) {
 		web_send_message(request, MHD_HTTP_BAD_REQUEST, "Not done",
 				 "This form is not one of the page's.", &session, NULL);

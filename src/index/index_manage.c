@@ -28,6 +28,22 @@ index_manage_action_name(enum index_manage_action action)
 }
 
 bool
+index_manage_action_parse(const char *name, enum index_manage_action *action)
+{
+	static const enum index_manage_action actions[] = {
+		INDEX_MANAGE_YANK, INDEX_MANAGE_UNYANK, INDEX_MANAGE_DELETE,
+	};
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		if (strcmp(name, index_manage_action_name(actions[i])) == 0) {
+			*action = actions[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
 index_manage_reason_valid(const char *reason, char why[INDEX_REASON_MAX])
 {
 	size_t len = strlen(reason);

@@ -57,6 +57,9 @@ struct index_manage_result {
 /* "yank", "unyank", "delete". */
 const char *index_manage_action_name(enum index_manage_action action);
 
+/* The action of one of those names; false for any other. */
+bool index_manage_action_parse(const char *name, enum index_manage_action *action);
+
 /*
  * true when reason may be stored and shown: at most INDEX_MANAGE_REASON_MAX
  * bytes of UTF-8 without control characters.  Else false with why.

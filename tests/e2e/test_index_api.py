@@ -22,7 +22,6 @@ Real clients from Debian (pip 23.0.1, twine, the ghaccess CLI) against
 import email.parser
 import email.policy
 import hashlib
-import io
 import json
 import os
 import re
@@ -30,7 +29,6 @@ import subprocess
 import sys
 import urllib.parse
 import zipfile
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -64,6 +62,17 @@ def api(server, method, path, auth, body=None, content_type="application/json"):
         return server.get(path, auth=auth, method="DELETE")
     data = body if isinstance(body, bytes) else json.dumps(body or {}).encode()
     return http_post(server.url, path, data, auth=auth, headers={"Content-Type": content_type})
+
+
+def publish(server, user, name, versions):
+    """Wheels of name at versions, uploaded by user; their paths."""
+    directory = fresh_dir("dists")
+    paths = []
+    for version in versions:
+        path = dists.wheel(directory, name, version)
+        assert upload(server, *user, path, name, version).status == 200
+        paths.append(path)
+    return paths
 
 
 def simple_json(server, user, name):
@@ -127,10 +136,7 @@ def pip_index_versions():
     with Standin(SCENARIO) as standin:
         server = start_index(standin)
         user = tokens_of(standin)
-        directory = fresh_dir("dists")
-        for version in ("1.0", "1.10", "2.0rc1", "1.9"):
-            path = dists.wheel(directory, "acme-core", version)
-            assert upload(server, *user["bob"], path, "acme-core", version).status == 200
+        publish(server, user["bob"], "acme-core", ("1.0", "1.10", "2.0rc1", "1.9"))
         result = pip(client_env(), "index", "versions", "--index-url",
                      index_url(server, *user["dave"]), "acme-core")
         assert result.returncode == 0, result.stdout
@@ -331,10 +337,7 @@ def yank_hides_a_release_unless_pinned():
     with Standin(SCENARIO) as standin:
         server = start_index(standin)
         user = tokens_of(standin)
-        directory = fresh_dir("dists")
-        for version in ("1.0", "2.0"):
-            path = dists.wheel(directory, "acme-core", version)
-            assert upload(server, *user["bob"], path, "acme-core", version).status == 200
+        publish(server, user["bob"], "acme-core", ("1.0", "2.0"))
         response = api(server, "POST", "/api/package/acme-core/2.0/yank", user["bob"],
                        {"reason": "broken build, use 1.0"})
         assert response.status == 200, response
@@ -636,10 +639,8 @@ def cli_changes_a_running_servers_storage():
     with Standin(SCENARIO) as standin:
         server = start_index(standin)
         user = tokens_of(standin)
+        wheels = publish(server, user["bob"], "acme-core", ("1.0", "2.0"))
         directory = fresh_dir("dists")
-        for version in ("1.0", "2.0"):
-            path = dists.wheel(directory, "acme-core", version)
-            assert upload(server, *user["bob"], path, "acme-core", version).status == 200
         storage = server.settings["index"]["storage_dir"]
         # An upload in progress: the CLI must not touch its temporary file.
         large = dists.wheel(directory, "acme-core", "3.0", payload=os.urandom(8 << 20))
@@ -674,8 +675,7 @@ def cli_changes_a_running_servers_storage():
         assert result.returncode == 0, result.stderr
         assert server.get("/packages/acme-core/acme_core-2.0-py3-none-any.whl",
                           auth=user["dave"]).status == 404
-        response = upload(server, *user["bob"], os.path.join(directory,
-                          "acme_core-2.0-py3-none-any.whl"), "acme-core", "2.0")
+        response = upload(server, *user["bob"], wheels[1], "acme-core", "2.0")
         assert response.status == 400 and b"already been used" in response.body, response
 
         # Mistakes.
