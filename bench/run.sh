@@ -6,6 +6,8 @@
 #
 #   http        bench/http.sh: /user_permissions, cached /verify vs nginx
 #   index       bench/bench-index.sh: pip download and uploads vs nginx
+#   metadata    bench/bench_metadata.py: pip with and without PEP 658 metadata
+#               files, 30 versions of a 20 MiB wheel
 #   engine      build/bench/bench_engine: decisions/s in-process, both sizes;
 #               build/bench/bench_token_cache: cached /verify lookups/s
 #   sync        bench/sync-cost.py: GraphQL cost, sync time, serve's peak RSS
@@ -17,7 +19,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-parts=${*:-"http index engine sync cold load"}
+parts=${*:-"http index metadata engine sync cold load"}
 failed=""
 
 engine() {
@@ -51,6 +53,7 @@ run_part() {
 	case $1 in
 	http) bench/http.sh ;;
 	index) bench/bench-index.sh ;;
+	metadata) python3 bench/bench_metadata.py ;;
 	engine) engine ;;
 	sync) python3 bench/sync-cost.py --report bench/results-sync.md ;;
 	cold) python3 bench/cold-logins.py --report bench/results-cold-logins.md ;;
