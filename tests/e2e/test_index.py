@@ -186,7 +186,7 @@ def simple_api_and_downloads():
             "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"})
         assert page.headers["content-type"] == "application/vnd.pypi.simple.v1+json", page
         document = page.json()
-        assert document["meta"]["api-version"] == "1.0"
+        assert document["meta"]["api-version"] == "1.1"  # PEP 700
         assert {f["filename"] for f in document["files"]} == {
             "acme_core-1.0.0-py3-none-any.whl", "acme_core-1.0.0.tar.gz"}
         assert server.get("/simple/acme-core/", auth=dave,
