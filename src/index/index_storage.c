@@ -1,4 +1,4 @@
-/* index_storage.c - the storage directory: opening, cleaning, listing, reading; see index_storage.h. */
+/* index_storage.c - the storage directory: open, clean, list, read; see index_storage.h. */
 #include "index/index_storage.h"
 
 #include <errno.h>

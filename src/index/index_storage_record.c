@@ -1,4 +1,4 @@
-/* index_storage_record.c - records, tombstones and durable small files; see index_storage_internal.h. */
+/* index_storage_record.c - records, tombstones, durable files; see index_storage_internal.h. */
 #include "index/index_storage_internal.h"
 
 #include <errno.h>

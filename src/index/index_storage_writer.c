@@ -1,4 +1,4 @@
-/* index_storage_writer.c - an upload streamed to a temporary file, then committed; see index_storage.h. */
+/* index_storage_writer.c - an upload to a temporary file, then committed; see index_storage.h. */
 #include "index/index_storage.h"
 
 #include <errno.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../support/tempdir.h"
+#include "../support/storage.h"
 #include "../support/wheel.h"
 
 #include <fcntl.h>
@@ -24,12 +24,6 @@
 #include "index/index_backfill.h"
 #include "index/index_hash.h"
 #include "index/index_storage.h"
-#include "util/ga_log.h"
-
-struct fixture {
-	char dir[64];
-	struct index_storage *storage;
-};
 
 static void
 write_file(const char *dir, const char *name, const char *data, size_t len)
@@ -71,15 +65,11 @@ old_file(const char *dir, const char *name, const char *data, size_t len)
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct ga_err err;
+	struct storage_fixture *f = storage_fixture_new("backfill");
 	char path[128];
 	size_t len;
 	char *wheel = test_wheel("acme-core", "1.0", NULL, &len);
 
-	ga_log_setup(GA_LOG_SILENT, GA_LOG_LOGFMT);
-	strcpy(f->dir, "/tmp/ghaccess-backfill-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	snprintf(path, sizeof(path), "%s/acme-core", f->dir);
 	assert_int_equal(mkdir(path, 0755), 0);
 	old_file(f->dir, "acme_core-1.0-py3-none-any.whl", wheel, len);
@@ -87,19 +77,8 @@ setup(void **state)
 	/* A wheel without METADATA, stored before uploads were checked. */
 	old_file(f->dir, "acme_core-0.9-py3-none-any.whl", "PK\3\4 not really", 16);
 	free(wheel);
-	assert_int_equal(index_storage_open(f->dir, INDEX_STORAGE_OWNER, &f->storage, &err), GA_OK);
+	storage_fixture_open(f);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	index_storage_close(f->storage);
-	tempdir_remove(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -116,7 +95,7 @@ file_named(const struct index_file_list *list, const char *name)
 static void
 test_completes_once(void **state)
 {
-	struct fixture *f = *state;
+	struct storage_fixture *f = *state;
 	struct index_backfill_counts counts;
 	struct index_download download;
 	struct index_file_list list;
@@ -173,7 +152,7 @@ stop_at_once(void *context)
 static void
 test_stop_and_deleted(void **state)
 {
-	struct fixture *f = *state;
+	struct storage_fixture *f = *state;
 	struct index_backfill_counts counts;
 	struct index_backfill *thread;
 	struct index_file_list list;
@@ -196,8 +175,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_completes_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_and_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_completes_once, setup,
+						storage_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_and_deleted, setup,
+						storage_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,7 +160,8 @@ test_document(void **state)
 	assert_string_equal(text(file, "filename"), "acme_core-1.0-py3-none-any.whl");
 	assert_string_equal(text(file, "packagetype"), "bdist_wheel");
 	assert_string_equal(text(file, "python_version"), "py3");
-	assert_string_equal(text(json_object_get(file, "digests"), "md5"), "11111111111111111111111111111111");
+	assert_string_equal(text(json_object_get(file, "digests"), "md5"),
+			    "11111111111111111111111111111111");
 	assert_int_equal(strlen(text(json_object_get(file, "digests"), "blake2b_256")), 64);
 	assert_int_equal(strlen(text(json_object_get(file, "core-metadata"), "sha256")), 64);
 	assert_int_equal(json_integer_value(json_object_get(file, "size")), 100);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../support/tempdir.h"
+#include "../support/storage.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,40 +22,19 @@
 
 #include "index/index_manage.h"
 #include "index/index_storage.h"
-#include "util/ga_log.h"
-
-struct fixture {
-	char dir[64];
-	struct index_storage *storage;
-};
 
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct ga_err err;
+	struct storage_fixture *f = storage_fixture_new("manage");
 
-	ga_log_setup(GA_LOG_SILENT, GA_LOG_LOGFMT);
-	strcpy(f->dir, "/tmp/ghaccess-manage-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(index_storage_open(f->dir, INDEX_STORAGE_OWNER, &f->storage, &err), GA_OK);
+	storage_fixture_open(f);
 	*state = f;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	index_storage_close(f->storage);
-	tempdir_remove(f->dir);
-	free(f);
-	return 0;
-}
-
 static enum ga_rc
-store(struct fixture *f, const char *filename, const char *content, bool *deleted)
+store(struct storage_fixture *f, const char *filename, const char *content, bool *deleted)
 {
 	struct index_file record = { .uploader = "bob", .uploaded_at = 1700000000 };
 	struct index_commit commit = { .record = &record };
@@ -74,8 +53,8 @@ store(struct fixture *f, const char *filename, const char *content, bool *delete
 }
 
 static enum ga_rc
-apply(struct fixture *f, enum index_manage_action action, const char *target, const char *reason,
-      struct index_manage_result *result)
+apply(struct storage_fixture *f, enum index_manage_action action, const char *target,
+      const char *reason, struct index_manage_result *result)
 {
 	struct index_manage_request request = {
 		.action = action, .project = "acme-core", .target = target, .reason = reason,
@@ -87,7 +66,7 @@ apply(struct fixture *f, enum index_manage_action action, const char *target, co
 }
 
 static bool
-yanked(struct fixture *f, const char *filename, const char **reason)
+yanked(struct storage_fixture *f, const char *filename, const char **reason)
 {
 	static char copy[INDEX_MANAGE_REASON_MAX + 1];
 	struct index_file_list list;
@@ -109,7 +88,7 @@ yanked(struct fixture *f, const char *filename, const char **reason)
 }
 
 static void
-seed(struct fixture *f)
+seed(struct storage_fixture *f)
 {
 	assert_int_equal(store(f, "acme_core-1.0-py3-none-any.whl", "w10", NULL), GA_OK);
 	assert_int_equal(store(f, "acme_core-1.0.tar.gz", "s10", NULL), GA_OK);
@@ -121,7 +100,7 @@ seed(struct fixture *f)
 static void
 test_yank_release_and_file(void **state)
 {
-	struct fixture *f = *state;
+	struct storage_fixture *f = *state;
 	struct index_manage_result result;
 	const char *reason;
 
@@ -163,7 +142,7 @@ test_targets_and_reasons(void **state)
 		"one", "", "../acme_core-1.0.tar.gz", "acme_tools-1.0.tar.gz",
 		"acme_core-1.0.tar.gz/x", "1.0/../2.0",
 	};
-	struct fixture *f = *state;
+	struct storage_fixture *f = *state;
 	struct index_manage_result result;
 	char why[INDEX_REASON_MAX];
 	char long_reason[INDEX_MANAGE_REASON_MAX + 2];
@@ -192,7 +171,7 @@ test_targets_and_reasons(void **state)
 }
 
 static bool
-exists(struct fixture *f, const char *name)
+exists(struct storage_fixture *f, const char *name)
 {
 	char path[256];
 	struct stat st;
@@ -205,7 +184,7 @@ exists(struct fixture *f, const char *name)
 static void
 test_delete_for_good(void **state)
 {
-	struct fixture *f = *state;
+	struct storage_fixture *f = *state;
 	struct index_manage_result result;
 	struct index_file_list list;
 	struct index_download download;
@@ -233,8 +212,7 @@ test_delete_for_good(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "copied", 6), 6);
 	close(fd);
-	index_storage_close(f->storage);
-	assert_int_equal(index_storage_open(f->dir, INDEX_STORAGE_OWNER, &f->storage, &err), GA_OK);
+	storage_fixture_open(f);
 	assert_false(exists(f, "acme_core-1.0.tar.gz"));
 	assert_int_equal(index_storage_open_file(f->storage, "acme-core", "acme_core-1.0.tar.gz",
 						 &download, &err),
@@ -250,7 +228,7 @@ test_delete_for_good(void **state)
 static void
 test_interrupted_delete(void **state)
 {
-	struct fixture *f = *state;
+	struct storage_fixture *f = *state;
 	struct index_file_list list;
 	struct ga_err err;
 	char path[256];
@@ -274,8 +252,7 @@ test_interrupted_delete(void **state)
 		assert_true(exists(f, "acme_core-2.0.tar.gz"));
 		index_storage_close(shared);
 	}
-	index_storage_close(f->storage);
-	assert_int_equal(index_storage_open(f->dir, INDEX_STORAGE_OWNER, &f->storage, &err), GA_OK);
+	storage_fixture_open(f);
 	assert_false(exists(f, "acme_core-2.0.tar.gz"));
 	assert_false(exists(f, "acme_core-2.0.tar.gz.meta.json"));
 	assert_true(exists(f, "acme_core-2.0.tar.gz.deleted"));
@@ -284,11 +261,12 @@ test_interrupted_delete(void **state)
 int
 main(void)
 {
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, storage_fixture_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_yank_release_and_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_targets_and_reasons, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_for_good, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupted_delete, setup, teardown),
+		TEST(test_yank_release_and_file),
+		TEST(test_targets_and_reasons),
+		TEST(test_delete_for_good),
+		TEST(test_interrupted_delete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

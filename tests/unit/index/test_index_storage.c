@@ -40,7 +40,8 @@ setup(void **state)
 	strcpy(f->dir, "/tmp/ghaccess-storage-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->storage_dir, sizeof(f->storage_dir), "%s/packages", f->dir);
-	assert_int_equal(index_storage_open(f->storage_dir, INDEX_STORAGE_OWNER, &f->storage, &err), GA_OK);
+	assert_int_equal(index_storage_open(f->storage_dir, INDEX_STORAGE_OWNER, &f->storage, &err),
+			 GA_OK);
 	*state = f;
 	return 0;
 }
@@ -62,7 +63,8 @@ reopen(struct fixture *f)
 	struct ga_err err;
 
 	index_storage_close(f->storage);
-	assert_int_equal(index_storage_open(f->storage_dir, INDEX_STORAGE_OWNER, &f->storage, &err), GA_OK);
+	assert_int_equal(index_storage_open(f->storage_dir, INDEX_STORAGE_OWNER, &f->storage, &err),
+			 GA_OK);
 }
 
 /* Commit writer with record and metadata (NULL: none); *exists tells an
