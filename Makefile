@@ -10,7 +10,8 @@
 # Sources are found by wildcard: a new .c file under src/ joins the library,
 # a new tests/unit/<module>/test_*.c becomes a test program.
 
-PKGS      := libmicrohttpd libcurl jansson libpcre2-8 inih libcrypto libmemcached cmocka
+PKGS      := libmicrohttpd libcurl jansson libpcre2-8 inih libcrypto libmemcached libzip \
+             libsodium cmocka
 CC        ?= cc
 BUILD     ?= build
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)

@@ -6,6 +6,8 @@
 #
 #   http        bench/http.sh: /user_permissions, cached /verify vs nginx
 #   index       bench/bench-index.sh: pip download and uploads vs nginx
+#   metadata    bench/bench_metadata.py: pip with and without PEP 658 metadata
+#               files, 30 versions of a 20 MiB wheel
 #   engine      build/bench/bench_engine: decisions/s in-process, both sizes;
 #               build/bench/bench_token_cache: cached /verify lookups/s
 #   sync        bench/sync-cost.py: GraphQL cost, sync time, serve's peak RSS
@@ -23,7 +25,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-parts=${*:-"http index engine sync scale cold load trusted"}
+parts=${*:-"http index metadata engine sync scale cold load trusted"}
 failed=""
 
 engine() {
@@ -57,6 +59,7 @@ run_part() {
 	case $1 in
 	http) bench/http.sh ;;
 	index) bench/bench-index.sh ;;
+	metadata) python3 bench/bench_metadata.py ;;
 	engine) engine ;;
 	sync) python3 bench/sync-cost.py --report bench/results-sync.md ;;
 	scale) python3 bench/scale.py --report bench/results-scale.md --json bench/results-scale.json ;;

@@ -5,13 +5,16 @@
  * to its contract, not only to not crashing:
  *   - a filename index_filename_check() accepts is safe, of a known type,
  *     and index_filename_projects() names the project it was checked for;
+ *     what it accepts without legacy sdists it accepts with them, and such
+ *     an sdist is a .tar.gz;
  *   - every candidate project is a PEP 503 key (normalising it again is a
  *     no-op) and a valid project name;
  *   - a version's normal form is valid, and normalising it again is a no-op;
  *   - a classified path names a valid key, and a FILE has candidates;
- *   - negotiation returns one of the four formats.
+ *   - negotiation returns one of the four formats; with a User-Agent (the
+ *     first line) it differs only by HTML instead of JSON.
  * Input: up to four lines: filename, project, version, Accept (the first
- * line is also the version and the request target).
+ * line is also the version, the request target and the User-Agent).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,7 +83,17 @@ check_filename(const char *filename, const char *project, const char *version)
 		for (size_t i = 0; i < projects.count; i++)
 			check_key(projects.names[i]);
 	}
-	if (!index_filename_check(filename, project, version, &type, reason)) {
+	if (index_filename_check(filename, project, version, false, &type, reason)) {
+		size_t len = strlen(filename);
+
+		if (!index_filename_check(filename, project, version, true, &type, reason) ||
+		    (type == INDEX_DIST_SDIST &&
+		     (len < 7 || strcmp(filename + len - 7, ".tar.gz") != 0)))
+			abort();
+	} else if (strlen(reason) == 0 || strchr(reason, '\n') != NULL) {
+		abort();
+	}
+	if (!index_filename_check(filename, project, version, true, &type, reason)) {
 		if (strlen(reason) == 0 || strchr(reason, '\n') != NULL)
 			abort();
 		return;
@@ -136,7 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char filename[FIELD_MAX + 1], project[FIELD_MAX + 1];
 	static char version[FIELD_MAX + 1], accept[FIELD_MAX + 1];
-	enum index_format format;
+	enum index_format format, client;
 
 	line(data, size, 0, filename);
 	line(data, size, 1, project);
@@ -149,6 +162,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	format = index_simple_negotiate(accept);
 	if (format != INDEX_FORMAT_NONE && format != INDEX_FORMAT_HTML &&
 	    format != INDEX_FORMAT_HTML_V1 && format != INDEX_FORMAT_JSON_V1)
+		abort();
+	client = index_simple_negotiate_client(accept, filename);
+	if (client != format && (format != INDEX_FORMAT_JSON_V1 ||
+				 (client != INDEX_FORMAT_HTML && client != INDEX_FORMAT_HTML_V1)))
 		abort();
 	return 0;
 }

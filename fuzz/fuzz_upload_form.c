@@ -6,7 +6,8 @@
  *     400, 403, 409, 413 or 500; success has no reason;
  *   - after index_upload_free() no temporary file is left in the storage;
  *   - a successful upload is listed with the SHA-256 of the bytes fed as
- *     the file part, under the normalised name of the name field;
+ *     the file part, under the normalised name of the name field, and a
+ *     wheel with its METADATA;
  *   - nothing reaches the storage (no temporary file) unless ":action",
  *     "name" and "version" parts began before the first file part and the
  *     name is one the uploader may write: a member without write access
@@ -65,7 +66,7 @@ set_up(void)
 
 	ga_log_setup(GA_LOG_SILENT, GA_LOG_LOGFMT);
 	snprintf(storage_dir, sizeof(storage_dir), "/tmp/ghaccess-fuzz-upload-XXXXXX");
-	if (mkdtemp(storage_dir) == NULL || index_storage_open(storage_dir, &storage, &err) != GA_OK)
+	if (mkdtemp(storage_dir) == NULL || index_storage_open(storage_dir, INDEX_STORAGE_OWNER, &storage, &err) != GA_OK)
 		abort();
 }
 
@@ -98,10 +99,13 @@ check_result(struct index_upload *upload, const char *sha256)
 		    index_storage_list_files(storage, index_upload_project(upload), &list,
 					     &err) != GA_OK)
 			abort();
+		/* A wheel is stored with its METADATA (PEP 658). */
 		for (size_t i = 0; i < list.count; i++)
 			listed = listed ||
 				 (strcmp(list.files[i].filename, index_upload_filename(upload)) == 0 &&
-				  strcmp(list.files[i].sha256, sha256) == 0);
+				  strcmp(list.files[i].sha256, sha256) == 0 &&
+				  (strstr(list.files[i].filename, ".whl") == NULL ||
+				   list.files[i].metadata_sha256[0] != '\0'));
 		index_file_list_free(&list);
 		if (!listed)
 			abort();

@@ -31,7 +31,7 @@ sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit
 make -s -j"$jobs" CC=clang BUILD="$out" WARNINGS="-Wall -Wextra" \
 	CFLAGS="-g -O1 -fsanitize=fuzzer-no-link $sanitize" "$out/libghaccess.a"
 
-PKGS="libmicrohttpd libcurl jansson libpcre2-8 inih libcrypto libmemcached"
+PKGS="libmicrohttpd libcurl jansson libpcre2-8 inih libcrypto libmemcached libzip libsodium"
 cflags="-std=c17 -D_GNU_SOURCE -DPCRE2_CODE_UNIT_WIDTH=8 -g -O1 -fsanitize=fuzzer $sanitize \
  -Isrc -I$out/generated $(pkg-config --cflags $PKGS)"
 libs="$(pkg-config --libs $PKGS) -lpthread -lm"

@@ -4,7 +4,7 @@
 set -eu
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev cppcheck
 libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libpcre2-dev libinih-dev
-libssl-dev libmemcached-dev libcmocka-dev memcached nginx-light curl
+libssl-dev libmemcached-dev libzip-dev libsodium-dev libcmocka-dev memcached nginx-light curl
 chromium fonts-dejavu-core
 nodejs npm python3 python3-pip python3-venv twine python3-poetry python3-pastedeploy
 valgrind prometheus wrk"

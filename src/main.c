@@ -8,6 +8,7 @@ static const struct cli_command *const commands[] = {
 	&cli_serve_command,
 	&cli_sync_command,
 	&cli_explain_command,
+	&cli_index_command,
 	&cli_check_config_command,
 };
 

@@ -30,6 +30,7 @@ extern const struct cli_command cli_check_config_command;
 extern const struct cli_command cli_sync_command;
 extern const struct cli_command cli_serve_command;
 extern const struct cli_command cli_explain_command;
+extern const struct cli_command cli_index_command;
 
 /*
  * Print "usage: ghaccess NAME USAGE" to standard error and return

@@ -157,6 +157,8 @@ struct config {
 	enum config_unclaimed index_unclaimed;
 	long long index_max_upload_size;	/* bytes; default 100 MiB */
 	bool index_allow_overwrite;
+	bool index_allow_delete;	/* writers may delete files; default false */
+	bool index_allow_legacy_sdist;	/* .zip and non-PEP 625 sdist names; default false */
 	char *index_fallback_url;
 	int index_max_concurrent_uploads;		/* in all; default 16 */
 	int index_max_concurrent_uploads_per_user;	/* default 4 */

@@ -108,6 +108,7 @@ extern const struct http_frontend *const http_frontends[];
 extern const struct http_frontend http_pypicloud_frontend;
 extern const struct http_frontend http_health_frontend;
 extern const struct http_frontend http_index_frontend;		/* http_index.c */
+extern const struct http_frontend http_index_manage_frontend;	/* http_index_manage.c */
 extern const struct http_frontend http_forward_auth_frontend;	/* http_forward_auth.c */
 extern const struct http_frontend http_metrics_frontend;	/* http_metrics.c */
 extern const struct http_frontend http_webhook_frontend;	/* http_webhook.c */

@@ -5,6 +5,7 @@ const struct http_frontend *const http_frontends[] = {
 	&http_pypicloud_frontend,
 	&http_health_frontend,
 	&http_index_frontend,
+	&http_index_manage_frontend,
 	&http_forward_auth_frontend,
 	&http_metrics_frontend,
 	&http_webhook_frontend,

@@ -12,9 +12,15 @@
  *                                an unclaimed name the index does not hold
  *                                redirects to [index] fallback_url)
  *   GET /packages/<name>/<file>  the file, zero-copy, with ETag and Range
+ *   GET /packages/<name>/<file>.metadata   its core metadata (PEP 658)
+ *   GET /pypi/<name>/json, /pypi/<name>/<version>/json   http_index_json.c
  *   POST /legacy/ (and /)        upload (twine, poetry, flit, uv)
+ *
+ * The front end owns the storage: it cleans it at start and completes the
+ * records of files stored before (index_backfill.h) on a thread of its own.
  */
 #include "http/http.h"
+#include "http/http_index.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +35,7 @@
 #include "http/http_publisher.h"
 #include "http/http_reason.h"
 #include "index/index_access.h"
+#include "index/index_backfill.h"
 #include "index/index_simple.h"
 #include "index/index_storage.h"
 #include "index/index_upload.h"
@@ -81,13 +88,15 @@ struct index_state {
 	 * max_concurrent_uploads_per_user, and the disk they may take
 	 * (max_upload_disk, each reserving what its Content-Length allows). */
 	struct ga_limit *uploads;
+	struct index_backfill *backfill;	/* completing old records */
 };
 
 static enum ga_rc
 index_start(const struct config *config, void **state, struct ga_err *err)
 {
 	struct index_state *index = ga_calloc(1, sizeof(*index));
-	enum ga_rc rc = index_storage_open(config->index_storage_dir, &index->storage, err);
+	enum ga_rc rc = index_storage_open(config->index_storage_dir, INDEX_STORAGE_OWNER,
+					   &index->storage, err);
 
 	if (rc != GA_OK) {
 		ga_free(index);
@@ -99,6 +108,7 @@ index_start(const struct config *config, void **state, struct ga_err *err)
 	index->uploads = ga_limit_create((unsigned)config->index_max_concurrent_uploads,
 					 (unsigned)config->index_max_concurrent_uploads_per_user,
 					 config->index_max_upload_disk);
+	index->backfill = index_backfill_start(index->storage);
 	*state = index;
 	return GA_OK;
 }
@@ -110,21 +120,27 @@ index_stop(void *state)
 
 	if (index == NULL)
 		return;
+	index_backfill_stop(index->backfill);
 	index_storage_close(index->storage);
 	ga_limit_destroy(index->uploads);
 	ga_free(index);
 }
 
-static struct index_storage *
-storage_of(struct http_request *request)
+struct index_storage *
+http_index_storage(struct http_request *request)
 {
 	return ((struct index_state *)request->frontend_state)->storage;
 }
 
-/* The access of a logged-in caller to a project key. */
-static struct index_access
-access_of(struct http_request *request, const struct http_login *login, const char *project,
-	  bool stored)
+static struct index_storage *
+storage_of(struct http_request *request)
+{
+	return http_index_storage(request);
+}
+
+struct index_access
+http_index_access(struct http_request *request, const struct http_login *login,
+		  const char *project, bool stored)
 {
 	if (login->publisher_set)	/* trusted publishing: the repository's scope */
 		return http_publisher_access(request, login, project, stored);
@@ -132,9 +148,15 @@ access_of(struct http_request *request, const struct http_login *login, const ch
 				   service_config(request->service)->index_unclaimed);
 }
 
-/* Login, answering the refusal when it is not OK. */
-static bool
-logged_in(struct http_request *request, struct http_login *login)
+static struct index_access
+access_of(struct http_request *request, const struct http_login *login, const char *project,
+	  bool stored)
+{
+	return http_index_access(request, login, project, stored);
+}
+
+bool
+http_index_logged_in(struct http_request *request, struct http_login *login)
 {
 	http_login_check(request, login);
 	if (login->status == HTTP_LOGIN_OK)
@@ -143,35 +165,58 @@ logged_in(struct http_request *request, struct http_login *login)
 	return false;
 }
 
+static bool
+logged_in(struct http_request *request, struct http_login *login)
+{
+	return http_index_logged_in(request, login);
+}
+
+/* A body (taken) with status, its type and the index's cache rule. */
+static void
+respond_body(struct http_request *request, unsigned status, const char *content_type,
+	     const char *vary, struct ga_buf *body)
+{
+	size_t len = body->len;
+	char *data = ga_buf_steal(body);
+	struct MHD_Response *response =
+		MHD_create_response_from_buffer_with_free_callback(len, data, ga_free);
+
+	if (response == NULL) {
+		ga_free(data);
+		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (vary != NULL)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, vary);
+	/* Private: a shared cache must never hand one user's view to another. */
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=0");
+	http_respond_shared(request, status, response);
+	MHD_destroy_response(response);
+}
+
+void
+http_index_respond_json(struct http_request *request, unsigned status, struct ga_buf *body)
+{
+	respond_body(request, status, "application/json", NULL, body);
+}
+
 /* ---- the simple API ------------------------------------------------ */
 
 static void
 respond_page(struct http_request *request, enum index_format format, struct ga_buf *page)
 {
-	size_t len = page->len;
-	char *body = ga_buf_steal(page);
-	struct MHD_Response *response =
-		MHD_create_response_from_buffer_with_free_callback(len, body, ga_free);
-
-	if (response == NULL) {
-		ga_free(body);
-		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		return;
-	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-				index_simple_content_type(format));
-	MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Accept");
-	/* Private: a shared cache must never hand one user's view to another. */
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=0");
-	http_respond_shared(request, MHD_HTTP_OK, response);
-	MHD_destroy_response(response);
+	/* The User-Agent too: old pips get HTML (index_simple_negotiate_client). */
+	respond_body(request, MHD_HTTP_OK, index_simple_content_type(format), "Accept, User-Agent",
+		     page);
 }
 
 static enum index_format
 negotiate(struct http_request *request)
 {
-	enum index_format format =
-		index_simple_negotiate(http_request_header(request, MHD_HTTP_HEADER_ACCEPT));
+	enum index_format format = index_simple_negotiate_client(
+		http_request_header(request, MHD_HTTP_HEADER_ACCEPT),
+		http_request_header(request, MHD_HTTP_HEADER_USER_AGENT));
 
 	if (format == INDEX_FORMAT_NONE)
 		respond_text(request, MHD_HTTP_NOT_ACCEPTABLE,
@@ -407,7 +452,7 @@ add_file_headers(struct MHD_Response *response, const char *etag, long long mtim
 
 /* Send file (whose descriptor the response takes) with validators and Range. */
 static void
-send_file(struct http_request *request, struct index_download *file)
+send_file(struct http_request *request, struct index_download *file, const char *content_type)
 {
 	const char *range_header = http_request_header(request, MHD_HTTP_HEADER_RANGE);
 	const char *if_range = http_request_header(request, MHD_HTTP_HEADER_IF_RANGE);
@@ -463,7 +508,9 @@ send_file(struct http_request *request, struct index_download *file)
 		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		return;
 	}
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	/* Never rendered as anything but what it is. */
+	MHD_add_response_header(response, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
 	add_file_headers(response, etag, file->mtime);
 	if (range == RANGE_PARTIAL)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
@@ -471,17 +518,34 @@ send_file(struct http_request *request, struct index_download *file)
 	MHD_destroy_response(response);
 }
 
-/* /packages/<key>/<filename>; anything else is 404. */
+/* A request for <filename>.metadata: filename into out. */
+static bool
+metadata_request(const char *name, char out[INDEX_FILENAME_MAX + 1])
+{
+	size_t len = strlen(name);
+	size_t suffix = strlen(".metadata");
+
+	if (len <= suffix || len - suffix > INDEX_FILENAME_MAX ||
+	    strcmp(name + len - suffix, ".metadata") != 0)
+		return false;
+	memcpy(out, name, len - suffix);
+	out[len - suffix] = '\0';
+	return true;
+}
+
+/* /packages/<key>/<filename>[.metadata]; anything else is 404. */
 static void
 handle_download(struct http_request *request)
 {
 	const char *rest = request->path + strlen("/packages/");
 	const char *slash = strchr(rest, '/');
 	char project[ORG_PACKAGE_NAME_MAX];
+	char filename[INDEX_FILENAME_MAX + 1];
 	struct index_download file;
 	struct http_login login;
 	struct ga_err err;
 	size_t name_len;
+	bool metadata;
 	enum ga_rc rc;
 
 	if (slash == NULL || strchr(slash + 1, '/') != NULL ||
@@ -499,7 +563,11 @@ handle_download(struct http_request *request)
 		respond_not_found(request);
 		return;
 	}
-	rc = index_storage_open_file(storage_of(request), project, slash + 1, &file, &err);
+	metadata = metadata_request(slash + 1, filename);
+	rc = metadata ? index_storage_open_metadata(storage_of(request), project, filename, &file,
+						    &err)
+		      : index_storage_open_file(storage_of(request), project, slash + 1, &file,
+						&err);
 	if (rc == GA_ENOTFOUND) {
 		respond_not_found(request);
 		return;
@@ -510,7 +578,7 @@ handle_download(struct http_request *request)
 		http_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR, "storage error");
 		return;
 	}
-	send_file(request, &file);
+	send_file(request, &file, metadata ? "text/plain; charset=utf-8" : "application/octet-stream");
 }
 
 /* ---- uploads ------------------------------------------------------- */
@@ -747,6 +815,7 @@ begin_upload(struct http_request *request)
 		/* Never more than the slot reserved on the disk. */
 		.max_size = upload->reserved,
 		.allow_overwrite = config->index_allow_overwrite,
+		.allow_legacy_sdist = config->index_allow_legacy_sdist,
 		.uploader = upload->login.user,
 		.may_write = may_write,
 		.recheck = recheck,
@@ -835,6 +904,8 @@ static const struct http_route index_routes[] = {
 	{ .path = "/simple", .methods = GET_OR_HEAD, .handle = handle_simple_without_slash },
 	{ .path = "/packages/", .match = HTTP_MATCH_PREFIX, .methods = GET_OR_HEAD,
 	  .handle = handle_download },
+	{ .path = "/pypi/", .match = HTTP_MATCH_PREFIX, .methods = GET_OR_HEAD,
+	  .handle = http_index_handle_json },
 	{ .path = "/legacy/", .methods = HTTP_POST, .handle = handle_upload },
 	{ .path = "/legacy", .methods = HTTP_POST, .handle = handle_upload },
 	{ .path = "/", .methods = HTTP_POST, .handle = handle_upload },

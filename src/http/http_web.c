@@ -10,6 +10,8 @@
  *   /login               start signing in with GitHub (OAuth web flow)
  *   /login/callback      GET only: GitHub sends the browser back here
  *   /logout              POST, with the form's CSRF token
+ *   /project/<name>/     POST: yank, un-yank or delete (writers; the form's
+ *                        CSRF token), then back to the page
  *   /static/web.css      the stylesheet
  */
 #include "http/http_web.h"
@@ -21,7 +23,7 @@
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
-/* A form body (logout; later yank and delete) is a few hundred bytes. */
+/* A form body (logout, yank, delete) is a few hundred bytes. */
 #define WEB_MAX_BODY (8 * 1024)
 
 long long
@@ -153,11 +155,12 @@ web_start(const struct config *config, void **state, struct ga_err *err)
 
 	pthread_mutex_init(&web->used_lock, NULL);
 	atomic_init(&web->exchanges, 0);
-	/* The pages read the index's files (versions, hashes); a storage of
-	 * their own, opened like the index's (the second open finds nothing
-	 * to clean). */
+	/* The pages read the index's files (versions, hashes) and change them
+	 * (yank, delete): a storage of their own; the index front end owns and
+	 * cleans it. */
 	if (config->index_storage_dir != NULL && config->index_storage_dir[0] != '\0')
-		rc = index_storage_open(config->index_storage_dir, &web->storage, err);
+		rc = index_storage_open(config->index_storage_dir, INDEX_STORAGE_SHARED,
+					&web->storage, err);
 	*state = web;
 	return rc;
 }
@@ -180,6 +183,8 @@ static const struct http_route web_routes[] = {
 	{ .path = "/", .methods = GET_OR_HEAD, .handle = web_handle_home },
 	{ .path = "/project/", .match = HTTP_MATCH_PREFIX, .methods = GET_OR_HEAD,
 	  .handle = web_handle_project },
+	{ .path = "/project/", .match = HTTP_MATCH_PREFIX, .methods = HTTP_POST,
+	  .handle = web_handle_project_change },
 	{ .path = "/organization", .methods = GET_OR_HEAD, .handle = web_handle_organization },
 	{ .path = "/login", .methods = GET_OR_HEAD, .handle = web_handle_login },
 	/* GET only: a HEAD (a prefetcher) must not spend the sign-in. */

@@ -9,7 +9,8 @@
  *                       the CSRF token of forms, the Cookie header
  *   http_web_oauth.c    /login, /login/callback, /logout
  *   http_web_html.c     escaping, the page skeleton, security headers, CSS
- *   http_web_pages.c    /, /project/<name>/, the signed-out page
+ *   http_web_pages.c    /, /project/<name>/ (with the yank and delete forms
+ *                       of writers, and their POST), the signed-out page
  *   http_web_owner.c    /organization, for owners
  *
  * Sessions are stateless: a cookie signed with a key derived from [web]
@@ -230,6 +231,7 @@ void web_handle_callback(struct http_request *request);
 void web_handle_logout(struct http_request *request);
 void web_handle_home(struct http_request *request);		/* http_web_pages.c */
 void web_handle_project(struct http_request *request);
+void web_handle_project_change(struct http_request *request);
 void web_handle_organization(struct http_request *request);	/* http_web_owner.c */
 
 /* The signed-out page (names nothing of the organization). */

@@ -253,7 +253,12 @@ static const char stylesheet[] =
 	".signin{margin:3em 0;text-align:center}\n"
 	".signin .button{font-size:1.1em;padding:.6em 1.4em}\n"
 	"dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}\n"
-	"dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}\n";
+	"dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}\n"
+	"form.change{display:inline-flex;flex-wrap:wrap;gap:.3em;margin:.2em 0 .2em 1em;"
+	"font-weight:normal;font-size:.9em}\n"
+	"form.change input{padding:.25em;font:inherit;min-width:8em}\n"
+	"form.change button{padding:.2em .6em}\n"
+	"button.danger{color:var(--warn)}\n";
 
 void
 web_send_css(struct http_request *request)

@@ -6,6 +6,12 @@
  * snapshot), so a page shows exactly what pip would get: a package the
  * user may not read is "not found", like one that does not exist.
  *
+ * A user who may write the package also gets, per release, a form to yank
+ * it (with a reason) or un-yank it and, with [index] allow_delete, to
+ * delete it or one file.  They POST to /project/<name>/ with the session's
+ * CSRF token (web_form_check), and the decision is the index's own
+ * (http_index_change: the same rules and audit lines as its API).
+ *
  * Who else may write: GitHub shows a repository's access list (Settings,
  * Collaborators and teams) to organization owners and to the repository's
  * admins only.  The page follows the most conservative reading: owners and
@@ -21,6 +27,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "http/http_index.h"
 #include "http/http_query.h"
 #include "index/index_access.h"
 #include "index/index_filename.h"
@@ -372,9 +379,35 @@ compare_groups_newest_first(const void *a, const void *b)
 	return diff != 0 ? diff : (x->file > y->file) - (x->file < y->file);
 }
 
+/* What the forms of a writer need; NULL for a reader. */
+struct change_forms {
+	const char *action;	/* the form's URL */
+	const char *csrf;
+	bool allow_delete;
+};
+
+/* One form that POSTs action on target, with a reason field for a yank. */
+static void
+render_form(struct ga_buf *page, const struct change_forms *forms, const char *action,
+	    const char *target, const char *label)
+{
+	bool yank = strcmp(action, "yank") == 0;
+
+	web_html(page, "<form class=\"change %s\" method=\"post\" action=\"%s\" data-target=\"%s\">"
+		 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+		 "<input type=\"hidden\" name=\"action\" value=\"%s\">"
+		 "<input type=\"hidden\" name=\"target\" value=\"%s\">",
+		 action, forms->action, target, forms->csrf, action, target);
+	if (yank || strcmp(action, "delete") == 0)
+		web_html(page, "<input name=\"reason\" maxlength=\"%d\" placeholder=\"Reason\" "
+			 "aria-label=\"Reason\">", INDEX_MANAGE_REASON_MAX);
+	web_html(page, "<button type=\"submit\"%s>%s</button></form>",
+		 strcmp(action, "delete") == 0 ? " class=\"danger\"" : "", label);
+}
+
 static void
 render_file(struct ga_buf *page, const struct config *config, const char *project,
-	    const struct index_file *file)
+	    const struct index_file *file, const struct change_forms *forms)
 {
 	char size[32], when[32];
 
@@ -391,11 +424,48 @@ render_file(struct ga_buf *page, const struct config *config, const char *projec
 		web_html(page, "<span class=\"yanked\">yanked%s%s</span>",
 			 file->yanked_reason && file->yanked_reason[0] ? ": " : "",
 			 file->yanked_reason ? file->yanked_reason : "");
+	if (forms != NULL && forms->allow_delete)
+		render_form(page, forms, "delete", file->filename, "Delete file");
 	web_html(page, "</td></tr>\n");
 }
 
+/* The heading row of a release, with a writer's forms. */
 static void
-render_files(struct ga_buf *page, struct http_request *request, const char *project)
+render_release(struct ga_buf *page, const char *version, bool yanked,
+	       const struct change_forms *forms)
+{
+	if (forms == NULL || strcmp(version, "?") == 0) {
+		web_html(page, "<tr class=\"version\"><th colspan=\"6\">%s</th></tr>\n", version);
+		return;
+	}
+	web_html(page, "<tr class=\"version\" data-version=\"%s\"><th colspan=\"5\">%s</th><td>",
+		 version, version);
+	if (yanked)
+		render_form(page, forms, "unyank", version, "Un-yank");
+	else
+		render_form(page, forms, "yank", version, "Yank");
+	if (forms->allow_delete)
+		render_form(page, forms, "delete", version, "Delete release");
+	web_html(page, "</td></tr>\n");
+}
+
+/* Every file of the release starting at groups[first] is yanked. */
+static bool
+release_yanked(const struct index_file_list *files, const struct version_group *groups,
+	       size_t first)
+{
+	for (size_t i = first; i < files->count; i++) {
+		if (strcmp(groups[i].version, groups[first].version) != 0)
+			break;
+		if (!files->files[groups[i].file].yanked)
+			return false;
+	}
+	return true;
+}
+
+static void
+render_files(struct ga_buf *page, struct http_request *request, const char *project,
+	     const struct change_forms *forms)
 {
 	const struct config *config = service_config(request->service);
 	struct web_state *web = web_state_of(request);
@@ -429,9 +499,9 @@ render_files(struct ga_buf *page, struct http_request *request, const char *proj
 		 "<th></th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < files.count; i++) {
 		if (i == 0 || strcmp(groups[i].version, groups[i - 1].version) != 0)
-			web_html(page, "<tr class=\"version\"><th colspan=\"6\">%s</th></tr>\n",
-				 groups[i].version);
-		render_file(page, config, project, &files.files[groups[i].file]);
+			render_release(page, groups[i].version, release_yanked(&files, groups, i),
+				       forms);
+		render_file(page, config, project, &files.files[groups[i].file], forms);
 	}
 	web_html(page, "</tbody></table></div>\n");
 	ga_free(groups);
@@ -517,6 +587,12 @@ render_project(struct http_request *request, const struct web_session *session,
 {
 	const struct config *config = service_config(request->service);
 	long package = org_snapshot_find_package(session->snapshot, project);
+	char *action = ga_asprintf("%s/project/%s/", web_base_path(config), project);
+	struct change_forms forms = {
+		.action = action,
+		.csrf = session->csrf,
+		.allow_delete = config->index_allow_delete,
+	};
 	struct ga_buf page;
 
 	ga_buf_init(&page, 0);
@@ -535,10 +611,11 @@ render_project(struct http_request *request, const struct web_session *session,
 		web_html(&page, "<p>No repository of the organization provides this package.</p>\n");
 	render_why(&page, session, project, access, config);
 	render_install(&page, config, project);
-	render_files(&page, request, project);
+	render_files(&page, request, project, access->write ? &forms : NULL);
 	render_who_else(&page, session, package);
 	web_page_end(&page);
 	web_send(request, MHD_HTTP_OK, &page, NULL);
+	ga_free(action);
 }
 
 void
@@ -577,4 +654,70 @@ web_handle_project(struct http_request *request)
 		return;
 	}
 	render_project(request, &session, project, &access);
+}
+
+/* ---- POST /project/<name>/: yank, un-yank, delete ---------------------- */
+
+void
+web_handle_project_change(struct http_request *request)
+{
+	static const char *const names[] = { "action", "target", "reason" };
+	const char *rest = request->path + strlen("/project/");
+	size_t name_len = strcspn(rest, "/");
+	struct web_state *web = web_state_of(request);
+	char project[ORG_PACKAGE_NAME_MAX];
+	struct http_param fields[3];
+	struct http_index_change change;
+	struct http_index_change_result result;
+	enum index_manage_action action;
+	struct web_session session;
+	bool unavailable;
+	char *back;
+
+	/* Only the canonical URL, the one the page's forms use. */
+	if (strcmp(rest + name_len, "/") != 0 || !org_is_valid_project_name(rest, name_len) ||
+	    !org_normalize_package(rest, name_len, project, sizeof(project)) ||
+	    strncmp(rest, project, name_len) != 0 || project[name_len] != '\0' ||
+	    web->storage == NULL) {
+		web_send_message(request, MHD_HTTP_NOT_FOUND, "Not found", "There is no such page.",
+				 NULL, NULL);
+		return;
+	}
+	web_session_of(request, &session, &unavailable);
+	if (unavailable) {
+		web_send_message(request, MHD_HTTP_SERVICE_UNAVAILABLE, "Try again soon",
+				 "Access cannot be checked right now. Please try again in a minute.",
+				 NULL, NULL);
+		return;
+	}
+	/* A session, the Origin, the form's token: else 403 (answered). */
+	if (!web_form_check(request, &session))
+		return;
+	http_query_get(request->body, request->body_len, names, fields, 3);
+	if (fields[0].state != HTTP_PARAM_VALID ||
+	    !index_manage_action_parse(fields[0].value, &action) ||
+	    fields[1].state != HTTP_PARAM_VALID || fields[2].state == HTTP_PARAM_INVALID) {
+		web_send_message(request, MHD_HTTP_BAD_REQUEST, "Not done",
+				 "This form is not one of the page's.", &session, NULL);
+		return;
+	}
+	change = (struct http_index_change){
+		.action = action,
+		.project = project,
+		.target = fields[1].value,
+		.reason = action == INDEX_MANAGE_UNYANK ? NULL : fields[2].value,
+	};
+	http_index_change(request, web->storage, session.snapshot, session.member, session.login,
+			  &change, &result);
+	if (result.status == MHD_HTTP_OK) {
+		/* Post/redirect/get: a reload does not post again. */
+		back = ga_asprintf("/project/%s/", project);
+		web_redirect(request, back, NULL);
+		ga_free(back);
+	} else {
+		web_send_message(request, result.status,
+				 result.status == MHD_HTTP_NOT_FOUND ? "Not found" : "Not done",
+				 result.message, &session, NULL);
+	}
+	index_manage_result_free(&result.files);
 }

@@ -104,10 +104,35 @@ struct wheel_parts {
 };
 
 /*
+ * A compressed tag set (PEP 425): tags separated by '.', each non-empty, of
+ * [A-Za-z0-9_]; a Python tag starts with a letter ("py3", "cp312").
+ */
+static bool
+is_tag_set(const char *s, size_t len, bool python)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != '.') {
+			if (!is_alnum(s[i]) && s[i] != '_')
+				return false;
+			continue;
+		}
+		if (i == start)
+			return false;	/* "", "py2..py3", a leading or trailing '.' */
+		if (python && !((s[start] >= 'a' && s[start] <= 'z') ||
+				(s[start] >= 'A' && s[start] <= 'Z')))
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
+/*
  * Split a wheel stem into 5 or 6 '-'-separated parts and check each: the
  * name a PEP 508 name without '-', the version PEP 440 once '_' is read as
  * '-' (PEP 427 escapes it that way), the build tag starting with a digit,
- * the three tags non-empty.
+ * and the python, abi and platform tags well-formed tag sets.
  */
 static bool
 parse_wheel(const char *stem, size_t stem_len, struct wheel_parts *parts,
@@ -137,9 +162,12 @@ parse_wheel(const char *stem, size_t stem_len, struct wheel_parts *parts,
 	}
 	for (size_t i = 0; i < count; i++) {
 		/* The version (part 1) is checked as PEP 440 below. */
+		bool tag = i >= count - 3;
+
 		if ((i != 1 && !is_wheel_component(part[i], part_len[i])) ||
 		    (i == 0 && !org_is_valid_project_name(part[0], part_len[0])) ||
-		    (count == 6 && i == 2 && (part[2][0] < '0' || part[2][0] > '9'))) {
+		    (count == 6 && i == 2 && (part[2][0] < '0' || part[2][0] > '9')) ||
+		    (tag && !is_tag_set(part[i], part_len[i], i == count - 3))) {
 			snprintf(reason, INDEX_REASON_MAX,
 				 "invalid wheel filename %.*s.whl: bad part '%.*s'",
 				 (int)stem_len, stem, (int)part_len[i], part[i]);
@@ -221,9 +249,41 @@ check_sdist(const char *filename, size_t stem_len, const char *project_key, cons
 	return false;
 }
 
+/*
+ * PEP 625: {name}-{version}.tar.gz with the name normalised as a wheel's
+ * (lower case, '_' for every run of "-_.") and the version in its PEP 440
+ * normal form.
+ */
+static bool
+check_pep625(const char *filename, size_t stem_len, const char *project_key, const char *version,
+	     char reason[INDEX_REASON_MAX])
+{
+	char expected[INDEX_FILENAME_MAX + 1];
+	char normal[INDEX_VERSION_NORMAL_MAX];
+	char escaped[ORG_PACKAGE_NAME_MAX];
+	size_t i;
+
+	for (i = 0; project_key[i] != '\0'; i++)
+		escaped[i] = project_key[i] == '-' ? '_' : project_key[i];
+	escaped[i] = '\0';
+	if (!index_version_normalize(version, strlen(version), false, normal) ||
+	    snprintf(expected, sizeof(expected), "%s-%s.tar.gz", escaped, normal) >=
+		    (int)sizeof(expected))
+		expected[0] = '\0';
+	if (strcmp(filename, expected) == 0)
+		return true;
+	/* The same release under another spelling: say what to send. */
+	if (stem_len > 0 && check_sdist(filename, stem_len, project_key, version, reason))
+		snprintf(reason, INDEX_REASON_MAX,
+			 "%s is not a PEP 625 sdist name: this index accepts %s", filename,
+			 expected[0] ? expected : "{name}-{version}.tar.gz");
+	return false;
+}
+
 bool
 index_filename_check(const char *filename, const char *project, const char *version,
-		     enum index_dist_type *type, char reason[INDEX_REASON_MAX])
+		     bool allow_legacy_sdist, enum index_dist_type *type,
+		     char reason[INDEX_REASON_MAX])
 {
 	char project_key[ORG_PACKAGE_NAME_MAX];
 	size_t len;
@@ -249,7 +309,14 @@ index_filename_check(const char *filename, const char *project, const char *vers
 	}
 	if (*type == INDEX_DIST_WHEEL)
 		return check_wheel(filename, stem_len, project_key, version, reason);
-	return check_sdist(filename, stem_len, project_key, version, reason);
+	if (allow_legacy_sdist)
+		return check_sdist(filename, stem_len, project_key, version, reason);
+	if (!ends_with(filename, len, ".tar.gz")) {
+		snprintf(reason, INDEX_REASON_MAX,
+			 "%s: this index accepts sdists as .tar.gz only (PEP 625)", filename);
+		return false;
+	}
+	return check_pep625(filename, stem_len, project_key, version, reason);
 }
 
 bool

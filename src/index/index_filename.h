@@ -4,11 +4,14 @@
  *
  * Accepted forms:
  *   wheel (PEP 427): {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl,
- *       where name and version never contain '-' (tools write '_');
+ *       where name and version never contain '-' (tools write '_'), and
+ *       each tag part is a compressed tag set of PEP 425 ("py2.py3");
  *   sdist (PEP 625): {name}-{version}.tar.gz with the name normalised and
  *       '-' written '_';
  *   legacy sdist: {name}-{version}.tar.gz or .zip where name may contain '-'
- *       ("acme-core-1.0.tar.gz", "Acme.Core-1.0.zip").
+ *       ("acme-core-1.0.tar.gz", "Acme.Core-1.0.zip"): read everywhere (a
+ *       guarded index may hold them), uploaded only with [index]
+ *       allow_legacy_sdist.
  *
  * A legacy sdist name can be split at more than one '-' ("foo-1-2.tar.gz" is
  * foo 1-2, i.e. 1.post2, or foo-1 2).  With a project name and version
@@ -59,11 +62,15 @@ bool index_filename_type(const char *filename, enum index_dist_type *type);
 /*
  * true when filename is a safe wheel or sdist filename of project (any
  * spelling: PEP 503 normalised before comparison) at version (compared as
- * PEP 440 versions).  *type gets the distribution type.  Else false with a
- * one-line reason naming the filename.
+ * PEP 440 versions).  Without allow_legacy_sdist an sdist must be named as
+ * PEP 625 says: {name}-{version}.tar.gz, the name normalised with '_' for
+ * '-' and the version in its PEP 440 normal form ("acme_core-1.0rc1.tar.gz").
+ * *type gets the distribution type.  Else false with a one-line reason
+ * naming the filename.
  */
 bool index_filename_check(const char *filename, const char *project, const char *version,
-			  enum index_dist_type *type, char reason[INDEX_REASON_MAX]);
+			  bool allow_legacy_sdist, enum index_dist_type *type,
+			  char reason[INDEX_REASON_MAX]);
 
 /*
  * The version that filename (a safe wheel or sdist name) gives for project

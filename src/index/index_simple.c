@@ -2,8 +2,14 @@
 #include "index/index_simple.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include "index/index_filename.h"
+#include "index/index_version.h"
+#include "util/ga_xalloc.h"
 
 /* ----------------------------------------------------------------------
  * Content negotiation
@@ -158,8 +164,9 @@ apply_range(const char *start, const char *end, int position,
 	}
 }
 
-enum index_format
-index_simple_negotiate(const char *accept)
+/* The negotiation, among every format or among the HTML ones only. */
+static enum index_format
+negotiate(const char *accept, bool html_only)
 {
 	struct format_match matches[FORMAT_COUNT];
 	const char *cursor = accept;
@@ -183,7 +190,7 @@ index_simple_negotiate(const char *accept)
 		const struct format_match *m = &matches[i];
 		const struct format_match *b = best < FORMAT_COUNT ? &matches[best] : NULL;
 
-		if (m->quality <= 0)
+		if (m->quality <= 0 || (html_only && format_types[i].format == INDEX_FORMAT_JSON_V1))
 			continue;
 		if (b == NULL || m->quality > b->quality ||
 		    (m->quality == b->quality &&
@@ -192,6 +199,43 @@ index_simple_negotiate(const char *accept)
 			best = i;
 	}
 	return best < FORMAT_COUNT ? format_types[best].format : INDEX_FORMAT_NONE;
+}
+
+enum index_format
+index_simple_negotiate(const char *accept)
+{
+	return negotiate(accept, false);
+}
+
+/* pip before 23.2: "pip/<version> {json...}". */
+static bool
+is_old_pip(const char *user_agent)
+{
+	char version[INDEX_VERSION_MAX + 1];
+	size_t len;
+
+	if (user_agent == NULL || strncmp(user_agent, "pip/", 4) != 0)
+		return false;
+	len = strcspn(user_agent + 4, " ");
+	if (len == 0 || len > INDEX_VERSION_MAX)
+		return false;
+	memcpy(version, user_agent + 4, len);
+	version[len] = '\0';
+	return index_version_is_valid(version, len) && index_version_compare(version, "23.2") < 0;
+}
+
+enum index_format
+index_simple_negotiate_client(const char *accept, const char *user_agent)
+{
+	enum index_format format = negotiate(accept, false);
+
+	if (format == INDEX_FORMAT_JSON_V1 && is_old_pip(user_agent)) {
+		enum index_format html = negotiate(accept, true);
+
+		if (html != INDEX_FORMAT_NONE)
+			return html;
+	}
+	return format;
 }
 
 const char *
@@ -261,6 +305,17 @@ index_url_escape_segment(struct ga_buf *out, const char *text)
 	return ok;
 }
 
+bool
+index_simple_iso8601(long long when, char out[INDEX_ISO8601_SIZE])
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	out[0] = '\0';
+	return when > 0 && gmtime_r(&t, &tm) != NULL &&
+	       strftime(out, INDEX_ISO8601_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0;
+}
+
 /* ----------------------------------------------------------------------
  * Pages
  */
@@ -269,7 +324,7 @@ static const char html_head[] =
 	"<!DOCTYPE html>\n"
 	"<html>\n"
 	"  <head>\n"
-	"    <meta name=\"pypi:repository-version\" content=\"1.0\">\n";
+	"    <meta name=\"pypi:repository-version\" content=\"1.1\">\n";
 
 static int
 append_to_buf(const char *data, size_t size, void *buf)
@@ -292,7 +347,7 @@ dump_json(json_t *value, struct ga_buf *out)
 static json_t *
 json_meta(void)
 {
-	return json_pack("{s:s}", "api-version", "1.0");
+	return json_pack("{s:s}", "api-version", "1.1");
 }
 
 bool
@@ -353,6 +408,13 @@ render_project_html(const char *project, const struct index_file_list *files,
 			ok = ga_buf_append_str(out, " data-requires-python=\"") &&
 			     index_html_escape(out, file->requires_python) &&
 			     ga_buf_append_char(out, '"');
+		/* PEP 714's name, and PEP 658's for pip 22.3 to 23.1, which read
+		 * only that one; both must carry the same value. */
+		if (ok && file->metadata_sha256[0] != '\0')
+			ok = ga_buf_printf(out,
+					   " data-core-metadata=\"sha256=%s\""
+					   " data-dist-info-metadata=\"sha256=%s\"",
+					   file->metadata_sha256, file->metadata_sha256);
 		if (ok && file->yanked)
 			ok = ga_buf_append_str(out, " data-yanked=\"") &&
 			     index_html_escape(out,
@@ -369,6 +431,7 @@ render_project_html(const char *project, const struct index_file_list *files,
 static json_t *
 file_json(const char *project, const struct index_file *file)
 {
+	char when[INDEX_ISO8601_SIZE];
 	struct ga_buf url;
 	json_t *object;
 
@@ -385,12 +448,56 @@ file_json(const char *project, const struct index_file *file)
 	if (file->requires_python != NULL)
 		json_object_set_new(object, "requires-python",
 				    json_string(file->requires_python));
+	/* PEP 700. */
+	json_object_set_new(object, "size", json_integer(file->size));
+	if (index_simple_iso8601(file->uploaded_at, when))
+		json_object_set_new(object, "upload-time", json_string(when));
+	/* PEP 714: "core-metadata" only.  The PEP 658 key "dist-info-metadata"
+	 * makes pip 22.3 to 23.1 (Debian 12's is 23.0.1) fail on the whole
+	 * page: they expect a string there, where PEP 691 puts an object. */
+	if (file->metadata_sha256[0] != '\0')
+		json_object_set_new(object, "core-metadata",
+				    json_pack("{s:s}", "sha256", file->metadata_sha256));
 	/* PEP 691: true, or a non-empty reason string. */
 	if (file->yanked && file->yanked_reason != NULL && file->yanked_reason[0] != '\0')
 		json_object_set_new(object, "yanked", json_string(file->yanked_reason));
 	else
 		json_object_set_new(object, "yanked", json_boolean(file->yanked));
 	return object;
+}
+
+static int
+compare_versions(const void *a, const void *b)
+{
+	return index_version_compare(*(char *const *)a, *(char *const *)b);
+}
+
+/* PEP 700's "versions": every version of a file, in its PEP 440 normal
+ * form, once, oldest first. */
+static json_t *
+versions_json(const char *project, const struct index_file_list *files)
+{
+	char **normal = ga_calloc(files->count + 1, sizeof(*normal));
+	json_t *list = json_array();
+	size_t count = 0;
+
+	for (size_t i = 0; i < files->count; i++) {
+		char version[INDEX_VERSION_MAX + 1];
+		char key[INDEX_VERSION_NORMAL_MAX];
+
+		if (index_filename_version(files->files[i].filename, project, version) &&
+		    index_version_normalize(version, strlen(version), false, key))
+			normal[count++] = ga_strdup(key);
+	}
+	qsort(normal, count, sizeof(*normal), compare_versions);
+	for (size_t i = 0; i < count; i++) {
+		if (i == 0 || strcmp(normal[i], normal[i - 1]) != 0)
+			json_array_append_new(list, json_string(normal[i]));
+	}
+	for (size_t i = 0; i < count; i++)
+		ga_free(normal[i]);
+	ga_free(normal);
+	return list;
 }
 
 static bool
@@ -408,8 +515,8 @@ render_project_json(const char *project, const struct index_file_list *files,
 		}
 		json_array_append_new(list, file);
 	}
-	return dump_json(json_pack("{s:o,s:s,s:o}", "meta", json_meta(), "name", project,
-				   "files", list),
+	return dump_json(json_pack("{s:o,s:s,s:o,s:o}", "meta", json_meta(), "name", project,
+				   "files", list, "versions", versions_json(project, files)),
 			 out);
 }
 

@@ -2,6 +2,11 @@
  * index_simple.h - the pages of the simple repository API: PEP 503 HTML and
  * PEP 691 JSON, chosen from the Accept header.
  *
+ * Simple API version 1.1 (PEP 700: versions, each file's size and upload
+ * time, in JSON), with each wheel's core metadata announced when stored
+ * (PEP 658 and PEP 714: data-core-metadata and data-dist-info-metadata
+ * in HTML, core-metadata in JSON, "sha256=<hex>").
+ *
  * Links are relative, so the index works behind a proxy that mounts it
  * under a path prefix: the project list at <base>/simple/ links to
  * "<name>/", a project page at <base>/simple/<name>/ links its files as
@@ -38,6 +43,14 @@ enum index_format {
  */
 enum index_format index_simple_negotiate(const char *accept);
 
+/*
+ * index_simple_negotiate, except that pip before 23.2 (User-Agent
+ * "pip/<version> ...") gets HTML whenever its Accept allows it: those
+ * versions read PEP 658 metadata only from HTML's data-dist-info-metadata
+ * (PEP 714), so with JSON they would download every wheel they consider.
+ */
+enum index_format index_simple_negotiate_client(const char *accept, const char *user_agent);
+
 /* The Content-Type to send with a format (a static string). */
 const char *index_simple_content_type(enum index_format format);
 
@@ -49,6 +62,11 @@ bool index_simple_render_root(enum index_format format, const char *const *names
 /* One project's page with its files. */
 bool index_simple_render_project(enum index_format format, const char *project,
 				 const struct index_file_list *files, struct ga_buf *out);
+
+/* "2026-01-31T12:00:00Z" (PEP 700's upload-time, PyPI's
+ * upload_time_iso_8601) into out; false (out "") for 0 or an impossible time. */
+#define INDEX_ISO8601_SIZE 32
+bool index_simple_iso8601(long long when, char out[INDEX_ISO8601_SIZE]);
 
 /* Append text with &, <, >, " and ' escaped (HTML text and attributes). */
 bool index_html_escape(struct ga_buf *out, const char *text);

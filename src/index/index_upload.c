@@ -6,8 +6,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "index/index_hash.h"
+#include "index/index_metadata.h"
 #include "index/index_version.h"
+#include "index/index_wheel.h"
 #include "org/org_names.h"
 #include "util/ga_buf.h"
 #include "util/ga_err.h"
@@ -62,6 +66,10 @@ struct index_upload {
 
 	bool permission_checked;
 	char project[ORG_PACKAGE_NAME_MAX];	/* PEP 503 key, once validated */
+
+	/* A wheel's METADATA, read from the stored bytes before the commit. */
+	struct ga_buf metadata;
+	bool has_metadata;
 };
 
 static bool
@@ -118,6 +126,7 @@ index_upload_new(const struct index_upload_settings *settings)
 	upload->current = FIELD_NONE;
 	for (int i = 0; i < FIELD_COUNT; i++)
 		ga_buf_init(&upload->fields[i].value, INDEX_UPLOAD_FIELD_MAX);
+	ga_buf_init(&upload->metadata, INDEX_METADATA_MAX);
 	return upload;
 }
 
@@ -332,7 +341,8 @@ check_version_and_type(struct index_upload *upload, enum index_dist_type *type)
 			      "unsupported filetype (only bdist_wheel and sdist)");
 	if (!upload->has_content)
 		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "missing file part: content");
-	if (!index_filename_check(upload->filename, upload->project, version, type, reason))
+	if (!index_filename_check(upload->filename, upload->project, version,
+				  upload->settings.allow_legacy_sdist, type, reason))
 		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "%s", reason);
 	if ((*type == INDEX_DIST_WHEEL) != (strcmp(filetype, "bdist_wheel") == 0))
 		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "filetype %s does not match %s",
@@ -340,15 +350,27 @@ check_version_and_type(struct index_upload *upload, enum index_dist_type *type)
 	return true;
 }
 
+/*
+ * A digest field, when given, must be hex of the right length and equal
+ * the digest of the bytes received (twine and poetry send all three; the
+ * MD5 and BLAKE2b-256 may be all a client sends).
+ */
 static bool
-is_hex(const char *text, size_t len)
+check_digest(struct index_upload *upload, enum field_id id, size_t hex_len, const char *computed)
 {
-	if (strlen(text) != len)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f') ||
-		      (text[i] >= 'A' && text[i] <= 'F')))
-			return false;
+	const char *given = field_text(upload, id);
+
+	if (given == NULL)
+		return true;
+	if (!index_hash_is_hex(given, hex_len))
+		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "%s is not %zu hexadecimal digits",
+			      field_names[id], hex_len);
+	if (strcasecmp(given, computed) != 0)
+		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST,
+			      "%s does not match the uploaded file (file %s %s): the upload was "
+			      "damaged, send it again",
+			      field_names[id], id == FIELD_MD5 ? "md5" :
+			      id == FIELD_BLAKE2_256 ? "blake2_256" : "sha256", computed);
 	return true;
 }
 
@@ -357,23 +379,19 @@ is_hex(const char *text, size_t len)
 static bool
 check_file(struct index_upload *upload, enum index_dist_type type)
 {
-	const char *given = field_text(upload, FIELD_SHA256);
+	struct index_digests digests;
 	unsigned char head[8];
 	size_t head_len = index_storage_writer_head(upload->writer, head);
 	size_t name_len = strlen(upload->filename);
 	bool gzip = name_len > 7 && strcmp(upload->filename + name_len - 7, ".tar.gz") == 0;
-	char computed[65];
 
 	if (index_storage_writer_size(upload->writer) == 0)
 		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "empty file");
-	index_storage_writer_sha256(upload->writer, computed);
-	if (given != NULL && !is_hex(given, 64))
-		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST,
-			      "sha256_digest is not 64 hexadecimal digits");
-	if (given != NULL && strcasecmp(given, computed) != 0)
-		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST,
-			      "sha256_digest does not match the uploaded file (file sha256 %s)",
-			      computed);
+	index_storage_writer_digests(upload->writer, &digests);
+	if (!check_digest(upload, FIELD_SHA256, 64, digests.sha256) ||
+	    !check_digest(upload, FIELD_MD5, 32, digests.md5) ||
+	    !check_digest(upload, FIELD_BLAKE2_256, 64, digests.blake2b_256))
+		return false;
 	if (gzip && (head_len < 2 || head[0] != 0x1f || head[1] != 0x8b))
 		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "%s is not a gzip file",
 			      upload->filename);
@@ -397,6 +415,68 @@ check_requires_python(struct index_upload *upload)
 				      "invalid requires_python (printable ASCII only)");
 	}
 	return true;
+}
+
+/*
+ * A wheel's METADATA, read from the bytes received (index_wheel.h): the
+ * form's name and version are the filename's (checked before), so a
+ * METADATA that names another project or version is refused here.  With
+ * no requires_python in the form, the METADATA's Requires-Python is used.
+ */
+static bool
+check_metadata(struct index_upload *upload, enum index_dist_type type)
+{
+	char reason[INDEX_REASON_MAX];
+	enum index_wheel_result result;
+	int fd;
+
+	if (type != INDEX_DIST_WHEEL)
+		return true;
+	fd = index_storage_writer_reopen(upload->writer);
+	if (fd < 0) {
+		ga_log(GA_LOG_ERROR, "index upload: cannot read the upload back", (char *)NULL);
+		return refuse(upload, INDEX_UPLOAD_ERROR, "cannot store the upload");
+	}
+	result = index_wheel_metadata(fd, upload->filename, &upload->metadata, reason);
+	close(fd);
+	if (result == INDEX_WHEEL_ERROR) {
+		ga_log(GA_LOG_ERROR, "index upload: cannot read the wheel", "error", reason,
+		       (char *)NULL);
+		return refuse(upload, INDEX_UPLOAD_ERROR, "cannot store the upload");
+	}
+	if (result != INDEX_WHEEL_OK)
+		return refuse(upload, INDEX_UPLOAD_BAD_REQUEST, "invalid wheel %s: %s",
+			      upload->filename, reason);
+	upload->has_metadata = true;
+	return true;
+}
+
+/* Requires-Python of the METADATA, when the form gave none: copied into
+ * the form's field so that the record stores it. */
+static void
+requires_python_from_metadata(struct index_upload *upload)
+{
+	struct field *field = &upload->fields[FIELD_REQUIRES_PYTHON];
+	const struct index_metadata_field *value;
+	struct index_metadata metadata;
+	char reason[INDEX_REASON_MAX];
+
+	if (!upload->has_metadata || (field->present && field->value.len > 0) ||
+	    !index_metadata_parse(upload->metadata.data, upload->metadata.len, &metadata, reason))
+		return;
+	value = index_metadata_get(&metadata, "Requires-Python");
+	if (value != NULL && value->value_len > 0 && value->value_len <= INDEX_UPLOAD_FIELD_MAX) {
+		bool printable = true;
+
+		for (size_t i = 0; i < value->value_len; i++)
+			printable &= value->value[i] >= 0x20 && value->value[i] < 0x7f;
+		if (printable) {
+			ga_buf_reset(&field->value);
+			ga_buf_append(&field->value, value->value, value->value_len);
+			field->present = true;
+		}
+	}
+	index_metadata_free(&metadata);
 }
 
 /* The decision again, against the organization as it is now: the upload
@@ -425,19 +505,32 @@ commit(struct index_upload *upload)
 {
 	const char *requires_python = field_text(upload, FIELD_REQUIRES_PYTHON);
 	struct index_file record = { 0 };
+	struct index_commit commit = { .record = &record };
+	enum index_commit_conflict conflict;
 	struct ga_err err;
-	bool exists = false;
 	enum ga_rc rc;
 
 	record.requires_python =
 		requires_python != NULL && requires_python[0] != '\0' ? (char *)requires_python : NULL;
 	record.uploader = (char *)(upload->settings.uploader ? upload->settings.uploader : "");
 	record.uploaded_at = (long long)time(NULL);
-	rc = index_storage_writer_commit(upload->writer, upload->project, upload->filename, &record,
-					 upload->settings.allow_overwrite, &exists, &err);
+	commit.metadata = upload->has_metadata ? ga_buf_cstr(&upload->metadata) : NULL;
+	commit.metadata_len = upload->has_metadata ? upload->metadata.len : 0;
+	commit.overwrite = upload->settings.allow_overwrite;
+	rc = index_storage_writer_commit(upload->writer, upload->project, upload->filename, &commit,
+					 &conflict, &err);
 	if (rc == GA_OK)
 		return INDEX_UPLOAD_OK;
-	if (exists) {
+	if (conflict == INDEX_COMMIT_DELETED) {
+		/* PyPI's words (400): a deleted filename is never reused, and
+		 * twine --skip-existing must not take it for an existing file. */
+		refuse(upload, INDEX_UPLOAD_BAD_REQUEST,
+		       "This filename has already been used: %s was deleted and its name can "
+		       "never be reused; upload a new version",
+		       upload->filename);
+		return upload->status;
+	}
+	if (conflict == INDEX_COMMIT_EXISTS) {
 		refuse(upload, INDEX_UPLOAD_CONFLICT,
 		       "file already exists: %s (a stored file is never replaced; upload a new "
 		       "version)",
@@ -462,7 +555,10 @@ index_upload_finish(struct index_upload *upload)
 		return upload->status;
 	if (!check_form(upload) || !check_project(upload) ||
 	    !check_version_and_type(upload, &type) || !check_file(upload, type) ||
-	    !check_requires_python(upload) || !recheck(upload))
+	    !check_requires_python(upload) || !check_metadata(upload, type))
+		return upload->status;
+	requires_python_from_metadata(upload);
+	if (!recheck(upload))
 		return upload->status;
 	return commit(upload);
 }
@@ -521,5 +617,6 @@ index_upload_free(struct index_upload *upload)
 	index_storage_writer_free(upload->writer);
 	for (int i = 0; i < FIELD_COUNT; i++)
 		ga_buf_free(&upload->fields[i].value);
+	ga_buf_free(&upload->metadata);
 	ga_free(upload);
 }

@@ -22,13 +22,19 @@
  *   protocol_version   "1" when present
  *   name, version      a PEP 508 name and a PEP 440 version
  *   filetype           "bdist_wheel" or "sdist", matching the filename
- *   sha256_digest      hex; when present it must match the file.  twine
- *                      (4.x) and poetry send md5_digest, sha256_digest and
- *                      blake2_256_digest; the SHA-256 is always computed
- *                      and stored, given or not.  md5_digest and
- *                      blake2_256_digest are accepted and not checked.
- *   requires_python    stored for data-requires-python ("" means none)
- *   content            the file part, with its filename
+ *   sha256_digest, md5_digest, blake2_256_digest
+ *                      hex; each one present must match the file (twine
+ *                      4.x and poetry send all three); all three are
+ *                      computed and stored, given or not
+ *   requires_python    stored for data-requires-python ("" means none:
+ *                      then a wheel's METADATA Requires-Python is used)
+ *   content            the file part, with its filename: a wheel (PEP 427,
+ *                      well-formed tags) or a PEP 625 sdist (legacy sdist
+ *                      names with allow_legacy_sdist)
+ *
+ * A wheel's METADATA is read from the bytes received (index_wheel.h) and
+ * must name the form's project and version; it is stored beside the file
+ * (PEP 658).  A filename that was deleted is refused (400, PyPI's rule).
  *
  * Each refusal has a status (mapped to an HTTP code) and a one-line reason
  * without control characters that is safe to put in an HTTP reason phrase
@@ -53,7 +59,8 @@
 
 enum index_upload_status {
 	INDEX_UPLOAD_OK = 0,
-	INDEX_UPLOAD_BAD_REQUEST,	/* 400: malformed form, filename, version, hash */
+	INDEX_UPLOAD_BAD_REQUEST,	/* 400: malformed form, filename, version, hash,
+					 * wheel; a deleted filename */
 	INDEX_UPLOAD_FORBIDDEN,		/* 403: no write permission */
 	INDEX_UPLOAD_CONFLICT,		/* 409: the filename exists */
 	INDEX_UPLOAD_TOO_LARGE,		/* 413: over max_upload_size */
@@ -80,6 +87,7 @@ struct index_upload_settings {
 	struct index_storage *storage;	/* borrowed */
 	long long max_size;		/* bytes of the file part */
 	bool allow_overwrite;
+	bool allow_legacy_sdist;	/* .zip and non-PEP 625 .tar.gz names */
 	const char *uploader;		/* login stored in the record (borrowed) */
 	index_upload_may_write may_write;
 	index_upload_recheck recheck;	/* NULL: no second decision */

@@ -53,6 +53,16 @@ ga_reallocarray(void *ptr, size_t count, size_t size)
 	return ga_realloc(ptr, count * size);
 }
 
+void *
+ga_aligned_alloc(size_t alignment, size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, alignment, size ? size : 1) != 0)
+		out_of_memory(size);
+	return p;
+}
+
 char *
 ga_strdup(const char *s)
 {

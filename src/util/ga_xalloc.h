@@ -16,6 +16,10 @@ void *ga_calloc(size_t count, size_t size);
 void *ga_realloc(void *ptr, size_t size);
 /* Resize an array of count elements of size bytes, checking overflow. */
 void *ga_reallocarray(void *ptr, size_t count, size_t size);
+/* size bytes aligned to alignment (a power of two, a multiple of
+ * sizeof(void *)), for types that declare a larger alignment than malloc
+ * gives; freed with ga_free. */
+void *ga_aligned_alloc(size_t alignment, size_t size);
 char *ga_strdup(const char *s);
 /* Copy len bytes of s and add a terminating NUL. */
 char *ga_strndup(const char *s, size_t len);

@@ -27,13 +27,18 @@ def escaped(name):
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def metadata(name, version, requires=(), requires_python=None):
+def metadata(name, version, requires=(), requires_python=None, extra=(), body=None):
+    """METADATA text: extra is more header lines, body the long description."""
     lines = ["Metadata-Version: 2.1", "Name: %s" % name, "Version: %s" % version,
              "Summary: test package %s" % name]
     if requires_python:
         lines.append("Requires-Python: %s" % requires_python)
     lines += ["Requires-Dist: %s" % requirement for requirement in requires]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    lines += list(extra)
+    text = "\n".join(lines) + "\n"
+    if body is not None:
+        text += "\n" + body
+    return text.encode("utf-8")
 
 
 def _record_line(path, data):
@@ -41,15 +46,20 @@ def _record_line(path, data):
     return "%s,sha256=%s,%d\n" % (path, digest, len(data))
 
 
-def wheel(directory, name, version, requires=(), requires_python=None, payload=b""):
+def wheel(directory, name, version, requires=(), requires_python=None, payload=b"",
+          extra_metadata=(), body=None, metadata_text=None):
     """Write {escaped name}-{version}-py3-none-any.whl; return its path.
 
-    payload: extra bytes stored in the package (to make a large file)."""
+    payload: extra bytes stored in the package (to make a large file);
+    extra_metadata, body: more METADATA header lines and a long description;
+    metadata_text: the METADATA bytes themselves (for hostile wheels)."""
     module = escaped(name)
     dist_info = "%s-%s.dist-info" % (module, version)
+    if metadata_text is None:
+        metadata_text = metadata(name, version, requires, requires_python, extra_metadata, body)
     files = [
         ("%s/__init__.py" % module, ("NAME = %r\nVERSION = %r\n" % (name, version)).encode()),
-        ("%s/METADATA" % dist_info, metadata(name, version, requires, requires_python)),
+        ("%s/METADATA" % dist_info, metadata_text),
         ("%s/WHEEL" % dist_info,
          b"Wheel-Version: 1.0\nGenerator: ghaccess-tests\nRoot-Is-Purelib: true\n"
          b"Tag: py3-none-any\n"),

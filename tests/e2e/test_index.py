@@ -174,7 +174,8 @@ def simple_api_and_downloads():
         assert "acme-secret" in server.get("/simple/", auth=olivia).body.decode()
 
         page = server.get("/simple/acme-core/", auth=dave)
-        assert page.status == 200 and page.headers["vary"] == "Accept", page
+        # The User-Agent too: pip before 23.2 gets HTML (PEP 714).
+        assert page.status == 200 and page.headers["vary"] == "Accept, User-Agent", page
         assert page.headers["content-type"].startswith("text/html"), page.headers
         html = page.body.decode()
         sha = dists.sha256_of(files["core"])
@@ -185,7 +186,7 @@ def simple_api_and_downloads():
             "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"})
         assert page.headers["content-type"] == "application/vnd.pypi.simple.v1+json", page
         document = page.json()
-        assert document["meta"]["api-version"] == "1.0"
+        assert document["meta"]["api-version"] == "1.1"  # PEP 700
         assert {f["filename"] for f in document["files"]} == {
             "acme_core-1.0.0-py3-none-any.whl", "acme_core-1.0.0.tar.gz"}
         assert server.get("/simple/acme-core/", auth=dave,
@@ -673,7 +674,8 @@ def kill_during_large_upload():
         connection.close()
         visible = sorted(os.listdir(os.path.join(storage, "acme-core")))
         assert visible == ["acme_core-5.0-py3-none-any.whl",
-                           "acme_core-5.0-py3-none-any.whl.meta.json"], visible
+                           "acme_core-5.0-py3-none-any.whl.meta.json",
+                           "acme_core-5.0-py3-none-any.whl.metadata"], visible
 
         # A restart on the same storage: the partial file is gone, the
         # completed one is intact.

@@ -638,5 +638,116 @@ def sso_required_refuses_the_sign_in_with_the_authorization_url():
                         and not c.startswith(COOKIE + "=;")], headers
 
 
+# ---- yank and delete on the project page (issue 15) ------------------------------
+
+def index_files(server, user, token, name="acme-core"):
+    """{filename: file} of the simple JSON page, as pip sees it."""
+    url = urllib.parse.urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=15)
+    credentials = base64.b64encode(("%s:%s" % (user, token)).encode()).decode()
+    try:
+        connection.request("GET", "/simple/%s/" % name, headers={
+            "Authorization": "Basic " + credentials,
+            "Accept": "application/vnd.pypi.simple.v1+json"})
+        reply = connection.getresponse()
+        assert reply.status == 200, reply.status
+        return {f["filename"]: f for f in json.loads(reply.read())["files"]}
+    finally:
+        connection.close()
+
+
+def token_of(standin, login):
+    return [u for u in standin.scenario["users"] if u["login"] == login][0]["tokens"][0]
+
+
+@test
+def browser_yank_through_the_project_page():
+    """bob (write on acme-core) yanks 1.0.0 with a reason in Chromium, then
+    pip's view of the index says so; the page offers to un-yank it."""
+    standin, server = start(login="bob")
+    with Browser() as browser:
+        browser_sign_in(browser, server)
+        browser.goto(server.url + "/project/acme-core/")
+        browser.wait_for("document.querySelector('tr.version[data-version=\"1.0.0\"] form.yank')",
+                         what="the yank form of 1.0.0")
+        # 1.1.0 is yanked already: it offers un-yank instead.
+        assert browser.evaluate("!!document.querySelector("
+                                "'tr.version[data-version=\"1.1.0\"] form.unyank')")
+        # No delete without [index] allow_delete.
+        assert browser.evaluate("document.querySelectorAll('form.delete').length") == 0
+        browser.evaluate("document.querySelector('tr.version[data-version=\"1.0.0\"] "
+                         "form.yank input[name=reason]').value = 'use 1.1.1: <b>crash</b>'")
+        shot(browser, "yank-before")
+        browser.click("tr.version[data-version=\"1.0.0\"] form.yank button")
+        browser.wait_for("document.querySelector('tr.version[data-version=\"1.0.0\"] "
+                         "form.unyank')", what="the page after the yank")
+        text = browser.text("#files")
+        assert "yanked: use 1.1.1: <b>crash</b>" in text, text
+        assert browser.evaluate("document.querySelectorAll('#files b').length") == 0
+        shot(browser, "yank-after")
+    files = index_files(server, "bob", token_of(standin, "bob"))
+    yanked = {name: f["yanked"] for name, f in files.items()}
+    assert yanked["acme_core-1.0.0-py3-none-any.whl"] == "use 1.1.1: <b>crash</b>", yanked
+    assert yanked["acme_core-2.0rc1-py3-none-any.whl"] is False, yanked
+    assert "action=yank user=bob decision=allow" in server.log()
+
+
+@test
+def yank_and_delete_forms_need_the_token_and_write_access():
+    standin, server = start(login="bob")
+    now = int(time.time())
+    bob = "%s=%s" % (COOKIE, session_cookie(102, now, now + 600))
+    dave = "%s=%s" % (COOKIE, session_cookie(104, now, now + 600))
+    bob_form = "csrf=%s&action=yank&target=1.0.0&reason=bad" % csrf_token(102, now)
+    dave_form = "csrf=%s&action=yank&target=1.0.0&reason=mine" % csrf_token(104, now)
+
+    def yanked():
+        return index_files(server, "bob", token_of(standin, "bob"))[
+            "acme_core-1.0.0-py3-none-any.whl"]["yanked"]
+
+    # The forms are for writers only.
+    _, _, body = request(server, "GET", "/project/acme-core/", cookie=bob)
+    assert 'class="change yank"' in body and csrf_token(102, now) in body
+    _, _, body = request(server, "GET", "/project/acme-core/", cookie=dave)
+    assert "form class=\"change" not in body, "a reader gets no forms"
+    # A reader posting the form anyway (with its own valid token): refused.
+    status, _, body = request(server, "POST", "/project/acme-core/", cookie=dave, body=dave_form)
+    assert status == 403 and "read-only access" in body, (status, body)
+    # No token, another session's token, another site, not a form.
+    for form, headers in (("action=yank&target=1.0.0", {}),
+                          (dave_form, {}),
+                          (bob_form, {"Origin": "https://evil.example"}),
+                          (bob_form, {"Content-Type": "text/plain"})):
+        status, _, _ = request(server, "POST", "/project/acme-core/", cookie=bob, body=form,
+                               headers=headers)
+        assert status == 403, (form, headers, status)
+    # Signed out.
+    status, _, _ = request(server, "POST", "/project/acme-core/", body=bob_form)
+    assert status == 403
+    assert yanked() is False
+    # Deleting is off ([index] allow_delete).
+    status, _, body = request(server, "POST", "/project/acme-core/", cookie=bob,
+                              body=bob_form.replace("action=yank", "action=delete"))
+    assert status == 403 and "allow_delete" in body, (status, body)
+    # Another spelling of the page, an unreadable package, an unknown action.
+    status, _, _ = request(server, "POST", "/project/Acme_Core/", cookie=bob, body=bob_form)
+    assert status == 404
+    status, _, _ = request(server, "POST", "/project/acme-secret/", cookie=bob, body=bob_form)
+    assert status == 404
+    status, _, _ = request(server, "POST", "/project/acme-core/", cookie=bob,
+                           body=bob_form.replace("action=yank", "action=rename"))
+    assert status == 400
+    assert yanked() is False
+    # The real thing: back to the page (303).
+    status, headers, _ = request(server, "POST", "/project/acme-core/", cookie=bob, body=bob_form,
+                                 headers={"Origin": server.url})
+    assert status == 303 and header(headers, "Location") == ["/project/acme-core/"], \
+        (status, headers)
+    assert yanked() == "bad"
+    log = server.log()
+    assert "action=yank user=dave decision=deny reason=\"no write access\"" in log
+    assert "action=yank user=bob decision=allow reason=bad package=acme-core" in log
+
+
 if __name__ == "__main__":
     run_tests()

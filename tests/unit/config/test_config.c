@@ -133,6 +133,8 @@ assert_defaults(const struct config *config)
 	assert_int_equal(config->index_unclaimed, CONFIG_UNCLAIMED_OWNERS);
 	assert_int_equal(config->index_max_upload_size, 100LL * 1024 * 1024);
 	assert_false(config->index_allow_overwrite);
+	assert_false(config->index_allow_delete);
+	assert_false(config->index_allow_legacy_sdist);
 	assert_null(config->index_fallback_url);
 	assert_null(config->webhook_secret_file);
 	assert_null(config->webhook_secret);
@@ -224,6 +226,8 @@ test_every_key(void **state)
 		"unclaimed = members\n"
 		"max_upload_size = 2G\n"
 		"allow_overwrite = yes\n"
+		"allow_delete = yes\n"
+		"allow_legacy_sdist = on\n"
 		"fallback_url = https://pypi.org/simple/\n"
 		"[webhook]\n"
 		"secret_file = %s\n"
@@ -272,6 +276,8 @@ test_every_key(void **state)
 	assert_int_equal(config->index_unclaimed, CONFIG_UNCLAIMED_MEMBERS);
 	assert_int_equal(config->index_max_upload_size, 2LL * 1024 * 1024 * 1024);
 	assert_true(config->index_allow_overwrite);
+	assert_true(config->index_allow_delete);
+	assert_true(config->index_allow_legacy_sdist);
 	assert_string_equal(config->index_fallback_url, "https://pypi.org/simple");
 	assert_string_equal(config->webhook_secret_file, webhook_key);
 	assert_string_equal(config->webhook_secret, WEBHOOK_KEY);

@@ -82,15 +82,16 @@ static const struct check_case check_cases[] = {
 	{ "../acme-core-1.0.tar.gz", "acme-core", "1.0", false, "must start" },
 };
 
+/* Run cases; check the type of accepted ones when asked. */
 static void
-test_check(void **state)
+run_cases(const struct check_case *cases, size_t count, bool legacy, bool check_type)
 {
-	(void)state;
-	for (size_t i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++) {
-		const struct check_case *c = &check_cases[i];
+	for (size_t i = 0; i < count; i++) {
+		const struct check_case *c = &cases[i];
 		char reason[INDEX_REASON_MAX] = "";
 		enum index_dist_type type;
-		bool ok = index_filename_check(c->filename, c->project, c->version, &type, reason);
+		bool ok = index_filename_check(c->filename, c->project, c->version, legacy, &type,
+					       reason);
 
 		if (ok != c->ok)
 			fail_msg("%s %s %s: expected %s, got %s (%s)", c->filename, c->project,
@@ -99,9 +100,82 @@ test_check(void **state)
 		if (!ok && strstr(reason, c->reason_part) == NULL)
 			fail_msg("%s: reason '%s' lacks '%s'", c->filename, reason,
 				 c->reason_part);
-		if (ok)
+		if (ok && check_type)
 			assert_int_equal(type, strstr(c->filename, ".whl") ? INDEX_DIST_WHEEL
 									  : INDEX_DIST_SDIST);
+	}
+}
+
+static void
+test_check(void **state)
+{
+	(void)state;
+	/* Every form, legacy sdists included (allow_legacy_sdist). */
+	run_cases(check_cases, sizeof(check_cases) / sizeof(check_cases[0]), true, true);
+}
+
+/* Without allow_legacy_sdist: PEP 625 sdists only; wheels as before. */
+static const struct check_case strict_cases[] = {
+	{ "acme_core-1.0.tar.gz", "Acme_Core", "1.0", true, NULL },
+	{ "acme_core-1.0rc1.tar.gz", "acme-core", "1.0-RC1", true, NULL },
+	{ "acme_core_x-2.tar.gz", "acme.core-x", "2", true, NULL },
+	{ "acme_core-1.0-py3-none-any.whl", "acme-core", "1.0", true, NULL },
+	/* The same release, other spellings: refused with the name to use. */
+	{ "acme-core-1.0.tar.gz", "acme-core", "1.0", false, "accepts acme_core-1.0.tar.gz" },
+	{ "Acme_Core-1.0.tar.gz", "acme-core", "1.0", false, "accepts acme_core-1.0.tar.gz" },
+	{ "acme_core-1.0-RC1.tar.gz", "acme-core", "1.0rc1", false,
+	  "accepts acme_core-1.0rc1.tar.gz" },
+	{ "acme_core-01.0.tar.gz", "acme-core", "1.0", false, "accepts acme_core-1.0.tar.gz" },
+	{ "Acme.Core-1.0.zip", "acme_core", "1.0", false, ".tar.gz only" },
+	{ "acme_core-1.0.zip", "acme_core", "1.0", false, ".tar.gz only" },
+	/* Still another project's or version's file. */
+	{ "acme_tools-1.0.tar.gz", "acme-core", "1.0", false, "not an sdist of project" },
+	{ "acme_core-2.0.tar.gz", "acme-core", "1.0", false, "not a file of version" },
+};
+
+static void
+test_check_pep625(void **state)
+{
+	(void)state;
+	run_cases(strict_cases, sizeof(strict_cases) / sizeof(strict_cases[0]), false, false);
+}
+
+/* PEP 425 tag sets: non-empty tags of [A-Za-z0-9_] separated by '.'; a
+ * Python tag starts with a letter. */
+static void
+test_wheel_tags(void **state)
+{
+	static const char *const good[] = {
+		"acme_core-1.0-py3-none-any.whl",
+		"acme_core-1.0-py2.py3-none-any.whl",
+		"acme_core-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+		"acme_core-1.0-1-cp39-abi3-win_amd64.whl",
+		"acme_core-1.0-pp310-pypy310_pp73-macosx_10_9_x86_64.whl",
+	};
+	static const char *const bad[] = {
+		"acme_core-1.0-py3..py2-none-any.whl",
+		"acme_core-1.0-.py3-none-any.whl",
+		"acme_core-1.0-py3.-none-any.whl",
+		"acme_core-1.0-py3-none-.whl",
+		"acme_core-1.0-py3-none..any-x.whl",
+		"acme_core-1.0-3py-none-any.whl",
+		"acme_core-1.0-py3-no+ne-any.whl",
+		"acme_core-1.0-py3-none-any!.whl",
+	};
+	char reason[INDEX_REASON_MAX];
+	enum index_dist_type type;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!index_filename_check(good[i], "acme-core", "1.0", false, &type, reason))
+			fail_msg("%s refused: %s", good[i], reason);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct index_filename_projects projects;
+
+		if (index_filename_check(bad[i], "acme-core", "1.0", true, &type, reason))
+			fail_msg("%s accepted", bad[i]);
+		/* Not a wheel anywhere: forward-auth reads no project from it. */
+		assert_false(index_filename_projects(bad[i], &projects));
 	}
 }
 
@@ -180,6 +254,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_safe_names),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_check_pep625),
+		cmocka_unit_test(test_wheel_tags),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_projects),
 	};

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "index/index_manage.h"
 #include "index/index_storage.h"
 #include "util/ga_log.h"
 #include "util/ga_secret.h"
@@ -39,7 +40,8 @@ setup(void **state)
 	strcpy(f->dir, "/tmp/ghaccess-storage-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->storage_dir, sizeof(f->storage_dir), "%s/packages", f->dir);
-	assert_int_equal(index_storage_open(f->storage_dir, &f->storage, &err), GA_OK);
+	assert_int_equal(index_storage_open(f->storage_dir, INDEX_STORAGE_OWNER, &f->storage, &err),
+			 GA_OK);
 	*state = f;
 	return 0;
 }
@@ -61,7 +63,29 @@ reopen(struct fixture *f)
 	struct ga_err err;
 
 	index_storage_close(f->storage);
-	assert_int_equal(index_storage_open(f->storage_dir, &f->storage, &err), GA_OK);
+	assert_int_equal(index_storage_open(f->storage_dir, INDEX_STORAGE_OWNER, &f->storage, &err),
+			 GA_OK);
+}
+
+/* Commit writer with record and metadata (NULL: none); *exists tells an
+ * existing (or deleted) name. */
+static enum ga_rc
+store_writer(struct index_storage_writer *writer, const char *project, const char *filename,
+	     const struct index_file *record, const char *metadata, bool overwrite, bool *exists)
+{
+	struct index_commit commit = {
+		.record = record,
+		.metadata = metadata,
+		.metadata_len = metadata ? strlen(metadata) : 0,
+		.overwrite = overwrite,
+	};
+	enum index_commit_conflict conflict;
+	struct ga_err err;
+	enum ga_rc rc = index_storage_writer_commit(writer, project, filename, &commit, &conflict,
+						    &err);
+
+	*exists = conflict != INDEX_COMMIT_NO_CONFLICT;
+	return rc;
 }
 
 /* Store content as project/filename; returns the commit's result. */
@@ -83,8 +107,8 @@ store(struct index_storage *storage, const char *project, const char *filename,
 	assert_int_equal(index_storage_writer_write(writer, content + strlen(content) / 2,
 						    strlen(content) - strlen(content) / 2, &err),
 			 GA_OK);
-	rc = index_storage_writer_commit(writer, project, filename, &record, overwrite,
-					 exists ? exists : &ignored, &err);
+	rc = store_writer(writer, project, filename, &record, NULL, overwrite,
+			  exists ? exists : &ignored);
 	index_storage_writer_free(writer);
 	return rc;
 }
@@ -245,17 +269,21 @@ test_size_limit(void **state)
 {
 	struct fixture *f = *state;
 	struct index_storage_writer *writer;
+	struct index_digests digests;
 	struct ga_err err;
-	char sha[65];
 	char expected[65];
 
 	assert_int_equal(index_storage_writer_begin(f->storage, 10, &writer, &err), GA_OK);
 	assert_int_equal(index_storage_writer_write(writer, "0123456789", 10, &err), GA_OK);
 	assert_int_equal(index_storage_writer_write(writer, "x", 1, &err), GA_ELIMIT);
 	assert_int_equal(index_storage_writer_size(writer), 10);
-	index_storage_writer_sha256(writer, sha);
+	index_storage_writer_digests(writer, &digests);
 	sha256_hex("0123456789", expected);
-	assert_string_equal(sha, expected);
+	assert_string_equal(digests.sha256, expected);
+	/* MD5 and BLAKE2b-256 of "0123456789", as Python's hashlib computes them. */
+	assert_string_equal(digests.md5, "781e5e245d69b566979b86e28d23f2c7");
+	assert_string_equal(digests.blake2b_256,
+			    "7b6cb8d374484e221785288b035dc53fc9ddf000607f473fc2a3258d89a70398");
 	assert_int_equal(count_entries(f->storage_dir), 1);
 	index_storage_writer_free(writer);
 	/* An abandoned upload leaves nothing. */
@@ -350,29 +378,36 @@ static void
 test_yank(void **state)
 {
 	struct fixture *f = *state;
+	struct index_manage_request yank = {
+		.action = INDEX_MANAGE_YANK, .project = "acme-core",
+		.target = "acme_core-1.0.tar.gz", .reason = "broken", .actor = "bob",
+	};
+	struct index_manage_result result;
 	struct index_file_list list;
 	struct ga_err err;
 
 	assert_int_equal(store(f->storage, "acme-core", "acme_core-1.0.tar.gz", "x", false, NULL),
 			 GA_OK);
-	assert_int_equal(index_storage_set_yanked(f->storage, "acme-core", "acme_core-1.0.tar.gz",
-						  true, "broken", &err),
-			 GA_OK);
+	assert_int_equal(index_manage_apply(f->storage, &yank, &result, &err), GA_OK);
+	index_manage_result_free(&result);
 	assert_int_equal(index_storage_list_files(f->storage, "acme-core", &list, &err), GA_OK);
 	assert_true(list.files[0].yanked);
 	assert_string_equal(list.files[0].yanked_reason, "broken");
+	assert_string_equal(list.files[0].yanked_by, "bob");
+	assert_true(list.files[0].yanked_at > 0);
 	assert_string_equal(list.files[0].uploader, "bob");
 	index_file_list_free(&list);
-	assert_int_equal(index_storage_set_yanked(f->storage, "acme-core", "acme_core-1.0.tar.gz",
-						  false, NULL, &err),
-			 GA_OK);
+	yank.action = INDEX_MANAGE_UNYANK;
+	assert_int_equal(index_manage_apply(f->storage, &yank, &result, &err), GA_OK);
+	index_manage_result_free(&result);
 	assert_int_equal(index_storage_list_files(f->storage, "acme-core", &list, &err), GA_OK);
 	assert_false(list.files[0].yanked);
 	assert_null(list.files[0].yanked_reason);
+	assert_null(list.files[0].yanked_by);
 	index_file_list_free(&list);
-	assert_int_equal(index_storage_set_yanked(f->storage, "acme-core", "acme_core-2.0.tar.gz",
-						  true, "", &err),
-			 GA_ENOTFOUND);
+	yank.target = "acme_core-2.0.tar.gz";
+	assert_int_equal(index_manage_apply(f->storage, &yank, &result, &err), GA_ENOTFOUND);
+	index_manage_result_free(&result);
 }
 
 #define RACERS 16
@@ -400,8 +435,8 @@ race(void *arg)
 	}
 	index_storage_writer_write(writer, racer->content, strlen(racer->content), &err);
 	pthread_barrier_wait(racer->barrier);
-	racer->rc = index_storage_writer_commit(writer, "acme-core", racer->filename, &record,
-						false, &racer->exists, &err);
+	racer->rc = store_writer(writer, "acme-core", racer->filename, &record, NULL, false,
+				 &racer->exists);
 	index_storage_writer_free(writer);
 	return NULL;
 }
