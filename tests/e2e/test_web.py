@@ -342,6 +342,47 @@ def signed_out_pages_name_nothing():
 
 
 @test
+def filter_box_and_repository_link():
+    """/?q= keeps the rows whose package or repository contains the text (any
+    case); the project page links the repository on GitHub."""
+    standin, server = start()
+    cookie = "%s=%s" % (COOKIE, session_cookie(102, int(time.time()), int(time.time()) + 600))
+    everything = re.findall(r'data-package="([^"]+)"', request(server, "GET", "/", cookie)[2])
+    assert len(everything) > 2, everything
+    status, _, body = request(server, "GET", "/?q=CORE", cookie)
+    shown = re.findall(r'data-package="([^"]+)"', body)
+    assert status == 200 and shown and set(shown) < set(everything), (shown, everything)
+    assert all("core" in name for name in shown), shown
+    assert 'name="q"' in body and 'value="CORE"' in body, "the box keeps the filter"
+    status, _, body = request(server, "GET", "/?q=no-such-text", cookie)
+    assert not re.findall(r'data-package="', body) and "No package matches the filter" in body
+    status, _, body = request(server, "GET", "/project/acme-core/", cookie)
+    link = re.search(r'<a id="repository" href="([^"]+)">', body)
+    assert status == 200 and link, body[-600:]
+    assert link.group(1) == standin.url + "/acme/core-lib", link.group(1)
+
+
+@test
+def every_instance_sharing_the_key_accepts_the_session():
+    """A session signed in on one instance is a session on every instance
+    with the same session key, and on none with another key."""
+    standin, first = start()
+    cookie, location = begin_sign_in(first)
+    status, back = authorize(location)
+    assert status == 302, back
+    status, headers, _ = request(first, "GET", callback_path(back), cookie=cookie)
+    session = [h.split(";")[0] for h in header(headers, "Set-Cookie")
+               if h.startswith(COOKIE + "=1.")]
+    assert status == 303 and session, headers
+    second = WebServer(first.settings).start()
+    assert signed_in_page(*request(second, "GET", "/", cookie=session[0])[::2])
+    other = json.loads(json.dumps(first.settings))
+    other["web"]["session_key_file"] = secret("other.key", "another-session-key-" + "x" * 24)
+    third = WebServer(other).start()
+    assert not signed_in_page(*request(third, "GET", "/", cookie=session[0])[::2])
+
+
+@test
 def security_headers_and_no_inline_script():
     standin, server = start()
     cookie = "%s=%s" % (COOKIE, session_cookie(102, int(time.time()), int(time.time()) + 600))
