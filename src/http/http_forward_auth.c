@@ -21,7 +21,9 @@
  *                                   every package and cannot be filtered,
  *                                   other pages are unknown, and an upload
  *                                   (POST) carries its package name in the
- *                                   body, which a proxy does not show us.
+ *                                   body, which a proxy does not show us;
+ *                                   never with an Origin header (a
+ *                                   cross-site request from a browser).
  *
  * Exactly one target header and one method header, of the same family,
  * must be present: a client can add headers of the family the proxy does
@@ -125,8 +127,11 @@ allowed(struct http_request *request, const struct http_login *login, const char
 	enum config_unclaimed unclaimed = service_config(request->service)->index_unclaimed;
 	bool owner = org_snapshot_member_is_owner(login->snapshot, login->member);
 
+	/* A write from a web page (a browser names it in Origin; upload
+	 * clients never send one) could be a cross-site request riding the
+	 * credentials the browser cached: refused, owner or not. */
 	if (!is_read_method(method))
-		return owner;
+		return owner && http_request_header(request, "Origin") == NULL;
 	switch (path->kind) {
 	case INDEX_PATH_PROJECT:
 		return index_access_decide(login->snapshot, login->member, path->project, true,

@@ -798,6 +798,16 @@ begin_upload(struct http_request *request)
 				     "file larger than the index accepts (max_upload_size)", NULL);
 			return true;
 		}
+		/* A browser that cached Basic credentials for the index would
+		 * send them with a page's cross-site multipart POST (a "simple"
+		 * request: no preflight).  Browsers always name the page in
+		 * Origin; twine, poetry, uv and flit never send it. */
+		if (http_request_header(request, "Origin") != NULL) {
+			respond_text(request, MHD_HTTP_FORBIDDEN,
+				     "uploads from web pages are refused (the request has an Origin "
+				     "header); upload with twine, poetry or uv", NULL);
+			return true;
+		}
 	}
 	http_login_check(request, &upload->login);
 	if (upload->login.status == HTTP_LOGIN_PENDING)

@@ -559,6 +559,13 @@ def nginx_forward_auth_static_index():
         assert http_get(nginx.url, "/simple/", auth=("olivia", secret["olivia"])).status == 200
         # Uploads cannot be checked per package through a proxy: owners only.
         assert http_get(nginx.url, "/simple/", auth=dave, method="POST").status == 403
+        # An owner's browser made to POST by a page elsewhere (it names the
+        # page in Origin): refused; without Origin the proxy lets it through
+        # to the static server, which answers 405.
+        olivia = ("olivia", secret["olivia"])
+        assert http_get(nginx.url, "/simple/", auth=olivia, method="POST").status == 405
+        assert http_get(nginx.url, "/simple/", auth=olivia, method="POST",
+                        headers={"Origin": "https://evil.example"}).status == 403
         # A client's own X-Forwarded-* headers do not fool the check.
         response = http_get(nginx.url, "/simple/acme-secret/", auth=dave,
                             headers={"X-Forwarded-Uri": "/simple/acme-core/",

@@ -10,6 +10,8 @@ its permission is decided.
   Content-Length may fill ([index] max_concurrent_uploads,
   max_concurrent_uploads_per_user, max_upload_disk): the excess is
   refused with 503 and Retry-After before its body is read;
+- a cross-site upload (a page elsewhere making a browser that cached the
+  index's Basic credentials POST a form) is refused before its body;
 - an upload whose permission is revoked while it streams (the team grant
   is removed, the server syncs) is refused at commit: nothing stored.
 """
@@ -54,7 +56,8 @@ def temporary_files(server):
 class Upload:
     """One upload over its own connection, its body sent in steps."""
 
-    def __init__(self, server, user, password, body, content_type, chunked=False):
+    def __init__(self, server, user, password, body, content_type, chunked=False,
+                 headers=None):
         url = urllib.parse.urlsplit(server.url)
         self.body = body
         self.sent = 0
@@ -67,6 +70,8 @@ class Upload:
             self.connection.putheader("Transfer-Encoding", "chunked")
         else:
             self.connection.putheader("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.connection.putheader(name, value)
         self.connection.endheaders()
 
     def send(self, count):
@@ -250,6 +255,33 @@ def disk_taken_by_uploads_in_progress_is_bounded():
         status, reason, _, _ = Upload(server, "olivia", secret["olivia"], body, content_type,
                                       chunked=True).finish()
         assert status == 200, (status, reason)
+
+
+@test
+def cross_site_upload_from_a_browser_is_refused():
+    """A page on another site can make a browser POST a multipart form (a
+    CORS "simple" request, no preflight) with the Basic credentials it
+    cached for the index. Browsers name the page in Origin; upload clients
+    never send it: such an upload is refused before a byte is stored."""
+    with Standin(SCENARIO) as standin:
+        server = start_index(standin)
+        secret = tokens(standin)
+        directory = fresh_dir("dists")
+        body, content_type, filename = wheel_form(directory, "acme-core", "7.0", 64 << 10)
+        for origin in ("https://evil.example", "null", server.url):
+            upload = Upload(server, "bob", secret["bob"], body, content_type,
+                            headers={"Origin": origin})
+            early = upload.answered_early()
+            assert early is not None, "answered only after the body"
+            status, reason, _, _ = early
+            assert status == 403 and "Origin" in reason, (origin, status, reason)
+            assert temporary_files(server) == {}
+        storage = server.settings["index"]["storage_dir"]
+        assert not os.path.exists(os.path.join(storage, "acme-core", filename))
+        # The same upload as twine sends it (no Origin) is stored.
+        status, reason, _, _ = Upload(server, "bob", secret["bob"], body, content_type).finish()
+        assert status == 200, (status, reason)
+        assert os.path.exists(os.path.join(storage, "acme-core", filename))
 
 
 @test
