@@ -297,8 +297,11 @@ void service_webhook_revocations_add(struct service_webhook_revocations *revocat
 
 /*
  * A snapshot whose data a sync started reading at read_at_ms was
- * published: removals recorded before that are in GitHub's data now and
- * are dropped.  Returns how many remain.  Thread-safe.
+ * published: removals recorded before that, or in the same millisecond,
+ * are in GitHub's data now and are dropped (the event behind a delivery
+ * happened before the delivery was recorded, so a read that starts in
+ * that millisecond or later sees it).  Returns how many remain.
+ * Thread-safe.
  */
 size_t service_webhook_revocations_expire(struct service_webhook_revocations *revocations,
 					  long long read_at_ms);
@@ -307,9 +310,9 @@ size_t service_webhook_revocations_expire(struct service_webhook_revocations *re
 size_t service_webhook_revocations_count(struct service_webhook_revocations *revocations);
 
 /*
- * A copy of input without what the removals recorded at or after the
- * moment its data was read (org_input_read_at_ms) took away: data read
- * before a removal may still hold it.  Logins, slugs and names compare
+ * A copy of input without what the removals recorded after the moment its
+ * data was read (org_input_read_at_ms) took away: data read before a
+ * removal may still hold it.  Logins, slugs and names compare
  * without regard to case, as on GitHub.  Returns NULL when no removal
  * applies to input (use input as it is); else a new org_input (free with
  * org_input_free) read at the same time.  Thread-safe.

@@ -82,7 +82,7 @@ service_webhook_revocations_expire(struct service_webhook_revocations *revocatio
 
 	pthread_mutex_lock(&revocations->lock);
 	for (size_t i = 0; i < revocations->count; i++)
-		if (revocations->entries[i].recorded_ms >= read_at_ms)
+		if (revocations->entries[i].recorded_ms > read_at_ms)
 			revocations->entries[kept++] = revocations->entries[i];
 	revocations->count = kept;
 	pthread_mutex_unlock(&revocations->lock);
@@ -114,7 +114,7 @@ collect_applicable(struct service_webhook_revocations *revocations, long long re
 	out->count = 0;
 	pthread_mutex_lock(&revocations->lock);
 	for (size_t i = 0; i < revocations->count; i++) {
-		if (revocations->entries[i].recorded_ms < read_at_ms)
+		if (revocations->entries[i].recorded_ms <= read_at_ms)
 			continue;
 		if (out->removals == NULL)
 			out->removals = ga_reallocarray(NULL, revocations->count,

@@ -712,26 +712,33 @@ test_revocations_member(void **state)
 	/* Data read after the removal (a later sync) is left alone... */
 	input->synced_at = 1006;
 	assert_null(service_webhook_revocations_apply(revocations, input));
-	/* ...and so is data read a millisecond after it, in the same second... */
+	/* ...and so is data read a millisecond after it, in the same second,
+	 * or in the same millisecond: the event behind the delivery happened
+	 * before the delivery was recorded, so a read starting then sees it... */
 	input->synced_at = 1005;
 	input->synced_at_ms = 1005001;
 	assert_null(service_webhook_revocations_apply(revocations, input));
-	/* ...but not data read at the same millisecond, or in the same second
-	 * when only the second is known (a snapshot file). */
 	input->synced_at_ms = 1005000;
+	assert_null(service_webhook_revocations_apply(revocations, input));
+	/* ...but not data read a millisecond before, or in the same second
+	 * when only the second is known (a snapshot file: it counts from the
+	 * start of its second) and the removal came later in that second. */
+	input->synced_at_ms = 1004999;
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
 	assert_int_equal(patched->member_count, 2);
-	assert_int_equal(patched->synced_at_ms, 1005000);
+	assert_int_equal(patched->synced_at_ms, 1004999);
 	org_input_free(patched);
+	service_webhook_revocations_add(revocations, &bob, 1005400);
 	input->synced_at_ms = 0;
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
 	org_input_free(patched);
-	/* A sync started at the same millisecond leaves the entry; one a
-	 * millisecond later drops it. */
+	/* A sync started at the same millisecond as a removal drops it; one a
+	 * millisecond earlier keeps it. */
+	assert_int_equal(service_webhook_revocations_expire(revocations, 1004999), 2);
 	assert_int_equal(service_webhook_revocations_expire(revocations, 1005000), 1);
-	assert_int_equal(service_webhook_revocations_expire(revocations, 1005001), 0);
+	assert_int_equal(service_webhook_revocations_expire(revocations, 1005400), 0);
 	org_input_free(input);
 	org_input_free(expected);
 	service_webhook_revocations_destroy(revocations);
