@@ -485,7 +485,9 @@ def removal_does_not_outlive_the_sync_it_asks_for():
     assert report["status"] == 202, report
     wait_for(lambda: published() >= 2, timeout=10, what="the sync the delivery asked for")
     assert verify(server, "bob", BOB_TOKEN) is True, \
-        "the removal outlived a sync that read GitHub after it"
+        "the removal outlived a sync that read GitHub after it:\n" + "\n".join(
+            line for line in server.log().splitlines()
+            if "snapshot published" in line or "webhook" in line or "revoke" in line)
 
 
 def fixture_payload(name):
