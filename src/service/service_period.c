@@ -1,0 +1,78 @@
+/* service_period.c - the full sync's period from GitHub's budget; see service_period.h. */
+#include "service/service_period.h"
+
+static long long
+clamp(long long value, long long low, long long high)
+{
+	return value < low ? low : value > high ? high : value;
+}
+
+/* Seconds between syncs of cost points so that they spend at most share
+ * thousandths of limit points an hour, rounded up. */
+static long long
+budget_gap_s(long long cost, long long limit, long long share)
+{
+	long long per_hour_thousandths = limit * share;
+
+	if (cost <= 0)
+		return 0;
+	/* GitHub's number: keep the product in range (no sync costs this). */
+	cost = clamp(cost, 0, 1000000);
+	return (cost * SERVICE_PERIOD_WINDOW_S * 1000 + per_hour_thousandths - 1) /
+	       per_hour_thousandths;
+}
+
+/* Seconds to wait for the window to reset: at most an hour. */
+static long long
+reset_wait_s(long long reset_at, long long now)
+{
+	if (reset_at < 0 || reset_at < now)
+		return SERVICE_PERIOD_WINDOW_S;
+	return clamp(reset_at - now + 1, 1, SERVICE_PERIOD_WINDOW_S + 1);
+}
+
+void
+service_period_plan(const struct service_period_budget *budget, long long share,
+		    long long expiration_s, long long now, struct service_period_plan *out)
+{
+	long long gap;
+
+	out->limit_assumed = budget->limit <= 0;
+	/* A limit above what GitHub sells anyone is not believed either. */
+	out->limit = out->limit_assumed ? SERVICE_PERIOD_ASSUMED_LIMIT
+					: clamp(budget->limit, 1, 1000000);
+	out->share = clamp(share, SERVICE_PERIOD_SHARE_MIN, SERVICE_PERIOD_SHARE_MAX);
+	if (expiration_s < 1)
+		expiration_s = 1;
+	gap = budget_gap_s(budget->points_per_sync, out->limit, out->share);
+	/* memcached reads a lifetime over 30 days as a date: stay far below. */
+	gap = clamp(gap, 0, SERVICE_PERIOD_MAX_S);
+	out->min_gap_s = gap;
+	out->period_s = gap > expiration_s ? gap : expiration_s;
+	out->reason = gap > expiration_s ? SERVICE_PERIOD_BUDGET : SERVICE_PERIOD_EXPIRATION;
+	if (budget->points_per_sync > 0 && budget->remaining >= 0 &&
+	    budget->remaining < budget->points_per_sync) {
+		long long wait = reset_wait_s(budget->reset_at, now);
+
+		if (wait > out->min_gap_s)
+			out->min_gap_s = wait;
+		if (wait > out->period_s) {
+			out->period_s = wait;
+			out->reason = SERVICE_PERIOD_RESET;
+		}
+	}
+}
+
+const char *
+service_period_reason_name(enum service_period_reason reason)
+{
+	switch (reason) {
+	case SERVICE_PERIOD_EXPIRATION:
+		return "expiration";
+	case SERVICE_PERIOD_BUDGET:
+		return "budget";
+	case SERVICE_PERIOD_RESET:
+		return "reset";
+	}
+	return "expiration";
+}
