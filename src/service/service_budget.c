@@ -21,6 +21,7 @@ service_budget_init(struct service_budget *budget)
 	budget->seen.reset_at = -1;
 	budget->last_sync_ms = -1;
 	budget->planned = false;
+	service_period_bucket_init(&budget->bucket);
 }
 
 void
@@ -30,8 +31,12 @@ service_budget_destroy(struct service_budget *budget)
 }
 
 void
-service_budget_note(struct service_budget *budget, const struct gh_sync_stats *stats, bool ok)
+service_budget_note(struct service_budget *budget, const struct gh_sync_stats *stats, bool ok,
+		    const struct config *config)
 {
+	struct service_period_plan plan;
+	long long now_ms = ga_monotonic_ms();
+
 	pthread_mutex_lock(&budget->lock);
 	/* Only a good sync's cost is a full sync's; a failed one stopped early. */
 	if (ok && stats->graphql_points >= 0)
@@ -42,7 +47,11 @@ service_budget_note(struct service_budget *budget, const struct gh_sync_stats *s
 		budget->seen.limit = stats->rate_limit_limit;
 	if (stats->rate_limit_reset_at >= 0)
 		budget->seen.reset_at = stats->rate_limit_reset_at;
-	budget->last_sync_ms = ga_monotonic_ms();
+	budget->last_sync_ms = now_ms;
+	/* What it spent, failed or not, comes out of the bucket. */
+	service_period_plan(&budget->seen, config->budget_share, config->expiration, ga_wall_s(),
+			    &plan);
+	service_period_bucket_take(&budget->bucket, &plan, stats->graphql_points, now_ms);
 	pthread_mutex_unlock(&budget->lock);
 }
 
@@ -79,6 +88,8 @@ service_budget_period_ms(struct service_budget *budget, const struct config *con
 	struct service_period_budget seen;
 	bool changed;
 
+	long long wait_ms;
+
 	pthread_mutex_lock(&budget->lock);
 	seen = budget->seen;
 	service_period_plan(&seen, config->budget_share, config->expiration, ga_wall_s(), &plan);
@@ -86,12 +97,13 @@ service_budget_period_ms(struct service_budget *budget, const struct config *con
 		  budget->plan.reason != plan.reason;
 	budget->plan = plan;
 	budget->planned = true;
+	wait_ms = service_period_bucket_wait_ms(&budget->bucket, &plan, ga_monotonic_ms());
 	pthread_mutex_unlock(&budget->lock);
 	if (changed)
 		log_plan(&plan, &seen);
 	if (out != NULL)
 		*out = plan;
-	return plan.period_s * 1000;
+	return wait_ms > plan.period_s * 1000 ? wait_ms : plan.period_s * 1000;
 }
 
 bool
@@ -111,16 +123,14 @@ service_budget_sync_wait_ms(struct service_budget *budget, const struct config *
 			    long long now_ms)
 {
 	struct service_period_plan plan;
-	struct service_period_budget seen;
-	long long last_ms, at_ms;
+	long long wait_ms, reset_ms = 0;
 
 	pthread_mutex_lock(&budget->lock);
-	seen = budget->seen;
-	last_ms = budget->last_sync_ms;
+	service_period_plan(&budget->seen, config->budget_share, config->expiration, ga_wall_s(),
+			    &plan);
+	wait_ms = service_period_bucket_wait_ms(&budget->bucket, &plan, now_ms);
+	if (plan.reset_wait_s > 0 && budget->last_sync_ms >= 0)
+		reset_ms = budget->last_sync_ms + plan.reset_wait_s * 1000 - now_ms;
 	pthread_mutex_unlock(&budget->lock);
-	if (last_ms < 0)
-		return 0;
-	service_period_plan(&seen, config->budget_share, config->expiration, ga_wall_s(), &plan);
-	at_ms = last_ms + plan.min_gap_s * 1000;
-	return at_ms > now_ms ? at_ms - now_ms : 0;
+	return reset_ms > wait_ms ? reset_ms : wait_ms;
 }

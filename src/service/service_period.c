@@ -44,6 +44,8 @@ service_period_plan(const struct service_period_budget *budget, long long share,
 	out->share = clamp(share, SERVICE_PERIOD_SHARE_MIN, SERVICE_PERIOD_SHARE_MAX);
 	if (expiration_s < 1)
 		expiration_s = 1;
+	out->points_per_sync = budget->points_per_sync;
+	out->reset_wait_s = 0;
 	gap = budget_gap_s(budget->points_per_sync, out->limit, out->share);
 	/* memcached reads a lifetime over 30 days as a date: stay far below. */
 	gap = clamp(gap, 0, SERVICE_PERIOD_MAX_S);
@@ -54,13 +56,76 @@ service_period_plan(const struct service_period_budget *budget, long long share,
 	    budget->remaining < budget->points_per_sync) {
 		long long wait = reset_wait_s(budget->reset_at, now);
 
-		if (wait > out->min_gap_s)
-			out->min_gap_s = wait;
+		out->reset_wait_s = wait;
 		if (wait > out->period_s) {
 			out->period_s = wait;
 			out->reason = SERVICE_PERIOD_RESET;
 		}
 	}
+}
+
+/* ---- the bucket ----------------------------------------------------------- */
+
+/* Points per millisecond the share allows. */
+static double
+rate_per_ms(const struct service_period_plan *plan)
+{
+	return (double)plan->limit * (double)plan->share / 1000.0 /
+	       (double)(SERVICE_PERIOD_WINDOW_S * 1000);
+}
+
+static double
+capacity(const struct service_period_plan *plan)
+{
+	double burst = rate_per_ms(plan) * (double)(SERVICE_PERIOD_BURST_S * 1000);
+
+	return plan->points_per_sync > burst ? (double)plan->points_per_sync : burst;
+}
+
+/* The bucket's points at now_ms. */
+static double
+level(const struct service_period_bucket *bucket, const struct service_period_plan *plan,
+      long long now_ms)
+{
+	double full = capacity(plan);
+	double points;
+
+	if (bucket->at_ms < 0)
+		return full;
+	points = bucket->points;
+	if (now_ms > bucket->at_ms)
+		points += rate_per_ms(plan) * (double)(now_ms - bucket->at_ms);
+	return points < full ? points : full;
+}
+
+void
+service_period_bucket_init(struct service_period_bucket *bucket)
+{
+	bucket->points = 0;
+	bucket->at_ms = -1;
+}
+
+void
+service_period_bucket_take(struct service_period_bucket *bucket,
+			   const struct service_period_plan *plan, long long points,
+			   long long now_ms)
+{
+	bucket->points = level(bucket, plan, now_ms) - (double)(points > 0 ? points : 0);
+	bucket->at_ms = now_ms;
+}
+
+long long
+service_period_bucket_wait_ms(const struct service_period_bucket *bucket,
+			      const struct service_period_plan *plan, long long now_ms)
+{
+	double missing;
+
+	if (plan->points_per_sync <= 0)
+		return 0;
+	missing = (double)plan->points_per_sync - level(bucket, plan, now_ms);
+	if (missing <= 0)
+		return 0;
+	return (long long)(missing / rate_per_ms(plan)) + 1;
 }
 
 const char *

@@ -49,8 +49,11 @@ struct service_period_budget {
 
 struct service_period_plan {
 	long long period_s;		/* from one full sync to the next scheduled one */
-	long long min_gap_s;		/* the least time between any two full syncs,
-					 * webhook-asked ones included (0: none) */
+	long long min_gap_s;		/* points_per_sync at the share's rate: the
+					 * budget's period (0: cost unknown) */
+	long long reset_wait_s;		/* > 0: too few points left, no full sync for
+					 * this long after the last one */
+	long long points_per_sync;	/* as given (-1 unknown) */
 	long long limit;		/* the hourly limit planned with */
 	bool limit_assumed;		/* GitHub did not report it: the assumed one */
 	long long share;		/* thousandths, after the bounds */
@@ -72,6 +75,32 @@ struct service_period_plan {
  */
 void service_period_plan(const struct service_period_budget *budget, long long share,
 			 long long expiration_s, long long now, struct service_period_plan *out);
+
+/*
+ * The points all full syncs together may spend, webhook-asked ones
+ * included: a bucket that refills at the plan's share of its limit per
+ * hour and holds at most max(SERVICE_PERIOD_BURST_S of refill, one sync).
+ * So over any time T the syncs spend at most share x limit x T / 1 h plus
+ * that burst: a few quick webhook refreshes for a small organization, none
+ * beyond the share for a large one.  Not locked: the caller's lock guards
+ * it.
+ */
+#define SERVICE_PERIOD_BURST_S 300LL
+
+struct service_period_bucket {
+	double points;			/* may fall below 0: a sync costs what it costs */
+	long long at_ms;		/* when points was last computed; -1: full */
+};
+
+void service_period_bucket_init(struct service_period_bucket *bucket);
+/* points were spent at now_ms (a sync ended, good or failed). */
+void service_period_bucket_take(struct service_period_bucket *bucket,
+				const struct service_period_plan *plan, long long points,
+				long long now_ms);
+/* Milliseconds from now_ms until the bucket holds the plan's points_per_sync
+ * (0: a sync may start now; 0 while the cost is unknown). */
+long long service_period_bucket_wait_ms(const struct service_period_bucket *bucket,
+					const struct service_period_plan *plan, long long now_ms);
 
 /* "expiration", "budget", "reset": the /metrics label and the log's reason. */
 const char *service_period_reason_name(enum service_period_reason reason);

@@ -80,25 +80,29 @@ struct service_budget {
 						 * last sync, good or failed; -1 none */
 	struct service_period_plan plan;	/* the last one planned */
 	bool planned;
+	struct service_period_bucket bucket;	/* what the full syncs may still spend */
 };
 
 void service_budget_init(struct service_budget *budget);
 void service_budget_destroy(struct service_budget *budget);
-/* A sync ended (ok: it succeeded, so its cost is a full sync's): what it
- * spent and what GitHub says of the budget.  An unknown value keeps the
- * last known one. */
+/* A sync ended under config (ok: it succeeded, so its cost is a full
+ * sync's): what it spent, taken from the bucket, and what GitHub says of
+ * the budget.  An unknown value keeps the last known one. */
 void service_budget_note(struct service_budget *budget, const struct gh_sync_stats *stats,
-			 bool ok);
+			 bool ok, const struct config *config);
 void service_budget_read(struct service_budget *budget, long long *points_per_sync,
 			 long long *points_remaining);
 /* Plan the full sync's period under config now (*out may be NULL); logs one
- * line when the period or its reason changes.  Returns the period in ms. */
+ * line when the period or its reason changes.  Returns the time to the next
+ * scheduled full sync in ms: the period, or longer while the bucket lacks
+ * the points of one (webhook-asked syncs spent them). */
 long long service_budget_period_ms(struct service_budget *budget, const struct config *config,
 				   struct service_period_plan *out);
 /* The last plan, for /health and /metrics; false before the first one. */
 bool service_budget_last_plan(struct service_budget *budget, struct service_period_plan *out);
 /* Milliseconds until another full sync may start within the budget (a
- * webhook-asked one): 0 when it may now. */
+ * webhook-asked one): the bucket holds a sync's points and no reset is
+ * awaited.  0 when it may now. */
 long long service_budget_sync_wait_ms(struct service_budget *budget, const struct config *config,
 				      long long now_ms);
 

@@ -212,7 +212,7 @@ sync_from_github(struct service_refresh *refresh, const struct config *config, b
 	log_sync_stats(&stats, rc, &err);
 	service_metrics_note_sync(source->metrics, &stats, rc);
 	/* What the points look like now, for whatever paces GitHub calls. */
-	service_budget_note(source->budget, &stats, rc == GA_OK);
+	service_budget_note(source->budget, &stats, rc == GA_OK, config);
 	gh_sync_stats_free(&stats);
 	if (rc == GA_OK) {
 		if (input->synced_at == 0)

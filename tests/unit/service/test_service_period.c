@@ -123,7 +123,8 @@ test_remaining_low_waits_for_the_reset(void **state)
 	(void)state;
 	assert_int_equal(p.reason, SERVICE_PERIOD_RESET);
 	assert_int_equal(p.period_s, 2501);
-	assert_int_equal(p.min_gap_s, 2501);
+	assert_int_equal(p.reset_wait_s, 2501);
+	assert_int_equal(p.min_gap_s, 1861);
 	assert_string_equal(service_period_reason_name(p.reason), "reset");
 	/* Reset sooner than the budget's gap: the budget's period stands,
 	 * and so does its reason. */
@@ -191,6 +192,80 @@ test_never_more_than_the_share(void **state)
 			}
 }
 
+/* ---- the bucket: every full sync, webhook-asked ones included ---------------- */
+
+/* A large organization: the bucket holds one sync; after the first, the
+ * next may start only when the share has paid for it again. */
+static void
+test_bucket_large_organization(void **state)
+{
+	struct service_period_plan p = plan(646, 5000, 4354, NOW + 3000, 250, 10);
+	struct service_period_bucket bucket;
+	long long t = 1000000;
+
+	(void)state;
+	service_period_bucket_init(&bucket);
+	assert_int_equal(service_period_bucket_wait_ms(&bucket, &p, t), 0);	/* full */
+	service_period_bucket_take(&bucket, &p, 646, t);
+	/* 646 points at 1,250 an hour: 1,860.5 s. */
+	assert_int_equal(service_period_bucket_wait_ms(&bucket, &p, t) / 1000, 1860);
+	assert_true(service_period_bucket_wait_ms(&bucket, &p, t + 90000) > 1700000);
+	assert_int_equal(service_period_bucket_wait_ms(&bucket, &p, t + 1861000), 0);
+	/* It never holds more than one sync: a long quiet time buys no burst. */
+	assert_int_equal(service_period_bucket_wait_ms(&bucket, &p, t + 100LL * 3600000), 0);
+	service_period_bucket_take(&bucket, &p, 646, t + 100LL * 3600000);
+	assert_true(service_period_bucket_wait_ms(&bucket, &p, t + 100LL * 3600000) > 1800000);
+}
+
+/* A small organization: five minutes of the share (104 points) is a burst
+ * of a few quick webhook refreshes, then one sync per 29 s. */
+static void
+test_bucket_small_organization(void **state)
+{
+	struct service_period_plan p = plan(10, 5000, 4990, NOW + 3000, 250, 300);
+	struct service_period_bucket bucket;
+	long long t = 5000;
+	int quick = 0;
+
+	(void)state;
+	service_period_bucket_init(&bucket);
+	while (service_period_bucket_wait_ms(&bucket, &p, t) == 0 && quick < 100) {
+		service_period_bucket_take(&bucket, &p, 10, t);
+		quick++;
+	}
+	assert_int_equal(quick, 10);		/* 104.2 points: ten syncs */
+	assert_true(service_period_bucket_wait_ms(&bucket, &p, t) <= 29000);
+	/* A failed sync's points count too; more than the bucket holds is a debt. */
+	service_period_bucket_take(&bucket, &p, 500, t);
+	assert_true(service_period_bucket_wait_ms(&bucket, &p, t) > 1400000);
+}
+
+/* Over any time, what the bucket lets through is the share pro rata plus
+ * its capacity, whoever asks and however often. */
+static void
+test_bucket_bounds_any_asking(void **state)
+{
+	static const long long costs[] = { 3, 10, 104, 646, 2106 };
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(costs) / sizeof(costs[0]); c++) {
+		struct service_period_plan p = plan(costs[c], 5000, 5000, NOW + 3600, 250, 1);
+		struct service_period_bucket bucket;
+		long long spent = 0, start = 77000, end = start + 3LL * 3600 * 1000;
+		double burst = 1250.0 * SERVICE_PERIOD_BURST_S / 3600;
+
+		service_period_bucket_init(&bucket);
+		for (long long t = start; t < end; t += 1000) {	/* asked every second */
+			if (service_period_bucket_wait_ms(&bucket, &p, t) != 0)
+				continue;
+			service_period_bucket_take(&bucket, &p, costs[c], t);
+			spent += costs[c];
+		}
+		assert_true((double)spent <= 1250.0 * 3 + (costs[c] > burst ? costs[c] : burst));
+		assert_true((double)spent >= 1250.0 * 3 * 0.9);
+	}
+}
+
 int
 main(void)
 {
@@ -203,6 +278,9 @@ main(void)
 		cmocka_unit_test(test_remaining_low_waits_for_the_reset),
 		cmocka_unit_test(test_share_bounds),
 		cmocka_unit_test(test_never_more_than_the_share),
+		cmocka_unit_test(test_bucket_large_organization),
+		cmocka_unit_test(test_bucket_small_organization),
+		cmocka_unit_test(test_bucket_bounds_any_asking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
