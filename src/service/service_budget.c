@@ -49,7 +49,8 @@ service_budget_note(struct service_budget *budget, const struct gh_sync_stats *s
 		budget->seen.reset_at = stats->rate_limit_reset_at;
 	budget->last_sync_ms = now_ms;
 	/* What it spent, failed or not, comes out of the bucket. */
-	service_period_plan(&budget->seen, config->budget_share, config->expiration, ga_wall_s(),
+	service_period_plan(&budget->seen, config->budget_share, config->expiration,
+			    config->max_stale, ga_wall_s(),
 			    &plan);
 	service_period_bucket_take(&budget->bucket, &plan, stats->graphql_points, now_ms);
 	pthread_mutex_unlock(&budget->lock);
@@ -75,7 +76,9 @@ log_plan(const struct service_period_plan *plan, const struct service_period_bud
 	snprintf(limit, sizeof(limit), "%lld%s", plan->limit, plan->limit_assumed ? "(assumed)" : "");
 	snprintf(remaining, sizeof(remaining), "%lld", seen->remaining);
 	snprintf(share, sizeof(share), "%lld.%03lld", plan->share / 1000, plan->share % 1000);
-	ga_log(GA_LOG_INFO, "full sync period planned", "period_s", period, "reason",
+	/* Over the share to keep the data usable: the operator should know. */
+	ga_log(plan->reason == SERVICE_PERIOD_MAX_STALE ? GA_LOG_WARN : GA_LOG_INFO,
+	       "full sync period planned", "period_s", period, "reason",
 	       service_period_reason_name(plan->reason), "points_per_sync", cost,
 	       "limit", limit, "remaining", remaining, "budget_share", share, (char *)NULL);
 }
@@ -92,7 +95,8 @@ service_budget_period_ms(struct service_budget *budget, const struct config *con
 
 	pthread_mutex_lock(&budget->lock);
 	seen = budget->seen;
-	service_period_plan(&seen, config->budget_share, config->expiration, ga_wall_s(), &plan);
+	service_period_plan(&seen, config->budget_share, config->expiration,
+			    config->max_stale, ga_wall_s(), &plan);
 	changed = !budget->planned || budget->plan.period_s != plan.period_s ||
 		  budget->plan.reason != plan.reason;
 	budget->plan = plan;
@@ -103,6 +107,10 @@ service_budget_period_ms(struct service_budget *budget, const struct config *con
 		log_plan(&plan, &seen);
 	if (out != NULL)
 		*out = plan;
+	/* Webhook-asked syncs may have spent the bucket: wait for it, but never
+	 * so long that the data passes max_stale. */
+	if (wait_ms > plan.stale_cap_s * 1000)
+		wait_ms = plan.stale_cap_s * 1000;
 	return wait_ms > plan.period_s * 1000 ? wait_ms : plan.period_s * 1000;
 }
 
@@ -126,7 +134,8 @@ service_budget_sync_wait_ms(struct service_budget *budget, const struct config *
 	long long wait_ms, reset_ms = 0;
 
 	pthread_mutex_lock(&budget->lock);
-	service_period_plan(&budget->seen, config->budget_share, config->expiration, ga_wall_s(),
+	service_period_plan(&budget->seen, config->budget_share, config->expiration,
+			    config->max_stale, ga_wall_s(),
 			    &plan);
 	wait_ms = service_period_bucket_wait_ms(&budget->bucket, &plan, now_ms);
 	if (plan.reset_wait_s > 0 && budget->last_sync_ms >= 0)

@@ -220,14 +220,15 @@ register_period(struct service_metrics *metrics)
 			    read_period, &metrics->period[PERIOD_LIMIT], (char *)NULL);
 	ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_sync_period_seconds",
 			    "Planned seconds between full syncs: [cache] expiration, or longer to "
-			    "spend at most [github] budget_share of the hourly points; -1 before "
-			    "the first plan.",
+			    "spend at most [github] budget_share of the hourly points (never past "
+			    "9/10 of max_stale); -1 before the first plan.",
 			    read_period, &metrics->period[PERIOD_SECONDS], (char *)NULL);
 	for (int i = 0; i < SERVICE_PERIOD_REASONS; i++)
 		ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_sync_period_reason",
 				    "1 for why the full sync has its planned period: expiration "
 				    "(the budget allows it), budget (budget_share), reset (too few "
-				    "points left: waiting for the hourly reset).",
+				    "points left: waiting for the hourly reset), max_stale (the share "
+				    "would let the data pass max_stale: over the share).",
 				    read_period, &metrics->period[PERIOD_REASON + i], "reason",
 				    service_period_reason_name((enum service_period_reason)i),
 				    (char *)NULL);

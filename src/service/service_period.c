@@ -33,9 +33,10 @@ reset_wait_s(long long reset_at, long long now)
 
 void
 service_period_plan(const struct service_period_budget *budget, long long share,
-		    long long expiration_s, long long now, struct service_period_plan *out)
+		    long long expiration_s, long long max_stale_s, long long now,
+		    struct service_period_plan *out)
 {
-	long long gap;
+	long long gap, usable_s;
 
 	out->limit_assumed = budget->limit <= 0;
 	/* A limit above what GitHub sells anyone is not believed either. */
@@ -52,6 +53,15 @@ service_period_plan(const struct service_period_budget *budget, long long share,
 	out->min_gap_s = gap;
 	out->period_s = gap > expiration_s ? gap : expiration_s;
 	out->reason = gap > expiration_s ? SERVICE_PERIOD_BUDGET : SERVICE_PERIOD_EXPIRATION;
+	/* The sync itself takes time: a tenth of max_stale is its margin. */
+	usable_s = max_stale_s - max_stale_s / 10;
+	if (usable_s < expiration_s)
+		usable_s = expiration_s;
+	out->stale_cap_s = usable_s;
+	if (out->period_s > usable_s) {
+		out->period_s = usable_s;
+		out->reason = SERVICE_PERIOD_MAX_STALE;
+	}
 	if (budget->points_per_sync > 0 && budget->remaining >= 0 &&
 	    budget->remaining < budget->points_per_sync) {
 		long long wait = reset_wait_s(budget->reset_at, now);
@@ -138,6 +148,8 @@ service_period_reason_name(enum service_period_reason reason)
 		return "budget";
 	case SERVICE_PERIOD_RESET:
 		return "reset";
+	case SERVICE_PERIOD_MAX_STALE:
+		return "max_stale";
 	}
 	return "expiration";
 }

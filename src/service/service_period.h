@@ -36,8 +36,10 @@ enum service_period_reason {
 	SERVICE_PERIOD_EXPIRATION,	/* [cache] expiration: the budget allows it */
 	SERVICE_PERIOD_BUDGET,		/* budget_share of the hourly limit */
 	SERVICE_PERIOD_RESET,		/* fewer points left than a sync costs: wait for the reset */
+	SERVICE_PERIOD_MAX_STALE,	/* the share would let the data pass max_stale: the
+					 * period keeps it usable, over the share */
 };
-#define SERVICE_PERIOD_REASONS 3
+#define SERVICE_PERIOD_REASONS 4
 
 /* What GitHub reported; -1 for anything unknown. */
 struct service_period_budget {
@@ -54,6 +56,7 @@ struct service_period_plan {
 	long long reset_wait_s;		/* > 0: too few points left, no full sync for
 					 * this long after the last one */
 	long long points_per_sync;	/* as given (-1 unknown) */
+	long long stale_cap_s;		/* 9/10 of max_stale (at least expiration) */
 	long long limit;		/* the hourly limit planned with */
 	bool limit_assumed;		/* GitHub did not report it: the assumed one */
 	long long share;		/* thousandths, after the bounds */
@@ -62,19 +65,24 @@ struct service_period_plan {
 
 /*
  * Plan under budget (what GitHub reported), share (thousandths of the hour's
- * points; clamped to SHARE_MIN..SHARE_MAX), expiration_s (> 0) at Unix time
- * now.  Rules:
+ * points; clamped to SHARE_MIN..SHARE_MAX), expiration_s (> 0), max_stale_s
+ * (>= expiration_s) at Unix time now.  Rules:
  *   - budget gap = ceil(points_per_sync x 3600 / (limit x share)): syncing
  *     no more often spends at most the share; 0 while the cost is unknown
  *     (before the first good sync, which runs whatever the plan says).
  *   - period = max(expiration, budget gap); reason budget when the gap is
  *     longer, else expiration.
+ *   - but never past 9/10 of max_stale (at least expiration): data older
+ *     than max_stale answers no to everyone, and locking every member out
+ *     for part of each period is worse than spending over the share (which
+ *     /health, /metrics and a warning then say); reason max_stale.
  *   - remaining < points_per_sync: the next sync would fail midway, so both
  *     wait until reset_at + 1 s (at most an hour; an hour when reset_at is
  *     unknown or past); reason reset.
  */
 void service_period_plan(const struct service_period_budget *budget, long long share,
-			 long long expiration_s, long long now, struct service_period_plan *out);
+			 long long expiration_s, long long max_stale_s, long long now,
+			 struct service_period_plan *out);
 
 /*
  * The points all full syncs together may spend, webhook-asked ones
@@ -102,7 +110,7 @@ void service_period_bucket_take(struct service_period_bucket *bucket,
 long long service_period_bucket_wait_ms(const struct service_period_bucket *bucket,
 					const struct service_period_plan *plan, long long now_ms);
 
-/* "expiration", "budget", "reset": the /metrics label and the log's reason. */
+/* "expiration", "budget", "reset", "max_stale": the /metrics label and the log's reason. */
 const char *service_period_reason_name(enum service_period_reason reason);
 
 #endif

@@ -215,7 +215,7 @@ def assert_planned(server, points, reason):
     text = metrics_text(server)
     assert metric(text, "ghaccess_sync_period_seconds") == period
     assert metric(text, "ghaccess_github_points_limit") == LIMIT
-    for name in ("expiration", "budget", "reset"):
+    for name in ("expiration", "budget", "reset", "max_stale"):
         assert metric(text, 'ghaccess_sync_period_reason{reason="%s"}' % name) == (
             1 if name == reason else 0), name
     check_promtool(text)

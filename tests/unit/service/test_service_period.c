@@ -16,7 +16,7 @@ plan(long long cost, long long limit, long long remaining, long long reset_at, l
 	struct service_period_budget budget = { cost, limit, remaining, reset_at };
 	struct service_period_plan out;
 
-	service_period_plan(&budget, share, expiration, NOW, &out);
+	service_period_plan(&budget, share, expiration, 7 * 24 * 3600, NOW, &out);
 	return out;
 }
 
@@ -162,8 +162,10 @@ test_share_bounds(void **state)
 	assert_int_equal(p.period_s, 466);		/* the whole budget, never more */
 	assert_true(points_per_hour(646, &p) <= 5000.0);
 	/* A week at most, whatever the cost (memcached lifetimes stay relative). */
-	p = plan(1LL << 40, 1, 1, NOW + 10, 10, 10);
-	assert_int_equal(p.period_s, SERVICE_PERIOD_MAX_S);
+	p = plan(1LL << 40, 1, 1LL << 41, NOW + 10, 10, 10);
+	assert_int_equal(p.min_gap_s, SERVICE_PERIOD_MAX_S);
+	assert_int_equal(p.period_s, 7 * 24 * 3600 * 9 / 10);	/* max_stale's cap, below */
+	assert_int_equal(p.reason, SERVICE_PERIOD_MAX_STALE);
 	/* Expiration below one second is one second. */
 	p = plan(-1, -1, -1, -1, 250, 0);
 	assert_int_equal(p.period_s, 1);
@@ -190,6 +192,35 @@ test_never_more_than_the_share(void **state)
 					    (double)limits[l] * (double)shares[s]);
 				assert_true(p.period_s >= p.min_gap_s);
 			}
+}
+
+/* A period past max_stale would answer no to everyone for part of each
+ * period: it stops short of it (9/10), over the share, and says so. */
+static void
+test_max_stale_caps_the_period(void **state)
+{
+	struct service_period_budget budget = { 2106, 5000, 2894, NOW + 3000 };
+	struct service_period_plan p;
+
+	(void)state;
+	service_period_plan(&budget, 250, 300, 3600, NOW, &p);
+	assert_int_equal(p.reason, SERVICE_PERIOD_MAX_STALE);
+	assert_int_equal(p.period_s, 3240);
+	assert_int_equal(p.min_gap_s, 6066);		/* what the share alone would ask */
+	assert_string_equal(service_period_reason_name(p.reason), "max_stale");
+	/* A larger max_stale: the share stands. */
+	service_period_plan(&budget, 250, 300, 7200, NOW, &p);
+	assert_int_equal(p.reason, SERVICE_PERIOD_BUDGET);
+	assert_int_equal(p.period_s, 6066);
+	/* max_stale = expiration: expiration, whatever the margin. */
+	service_period_plan(&budget, 250, 600, 600, NOW, &p);
+	assert_int_equal(p.period_s, 600);
+	assert_int_equal(p.reason, SERVICE_PERIOD_MAX_STALE);
+	/* Waiting for the reset is not capped: no sync could succeed before. */
+	budget.remaining = 10;
+	service_period_plan(&budget, 250, 60, 600, NOW, &p);
+	assert_int_equal(p.reason, SERVICE_PERIOD_RESET);
+	assert_int_equal(p.period_s, 3001);
 }
 
 /* ---- the bucket: every full sync, webhook-asked ones included ---------------- */
@@ -278,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_remaining_low_waits_for_the_reset),
 		cmocka_unit_test(test_share_bounds),
 		cmocka_unit_test(test_never_more_than_the_share),
+		cmocka_unit_test(test_max_stale_caps_the_period),
 		cmocka_unit_test(test_bucket_large_organization),
 		cmocka_unit_test(test_bucket_small_organization),
 		cmocka_unit_test(test_bucket_bounds_any_asking),
