@@ -50,8 +50,7 @@ service_budget_note(struct service_budget *budget, const struct gh_sync_stats *s
 	budget->last_sync_ms = now_ms;
 	/* What it spent, failed or not, comes out of the bucket. */
 	service_period_plan(&budget->seen, config->budget_share, config->expiration,
-			    config->max_stale, ga_wall_s(),
-			    &plan);
+			    config->max_stale, ga_wall_s(), &plan);
 	service_period_bucket_take(&budget->bucket, &plan, stats->graphql_points, now_ms);
 	pthread_mutex_unlock(&budget->lock);
 }
@@ -90,7 +89,6 @@ service_budget_period_ms(struct service_budget *budget, const struct config *con
 	struct service_period_plan plan;
 	struct service_period_budget seen;
 	bool changed;
-
 	long long wait_ms;
 
 	pthread_mutex_lock(&budget->lock);
@@ -135,8 +133,7 @@ service_budget_sync_wait_ms(struct service_budget *budget, const struct config *
 
 	pthread_mutex_lock(&budget->lock);
 	service_period_plan(&budget->seen, config->budget_share, config->expiration,
-			    config->max_stale, ga_wall_s(),
-			    &plan);
+			    config->max_stale, ga_wall_s(), &plan);
 	wait_ms = service_period_bucket_wait_ms(&budget->bucket, &plan, now_ms);
 	if (plan.reset_wait_s > 0 && budget->last_sync_ms >= 0)
 		reset_ms = budget->last_sync_ms + plan.reset_wait_s * 1000 - now_ms;
