@@ -85,7 +85,7 @@ def planned_period(points, limit, share=SHARE, expiration=EXPIRATION, max_stale=
     """service_period_plan()'s period and reason for a sync of points (the
     defaults: expiration 300, max_stale 3600)."""
     gap = -(-points * 3600 * 1000 // (limit * int(share * 1000)))
-    cap = max(max_stale - max_stale // 10, expiration)
+    cap = max(max_stale - max(max_stale // 10, 1), expiration)
     if gap > cap:
         return cap, "max_stale"
     return (gap, "budget") if gap > expiration else (expiration, "expiration")

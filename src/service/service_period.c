@@ -53,8 +53,9 @@ service_period_plan(const struct service_period_budget *budget, long long share,
 	out->min_gap_s = gap;
 	out->period_s = gap > expiration_s ? gap : expiration_s;
 	out->reason = gap > expiration_s ? SERVICE_PERIOD_BUDGET : SERVICE_PERIOD_EXPIRATION;
-	/* The sync itself takes time: a tenth of max_stale is its margin. */
-	usable_s = max_stale_s - max_stale_s / 10;
+	/* The sync itself takes time, and a failed one must be seen before the
+	 * data turns stale: a tenth of max_stale is its margin, at least 1 s. */
+	usable_s = max_stale_s - (max_stale_s / 10 > 1 ? max_stale_s / 10 : 1);
 	if (usable_s < expiration_s)
 		usable_s = expiration_s;
 	out->stale_cap_s = usable_s;

@@ -72,7 +72,8 @@ struct service_period_plan {
  *     (before the first good sync, which runs whatever the plan says).
  *   - period = max(expiration, budget gap); reason budget when the gap is
  *     longer, else expiration.
- *   - but never past 9/10 of max_stale (at least expiration): data older
+ *   - but never past 9/10 of max_stale (1 s short of it at least; never
+ *     below expiration): data older
  *     than max_stale answers no to everyone, and locking every member out
  *     for part of each period is worse than spending over the share (which
  *     /health, /metrics and a warning then say); reason max_stale.

@@ -212,6 +212,11 @@ test_max_stale_caps_the_period(void **state)
 	service_period_plan(&budget, 250, 300, 7200, NOW, &p);
 	assert_int_equal(p.reason, SERVICE_PERIOD_BUDGET);
 	assert_int_equal(p.period_s, 6066);
+	/* A short max_stale: at least a second short of it, so that a failed
+	 * sync is seen before the data turns stale. */
+	service_period_plan(&budget, 250, 1, 3, NOW, &p);
+	assert_int_equal(p.period_s, 2);
+	assert_int_equal(p.reason, SERVICE_PERIOD_MAX_STALE);
 	/* max_stale = expiration: expiration, whatever the margin. */
 	service_period_plan(&budget, 250, 600, 600, NOW, &p);
 	assert_int_equal(p.period_s, 600);
