@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """scale.py - `ghaccess serve` on large generated organizations: resident
 memory through the first sync and two refreshes, GraphQL points per full
-sync, sync and refresh times, and the decision rate on the same data.
+sync, sync and refresh times, the decision rate on the same data, and the
+full sync's period that [github] budget_share plans for those points.
 
 For each size the GitHub stand-in generates the organization
 (--generate repos=N,teams=N,members=N, deterministic, a rate limit that never
@@ -22,6 +23,15 @@ applies).  Then:
            and build/bench/bench_engine --snapshot decides on it, one core;
   memory   build/bench/bench_memory splits the same file's memory by kind
            (malloc counting, docs/internals/memory.md).
+
+The planned period is what service_period.c plans for the measured points
+(budget_share 0.25; ceil(points x 3600 / (limit x 0.25)), or expiration
+when longer) at three hourly limits GitHub documents: 5,000 (a user's
+token, an App installation's floor), 10,000 (an installation on GitHub
+Enterprise Cloud) and 12,500 (an installation's ceiling).  The stand-in
+here never limits, so the server itself plans with its huge limit; the
+planner's figures are checked end to end by tests/e2e/test_scale.py
+(30k at 5,000: /health says 1,861 s, reason budget).
 
 GraphQL points are the stand-in's own count for each full sync; "GitHub
 part" is the sync's own duration as ghaccess logs it ("GitHub sync done"),
@@ -63,6 +73,22 @@ MIB = 1024.0 * 1024.0
 TARGETS_MIB = {10000: 128, 30000: 256, 100000: 1024}
 DECISIONS_TARGET = 5.0e6
 DEFAULT_SIZES = "10000/1000/20000,30000/2000/30000,100000/5000/100000"
+# Hourly GraphQL limits (docs.github.com, "Rate limits and node limits for
+# the GraphQL API") and the default [github] budget_share.
+LIMITS = (5000, 10000, 12500)
+SHARE = 0.25
+EXPIRATION = 300
+MAX_STALE = 3600
+
+
+def planned_period(points, limit, share=SHARE, expiration=EXPIRATION, max_stale=MAX_STALE):
+    """service_period_plan()'s period and reason for a sync of points (the
+    defaults: expiration 300, max_stale 3600)."""
+    gap = -(-points * 3600 * 1000 // (limit * int(share * 1000)))
+    cap = max(max_stale - max(max_stale // 10, 1), expiration)
+    if gap > cap:
+        return cap, "max_stale"
+    return (gap, "budget") if gap > expiration else (expiration, "expiration")
 
 
 def cpu_seconds(pid):
@@ -216,6 +242,8 @@ def measure(size, args):
                                       check=True, stdout=subprocess.PIPE,
                                       timeout=600).stdout.decode("utf-8")
     os.unlink(snapshot)
+    row["planned_periods"] = {str(limit): planned_period(row["alone"]["first"]["points"], limit)
+                              for limit in LIMITS}
     return row
 
 
@@ -249,6 +277,23 @@ def tables(rows):
                 row["label"], times[0], times[1], times[2], mib(alone["first"]["rss"]),
                 mib(peak), "%.2f× target" % (peak / MIB / target) if target else "",
                 "%d MiB" % target if target else "—", row["decisions_per_second"] / 1e6))
+    out += ["", "The full sync's planned period with the defaults (budget_share = 0.25, "
+            "expiration = %d, max_stale = %d), by the hourly GraphQL limit GitHub reports "
+            "(service_period.c's rule on the points above; staleness without webhooks follows "
+            "it; max_stale: the share alone would let the data pass max_stale, so the period "
+            "stops at 9/10 of it and spends more):" % (EXPIRATION, MAX_STALE), "",
+            "| repos / teams / members | points per full sync | "
+            + " | ".join("{:,} points/h".format(limit) for limit in LIMITS) + " |",
+            "|---|---:|" + "---:|" * len(LIMITS)]
+    for row in rows:
+        cells = []
+        for limit in LIMITS:
+            period, reason = row["planned_periods"][str(limit)]
+            share = row["alone"]["first"]["points"] * 3600.0 / period / limit
+            cells.append("%s s (%s, %.0f%% of the hour)" % ("{:,}".format(period), reason,
+                                                            share * 100))
+        out.append("| %s | {:,} | %s |".format(row["alone"]["first"]["points"]) % (
+            row["label"], " | ".join(cells)))
     out += ["", "Peaks by role (VmHWM through the first sync and the refreshes):", "",
             "| repos / teams / members | alone (memory cache) | leader (syncs, publishes to "
             "memcached) | follower (adopts from memcached) | follower: adoption after the "

@@ -130,6 +130,8 @@ struct config {
 	int max_token_checks;		/* token checks with GitHub at once; default 16 */
 	int max_token_checks_per_login;	/* ... for one login; default 2 */
 	bool verify_token_org_access;	/* a login also asks GET /user/memberships/orgs/{org} */
+	int budget_share;		/* thousandths of the hourly GraphQL budget the full
+					 * syncs may spend; default 250 (budget_share = 0.25) */
 
 	/* [cache] */
 	enum config_cache_backend cache_backend;

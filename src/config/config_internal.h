@@ -33,6 +33,7 @@ enum config_value_type {
 	CONFIG_VALUE_BYTES,	/* long long with an optional K/M/G suffix */
 	CONFIG_VALUE_BOOL,	/* bool */
 	CONFIG_VALUE_CHOICE,	/* int or enum: one of choices */
+	CONFIG_VALUE_FRACTION,	/* int, thousandths: "0.25" is 250, within min..max */
 };
 
 /* One accepted word of a CONFIG_VALUE_CHOICE key; the first per value prints. */
@@ -95,9 +96,15 @@ bool config_parse_integer(const char *text, long long min, long long max, long l
 			  char *problem, size_t problem_size);
 bool config_parse_bytes(const char *text, long long min, long long max, long long *out,
 			char *problem, size_t problem_size);
+/* "0.25" -> 250: a decimal with at most three decimals, in thousandths. */
+bool config_parse_fraction(const char *text, long long min, long long max, long long *out,
+			   char *problem, size_t problem_size);
 bool config_parse_bool(const char *text, bool *out, char *problem, size_t problem_size);
 bool config_parse_choice(const char *text, const struct config_choice *choices, int *out,
 			 char *problem, size_t problem_size);
+
+/* 250 -> "0.25".  out holds 32 bytes. */
+void config_format_fraction(long long thousandths, char out[32]);
 
 /* "100M" for 104857600: the largest exact suffix.  out holds 32 bytes. */
 void config_format_bytes(long long bytes, char out[32]);

@@ -108,6 +108,8 @@ const struct config_key config_keys[] = {
 	  FIELD(max_token_checks_per_login), "2", 1, 1024, NULL, NULL },
 	{ "github", "verify_token_org_access", NULL, CONFIG_VALUE_BOOL,
 	  FIELD(verify_token_org_access), "false", 0, 0, NULL, NULL },
+	{ "github", "budget_share", NULL, CONFIG_VALUE_FRACTION, FIELD(budget_share),
+	  "0.25", 10, 1000, NULL, NULL },
 
 	{ "cache", "backend", "cache.backend", CONFIG_VALUE_CHOICE, FIELD(cache_backend),
 	  "memory", 0, 0, cache_backend_choices, NULL },
@@ -296,11 +298,13 @@ apply_number(struct config *config, const struct config_key *key, const char *va
 	long long number;
 	bool ok = key->type == CONFIG_VALUE_BYTES
 		? config_parse_bytes(value, key->min, key->max, &number, problem, problem_size)
+		: key->type == CONFIG_VALUE_FRACTION
+		? config_parse_fraction(value, key->min, key->max, &number, problem, problem_size)
 		: config_parse_integer(value, key->min, key->max, &number, problem, problem_size);
 
 	if (!ok)
 		return false;
-	if (key->type == CONFIG_VALUE_INT)
+	if (key->type == CONFIG_VALUE_INT || key->type == CONFIG_VALUE_FRACTION)
 		*(int *)field = (int)number;
 	else if (key->type == CONFIG_VALUE_COUNT)
 		*(size_t *)field = (size_t)number;
@@ -338,6 +342,7 @@ config_key_apply(struct config *config, const struct config_key *key, const char
 	case CONFIG_VALUE_LLONG:
 	case CONFIG_VALUE_COUNT:
 	case CONFIG_VALUE_BYTES:
+	case CONFIG_VALUE_FRACTION:
 		return apply_number(config, key, value, problem, problem_size);
 	case CONFIG_VALUE_BOOL:
 		return config_parse_bool(value, field, problem, problem_size);

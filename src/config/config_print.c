@@ -75,6 +75,10 @@ format_value(const struct config *config, const struct config_key *key, struct g
 		config_format_bytes(*(const long long *)field, bytes);
 		ga_buf_append_str(out, bytes);
 		break;
+	case CONFIG_VALUE_FRACTION:
+		config_format_fraction(*(const int *)field, bytes);
+		ga_buf_append_str(out, bytes);
+		break;
 	case CONFIG_VALUE_BOOL:
 		ga_buf_append_str(out, *(const bool *)field ? "true" : "false");
 		break;

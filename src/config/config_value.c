@@ -57,6 +57,56 @@ config_parse_integer(const char *text, long long min, long long max, long long *
 	return true;
 }
 
+bool
+config_parse_fraction(const char *text, long long min, long long max, long long *out,
+		      char *problem, size_t problem_size)
+{
+	const char *p = text;
+	long long whole = 0, thousandths = 0;
+	int decimals = 0;
+
+	/* Digits, then optionally a point and one to three digits: no sign,
+	 * no exponent, nothing strtod would round. */
+	for (; isdigit((unsigned char)*p) && whole <= 1000000; p++)
+		whole = whole * 10 + (*p - '0');
+	if (p != text && *p == '.') {
+		for (p++; isdigit((unsigned char)*p) && decimals < 3; p++, decimals++)
+			thousandths = thousandths * 10 + (*p - '0');
+		if (decimals == 0)
+			p = text;
+	}
+	if (p == text || *p != '\0' || whole > 1000000) {
+		snprintf(problem, problem_size,
+			 "expected a decimal fraction such as 0.25 (at most three decimals), got \"%.*s\"",
+			 QUOTE_MAX, text);
+		return false;
+	}
+	for (; decimals < 3; decimals++)
+		thousandths *= 10;
+	thousandths += whole * 1000;
+	if (thousandths < min || thousandths > max) {
+		char low[32], high[32];
+
+		config_format_fraction(min, low);
+		config_format_fraction(max, high);
+		snprintf(problem, problem_size, "must be between %s and %s, got %.*s", low, high,
+			 QUOTE_MAX, text);
+		return false;
+	}
+	*out = thousandths;
+	return true;
+}
+
+void
+config_format_fraction(long long thousandths, char out[32])
+{
+	int len = snprintf(out, 32, "%lld.%03lld", thousandths / 1000, thousandths % 1000);
+
+	/* 0.250 -> 0.25, 1.000 -> 1.0 */
+	while (len > 3 && out[len - 1] == '0' && out[len - 2] != '.')
+		out[--len] = '\0';
+}
+
 /* The multiplier of a size suffix, 0 when it is not one. */
 static long long
 size_multiplier(const char *suffix)

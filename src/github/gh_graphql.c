@@ -271,8 +271,11 @@ request_body(const char *query, json_t *variables, int page_size)
 	return body;
 }
 
+/* The hourly limit comes only in the x-ratelimit-limit header (the
+ * queries ask rateLimit for cost, remaining and resetAt). */
 static void
-note_budget(struct gh_session *session, const struct gh_graphql_reply *reply)
+note_budget(struct gh_session *session, const struct gh_graphql_reply *reply,
+	    long long limit)
 {
 	struct gh_sync_stats *stats = session->stats;
 
@@ -285,6 +288,10 @@ note_budget(struct gh_session *session, const struct gh_graphql_reply *reply)
 		stats->graphql_points += reply->cost;
 	if (reply->remaining >= 0)
 		stats->rate_limit_remaining = reply->remaining;
+	if (reply->reset_at >= 0)
+		stats->rate_limit_reset_at = reply->reset_at;
+	if (limit > 0)
+		stats->rate_limit_limit = limit;
 }
 
 /* GitHub answers 502/504 when a query ran over its time: ask for less. */
@@ -363,8 +370,8 @@ gh_graphql_query(struct gh_session *session, const char *name, const char *query
 		if (rc != GA_OK)
 			break;
 	}
-	gh_response_free(&response);
 	if (rc == GA_OK)
-		note_budget(session, reply);
+		note_budget(session, reply, response.ratelimit_limit);
+	gh_response_free(&response);
 	return rc;
 }

@@ -48,6 +48,7 @@ gh_response_reset(struct gh_response *response)
 	ga_buf_reset(&response->body);
 	response->status = 0;
 	response->retry_after_s = -1;
+	response->ratelimit_limit = -1;
 	response->ratelimit_remaining = -1;
 	response->ratelimit_reset = -1;
 	response->transport = CURLE_OK;
@@ -130,6 +131,7 @@ on_header(char *line, size_t size, size_t count, void *context)
 	/* A new status line (after "100 Continue") starts a new header set. */
 	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		response->retry_after_s = -1;
+		response->ratelimit_limit = -1;
 		response->ratelimit_remaining = -1;
 		response->ratelimit_reset = -1;
 		response->sso[0] = '\0';
@@ -150,6 +152,8 @@ on_header(char *line, size_t size, size_t count, void *context)
 		value_len--;
 	if (header_is(line, name_len, "retry-after"))
 		response->retry_after_s = retry_after_seconds(value, value_len);
+	else if (header_is(line, name_len, "x-ratelimit-limit"))
+		response->ratelimit_limit = header_integer(value, value_len);
 	else if (header_is(line, name_len, "x-ratelimit-remaining"))
 		response->ratelimit_remaining = header_integer(value, value_len);
 	else if (header_is(line, name_len, "x-ratelimit-reset"))

@@ -166,6 +166,7 @@ struct gh_response {
 	long status;			/* HTTP status; 0 when no answer came */
 	struct ga_buf body;		/* capped at the size given to gh_response_init */
 	long long retry_after_s;	/* retry-after header; -1 absent */
+	long long ratelimit_limit;	/* x-ratelimit-limit; -1 absent */
 	long long ratelimit_remaining;	/* x-ratelimit-remaining; -1 absent */
 	long long ratelimit_reset;	/* x-ratelimit-reset (Unix time); -1 absent */
 	CURLcode transport;		/* CURLE_OK when an answer came */

@@ -53,6 +53,8 @@ gh_sync_stats_free(struct gh_sync_stats *stats)
 	ga_free(stats->warnings);
 	memset(stats, 0, sizeof(*stats));
 	stats->rate_limit_remaining = -1;
+	stats->rate_limit_limit = -1;
+	stats->rate_limit_reset_at = -1;
 }
 
 /* ---- the base permission (REST) ------------------------------------- */
@@ -441,6 +443,8 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	*out = NULL;
 	memset(run.stats, 0, sizeof(*run.stats));
 	run.stats->rate_limit_remaining = -1;
+	run.stats->rate_limit_limit = -1;
+	run.stats->rate_limit_reset_at = -1;
 	if (organization == NULL || *organization == '\0')
 		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
 	run.organization = organization;

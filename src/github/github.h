@@ -131,6 +131,8 @@ struct gh_sync_stats {
 	unsigned graphql_requests;	/* HTTP requests to the GraphQL endpoint, retries included */
 	long long graphql_points;	/* sum of rateLimit.cost of the answered pages */
 	long long rate_limit_remaining;	/* last rateLimit.remaining seen; -1 unknown */
+	long long rate_limit_limit;	/* last x-ratelimit-limit of a GraphQL answer; -1 unknown */
+	long long rate_limit_reset_at;	/* last rateLimit.resetAt (Unix time); -1 unknown */
 	unsigned rest_requests;		/* HTTP requests to the REST API, retries included */
 	unsigned pages;			/* GraphQL pages parsed (follow-up pages included) */
 	unsigned followup_pages;	/* of which follow-up pages */

@@ -32,6 +32,23 @@ append_base_permission(struct ga_buf *buf, const struct service_health *health)
 	ga_buf_append_char(buf, '}');
 }
 
+/* The full sync's planned period and why: null before the first plan. */
+static void
+append_period(struct ga_buf *buf, const struct service_health *health)
+{
+	if (health->sync_period_reason == NULL) {
+		ga_buf_append_str(buf, ",\"sync_period\":null");
+		return;
+	}
+	ga_buf_append_str(buf, ",\"sync_period\":{");
+	ga_buf_printf(buf, "\"seconds\":%lld,\"reason\":", health->sync_period);
+	http_json_string(buf, health->sync_period_reason);
+	ga_buf_printf(buf, ",\"points_per_sync\":%lld,\"points_limit\":%lld,"
+		      "\"points_limit_assumed\":%s}", health->github_points_per_sync,
+		      health->github_points_limit,
+		      health->github_points_limit_assumed ? "true" : "false");
+}
+
 static void
 handle_health(struct http_request *request)
 {
@@ -67,6 +84,7 @@ handle_health(struct http_request *request)
 		http_json_string(&buf, health.last_error);
 	}
 	append_number(&buf, "last_success_at", health.last_success_at);
+	append_period(&buf, &health);
 	append_number(&buf, "syncs", (long long)health.counters.syncs_ok);
 	append_number(&buf, "sync_failures", (long long)health.counters.syncs_failed);
 	append_number(&buf, "snapshots_adopted", (long long)health.counters.snapshots_adopted);

@@ -83,6 +83,7 @@ create_stages(struct service *service, const struct service_options *options)
 		.settings = &service->settings,
 		.cache = service->cache,
 		.webhook_memory = service_deliveries_budget(service->deliveries),
+		.budget = &service->budget,
 	};
 	service_metrics_register(service->metrics, &readings);
 }
@@ -384,6 +385,24 @@ health_snapshot(const struct service_view *view, const struct config *config,
 	health_base_permission(snapshot, config, out);
 }
 
+static void
+health_period(struct service_budget *budget, struct service_health *out)
+{
+	struct service_period_plan plan;
+	long long remaining;
+
+	out->sync_period = -1;
+	out->sync_period_reason = NULL;
+	out->github_points_limit = -1;
+	service_budget_read(budget, &out->github_points_per_sync, &remaining);
+	if (!service_budget_last_plan(budget, &plan))
+		return;
+	out->sync_period = plan.period_s;
+	out->sync_period_reason = service_period_reason_name(plan.reason);
+	out->github_points_limit = plan.limit;
+	out->github_points_limit_assumed = plan.limit_assumed;
+}
+
 void
 service_get_health(struct service *service, struct service_health *out)
 {
@@ -408,5 +427,6 @@ service_get_health(struct service *service, struct service_health *out)
 	out->last_refresh_failed = status.last_refresh_failed;
 	snprintf(out->last_error, sizeof(out->last_error), "%s", status.last_error);
 	out->last_success_at = status.last_success_at;
+	health_period(&service->budget, out);
 	service_metrics_counters(service->metrics, &out->counters);
 }

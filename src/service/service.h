@@ -251,6 +251,13 @@ struct service_health {
 	bool last_refresh_failed;
 	char last_error[GA_ERR_MESSAGE_MAX];	/* of the last failed refresh, "" if none */
 	long long last_success_at;	/* unix time of the last good refresh; 0: none */
+	/* The full sync's planned period ([github] budget_share): -1 and NULL
+	 * before the first plan. */
+	long long sync_period;		/* seconds */
+	const char *sync_period_reason;	/* "expiration", "budget" or "reset" (static) */
+	long long github_points_limit;	/* the hourly limit planned with */
+	bool github_points_limit_assumed;	/* GitHub did not say: 5000 assumed */
+	long long github_points_per_sync;	/* the last good full sync's cost; -1 unknown */
 	struct service_counters counters;
 	/* The base permission in force (with a snapshot): read from GitHub
 	 * (verified), or the configured [github] base_permission because the

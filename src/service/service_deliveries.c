@@ -290,7 +290,7 @@ handle_delivery(struct service_deliveries *deliveries, struct queued_delivery *i
 /*
  * Under the lock: is a delivery-asked refresh due now?  *wait_ms gets the
  * time until it is (-1: none pending).  The budget is the one the last
- * sync reported.
+ * sync reported, and the bucket every full sync draws from must hold one.
  */
 static bool
 refresh_due(struct service_deliveries *deliveries, long long now_ms, long long *wait_ms)
@@ -306,6 +306,12 @@ refresh_due(struct service_deliveries *deliveries, long long now_ms, long long *
 		ga_log(GA_LOG_WARN, "webhook refresh skipped: GitHub points are low; the "
 		       "periodic refresh will bring the change", (char *)NULL);
 	}
+	/* The full syncs, webhook-asked ones too, spend at most [github]
+	 * budget_share: wait until the bucket holds one sync's points. */
+	if (due == 0)
+		due = service_budget_sync_wait_ms(deliveries->source.budget,
+						  service_settings_config(deliveries->source.settings),
+						  now_ms);
 	*wait_ms = due;
 	if (due != 0)
 		return false;

@@ -34,6 +34,14 @@ enum cache_number {
 	CACHE_NUMBERS,
 };
 
+/* The planned full-sync period: its length, the limit, one gauge per reason. */
+enum period_number {
+	PERIOD_SECONDS = 0,
+	PERIOD_LIMIT,
+	PERIOD_REASON,		/* + enum service_period_reason */
+	PERIOD_NUMBERS = PERIOD_REASON + SERVICE_PERIOD_REASONS,
+};
+
 /* A callback's context: what to read, and from where. */
 struct reading {
 	struct service_metrics *metrics;
@@ -45,6 +53,7 @@ struct service_metrics {
 	struct service_metrics_readings from;
 	struct reading snapshot[SNAPSHOT_NUMBERS];
 	struct reading cache[CACHE_NUMBERS];
+	struct reading period[PERIOD_NUMBERS];
 
 	struct ga_metrics_counter *deliveries[SERVICE_DELIVERY_RESULT_COUNT];
 	struct ga_metrics_counter *github_graphql_requests;
@@ -168,6 +177,22 @@ read_cache(void *context)
 	return (double)stats.verifier_calls;
 }
 
+/* -1 (seconds, limit) or 0 (reasons) before the first plan. */
+static double
+read_period(void *context)
+{
+	const struct reading *reading = context;
+	struct service_period_plan plan;
+
+	if (!service_budget_last_plan(reading->metrics->from.budget, &plan))
+		return reading->what >= PERIOD_REASON ? 0 : -1;
+	if (reading->what == PERIOD_SECONDS)
+		return (double)plan.period_s;
+	if (reading->what == PERIOD_LIMIT)
+		return (double)plan.limit;
+	return (int)plan.reason == reading->what - PERIOD_REASON ? 1 : 0;
+}
+
 static double
 read_pending_changes(void *context)
 {
@@ -181,6 +206,33 @@ read_webhook_memory(void *context)
 }
 
 /* ---- registration, in the order /metrics shows the families ----------------------- */
+
+static void
+register_period(struct service_metrics *metrics)
+{
+	struct ga_metrics *registry = metrics->registry;
+
+	for (int i = 0; i < PERIOD_NUMBERS; i++)
+		metrics->period[i] = (struct reading){ metrics, i };
+	ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_github_points_limit",
+			    "GraphQL points per hour the full sync is planned with "
+			    "(x-ratelimit-limit, or 5000 assumed); -1 before the first plan.",
+			    read_period, &metrics->period[PERIOD_LIMIT], (char *)NULL);
+	ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_sync_period_seconds",
+			    "Planned seconds between full syncs: [cache] expiration, or longer to "
+			    "spend at most [github] budget_share of the hourly points (never past "
+			    "9/10 of max_stale); -1 before the first plan.",
+			    read_period, &metrics->period[PERIOD_SECONDS], (char *)NULL);
+	for (int i = 0; i < SERVICE_PERIOD_REASONS; i++)
+		ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_sync_period_reason",
+				    "1 for why the full sync has its planned period: expiration "
+				    "(the budget allows it), budget (budget_share), reset (too few "
+				    "points left: waiting for the hourly reset), max_stale (the share "
+				    "would let the data pass max_stale: over the share).",
+				    read_period, &metrics->period[PERIOD_REASON + i], "reason",
+				    service_period_reason_name((enum service_period_reason)i),
+				    (char *)NULL);
+}
 
 static void
 register_github(struct service_metrics *metrics)
@@ -207,6 +259,7 @@ register_github(struct service_metrics *metrics)
 		"GraphQL points left in the current hour, as GitHub last said; -1 unknown.",
 		(char *)NULL);
 	ga_metrics_gauge_set(metrics->points_remaining, -1);
+	register_period(metrics);
 	metrics->sync_seconds = ga_metrics_histogram(
 		registry, "ghaccess_sync_duration_seconds", "Wall time of a sync from GitHub.",
 		sync_bounds, sizeof(sync_bounds) / sizeof(sync_bounds[0]), (char *)NULL);

@@ -29,6 +29,7 @@ struct service_metrics_readings {
 	struct service_settings *settings;		/* the configuration in force */
 	struct cache *cache;				/* the token cache */
 	struct service_webhook_budget *webhook_memory;	/* bodies in flight */
+	struct service_budget *budget;			/* GitHub points, the planned period */
 };
 
 /* Register every series of the service.  Once, before anything is counted. */

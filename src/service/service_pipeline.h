@@ -40,6 +40,7 @@
 
 #include "github/github.h"
 #include "service/service.h"
+#include "service/service_period.h"
 #include "service/service_webhook.h"
 
 struct service_publisher;
@@ -65,23 +66,45 @@ struct gh_client *service_settings_github(struct service_settings *settings);
 /* ---- the GitHub budget ---------------------------------------------------------- */
 
 /*
- * GraphQL points as the last sync saw them: what one sync cost and what
- * is left in the hour.  Written by whatever spends points (the refresh),
- * read by whatever paces GitHub calls (webhook refreshes).  A leaf lock.
+ * GraphQL points as the last sync saw them (what one sync cost, the hourly
+ * limit, what is left and when it resets) and the full sync's period
+ * planned from them (service_period.h).  Written by whatever spends points
+ * (the refresh), read by whatever paces GitHub calls (the refresh's period
+ * and sync lock, webhook refreshes), and by /health and /metrics.  A leaf
+ * lock; the plan's log line is written after it is released.
  */
 struct service_budget {
 	pthread_mutex_t lock;
-	long long points_per_sync;	/* -1 unknown */
-	long long points_remaining;	/* -1 unknown */
+	struct service_period_budget seen;	/* -1: unknown */
+	long long last_sync_ms;			/* ga_monotonic_ms() at the end of the
+						 * last sync, good or failed; -1 none */
+	struct service_period_plan plan;	/* the last one planned */
+	bool planned;
+	struct service_period_bucket bucket;	/* what the full syncs may still spend */
 };
 
 void service_budget_init(struct service_budget *budget);
 void service_budget_destroy(struct service_budget *budget);
-/* A sync finished: its cost (-1: failed, unknown) and what GitHub says is
- * left (-1: unknown).  An unknown value keeps the last known one. */
-void service_budget_note(struct service_budget *budget, long long cost, long long remaining);
+/* A sync ended under config (ok: it succeeded, so its cost is a full
+ * sync's): what it spent, taken from the bucket, and what GitHub says of
+ * the budget.  An unknown value keeps the last known one. */
+void service_budget_note(struct service_budget *budget, const struct gh_sync_stats *stats,
+			 bool ok, const struct config *config);
 void service_budget_read(struct service_budget *budget, long long *points_per_sync,
 			 long long *points_remaining);
+/* Plan the full sync's period under config now (*out may be NULL); logs one
+ * line when the period or its reason changes.  Returns the time to the next
+ * scheduled full sync in ms: the period, or longer while the bucket lacks
+ * the points of one (webhook-asked syncs spent them). */
+long long service_budget_period_ms(struct service_budget *budget, const struct config *config,
+				   struct service_period_plan *out);
+/* The last plan, for /health and /metrics; false before the first one. */
+bool service_budget_last_plan(struct service_budget *budget, struct service_period_plan *out);
+/* Milliseconds until another full sync may start within the budget (a
+ * webhook-asked one): the bucket holds a sync's points and no reset is
+ * awaited.  0 when it may now. */
+long long service_budget_sync_wait_ms(struct service_budget *budget, const struct config *config,
+				      long long now_ms);
 
 /* ---- what a source may use ------------------------------------------------------ */
 

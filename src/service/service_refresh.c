@@ -212,8 +212,7 @@ sync_from_github(struct service_refresh *refresh, const struct config *config, b
 	log_sync_stats(&stats, rc, &err);
 	service_metrics_note_sync(source->metrics, &stats, rc);
 	/* What the points look like now, for whatever paces GitHub calls. */
-	service_budget_note(source->budget, rc == GA_OK ? stats.graphql_points : -1,
-			    stats.rate_limit_remaining);
+	service_budget_note(source->budget, &stats, rc == GA_OK, config);
 	gh_sync_stats_free(&stats);
 	if (rc == GA_OK) {
 		if (input->synced_at == 0)
@@ -300,7 +299,8 @@ refresh_once(struct service_refresh *refresh, bool forced)
 	 * good sync: that is what makes N instances sync once per period.
 	 * After a failed sync it is released, so that another instance may
 	 * try at once. */
-	locked = cache_sync_lock_take(cache, config->expiration);
+	locked = cache_sync_lock_take(cache, (int)(service_budget_period_ms(
+						     refresh->source.budget, config, NULL) / 1000));
 	if (locked || forced)
 		outcome = sync_from_github(refresh, config, true);
 	else if ((outcome = adopt_shared(refresh, config)) == REFRESH_REJECTED)
@@ -342,7 +342,7 @@ next_delay_ms(struct service_refresh *refresh, enum refresh_outcome outcome,
 	      long long *backoff_ms)
 {
 	const struct config *config = service_settings_config(refresh->source.settings);
-	long long period_ms = (long long)config->expiration * 1000;
+	long long period_ms = service_budget_period_ms(refresh->source.budget, config, NULL);
 	long long cap_ms = period_ms < BACKOFF_CAP_MS ? period_ms : BACKOFF_CAP_MS;
 
 	if (outcome != REFRESH_FAILED)

@@ -45,6 +45,12 @@ from harness import (GHACCESS, Ghaccess, Memcached, Process, Response,  # noqa: 
                      Standin, basic_auth, ini_text, run_tests, scenario_path,
                      scenario_settings, test, wait_for, workdir)
 
+# A GraphQL budget that lets the full sync run every expiration (1-2 s
+# here): the planned period stretches a sync over budget_share of the
+# hourly limit, and these tests are about faults, not about the budget
+# (tests/e2e/test_scale.py is).
+ROOMY = ["--ratelimit-limit", "100000000"]
+
 WORKED = scenario_path("worked-example.json")
 
 
@@ -103,7 +109,7 @@ START_FAULTS = [
 
 @test
 def github_failing_at_start_every_decision_is_no_then_recovers():
-    with Standin(WORKED) as standin:
+    with Standin(WORKED, args=ROOMY) as standin:
         scenario = standin.scenario
         for mode, options in START_FAULTS:
             standin.fault(mode, **options)
@@ -140,7 +146,7 @@ SERVING_FAULTS = [
 
 @test
 def github_failing_while_serving_keeps_the_last_good_snapshot():
-    with Standin(WORKED) as standin:
+    with Standin(WORKED, args=ROOMY) as standin:
         scenario = standin.scenario
         settings = scenario_settings(standin, expiration=2, max_stale=600)
         settings["github"]["timeout"] = 2
@@ -189,7 +195,7 @@ def github_failing_while_serving_keeps_the_last_good_snapshot():
 
 @test
 def tiny_max_stale_fails_closed_under_every_fault():
-    with Standin(WORKED) as standin:
+    with Standin(WORKED, args=ROOMY) as standin:
         scenario = standin.scenario
         settings = scenario_settings(standin, expiration=1, max_stale=2)
         settings["github"]["timeout"] = 1
@@ -214,7 +220,7 @@ def tiny_max_stale_fails_closed_under_every_fault():
 
 @test
 def revoked_server_token_keeps_the_snapshot_until_max_stale():
-    with Standin(WORKED) as standin:
+    with Standin(WORKED, args=ROOMY) as standin:
         scenario = standin.scenario
         settings = scenario_settings(standin, expiration=1, max_stale=6)
         server = Ghaccess(settings).start()
@@ -293,7 +299,7 @@ def memcache_settings(standin, memcached, **cache):
 @test
 def memcached_restarted_and_tampered_values():
     memcached = Memcached()
-    with Standin(WORKED) as standin:
+    with Standin(WORKED, args=ROOMY) as standin:
         scenario = standin.scenario
         settings = memcache_settings(standin, memcached)
         server = Ghaccess(settings).start()

@@ -600,7 +600,9 @@ def bad_input_gets_a_safe_no_and_the_server_keeps_serving():
 def health_before_first_snapshot_stale_and_recovery():
     scenario = load_scenario(scenario_path(WORKED))
     olivia = first_token(scenario["users"][0])
-    standin = Standin(scenario_path(WORKED))
+    # A budget under which a sync every second (expiration) stands: the
+    # test needs a failed sync seen before the 3 s max_stale passes.
+    standin = Standin(scenario_path(WORKED), args=["--ratelimit-limit", "100000000"])
     standin.fault("down")
     server = Ghaccess(scenario_settings(standin, expiration=1, max_stale=3)).start(ready=False)
     body = server.wait_health(503)

@@ -2,7 +2,9 @@
 # scale-e2e.sh - `ghaccess serve` on generated organizations of thousands of
 # repositories (tests/e2e/test_scale.py): bounded memory through refreshes,
 # a reload rebuilt from the records in hand, large answers that agree with
-# the engine.  bench/scale.py measures the same at full size.
+# the engine, and the GitHub budget: a 30k organization with expiration = 10
+# spends at most [github] budget_share of the hour pro rata (issue 14 test
+# (a)).  bench/scale.py measures the same at full size.
 #
 # Environment: BUILD (directory holding ghaccess, default build).
 set -eu

@@ -115,6 +115,7 @@ assert_defaults(const struct config *config)
 	assert_int_equal(config->app_installation_id, 0);
 	assert_int_equal(config->http_timeout, 30);
 	assert_int_equal(config->connect_timeout, 10);
+	assert_int_equal(config->budget_share, 250);
 	assert_int_equal(config->cache_backend, CONFIG_CACHE_MEMORY);
 	assert_int_equal(config->expiration, 300);
 	assert_int_equal(config->negative_ttl, 30);
@@ -205,6 +206,7 @@ test_every_key(void **state)
 		"app_installation_id = 4242\n"
 		"timeout = 45\n"
 		"connect_timeout = 5\n"
+		"budget_share = 0.1\n"
 		"\n"
 		"[cache]\n"
 		"backend = memcache\n"
@@ -257,6 +259,7 @@ test_every_key(void **state)
 	assert_int_equal(config->app_installation_id, 4242);
 	assert_int_equal(config->http_timeout, 45);
 	assert_int_equal(config->connect_timeout, 5);
+	assert_int_equal(config->budget_share, 100);
 	assert_int_equal(config->cache_backend, CONFIG_CACHE_MEMCACHE);
 	assert_int_equal(config->expiration, 600);
 	assert_int_equal(config->negative_ttl, 0);
@@ -795,6 +798,27 @@ static const struct error_case {
 	  "[cache] expiration: expected an integer, got \"5m\"" },
 	{ "number-out-of-range", ORG_AND_TOKEN "[cache]\nexpiration = 0\n", 5,
 	  "[cache] expiration: must be between 1 and 86400, got 0" },
+	{ "budget-share-zero", ORG_AND_TOKEN "budget_share = 0\n", 4,
+	  "[github] budget_share: must be between 0.01 and 1.0, got 0" },
+	{ "budget-share-above-one", ORG_AND_TOKEN "budget_share = 1.5\n", 4,
+	  "[github] budget_share: must be between 0.01 and 1.0, got 1.5" },
+	{ "budget-share-too-small", ORG_AND_TOKEN "budget_share = 0.009\n", 4,
+	  "[github] budget_share: must be between 0.01 and 1.0, got 0.009" },
+	{ "budget-share-percent", ORG_AND_TOKEN "budget_share = 25%\n", 4,
+	  "[github] budget_share: expected a decimal fraction such as 0.25 (at most three"
+	  " decimals), got \"25%\"" },
+	{ "budget-share-negative", ORG_AND_TOKEN "budget_share = -0.25\n", 4,
+	  "[github] budget_share: expected a decimal fraction such as 0.25 (at most three"
+	  " decimals), got \"-0.25\"" },
+	{ "budget-share-four-decimals", ORG_AND_TOKEN "budget_share = 0.2501\n", 4,
+	  "[github] budget_share: expected a decimal fraction such as 0.25 (at most three"
+	  " decimals), got \"0.2501\"" },
+	{ "budget-share-exponent", ORG_AND_TOKEN "budget_share = 2.5e-1\n", 4,
+	  "[github] budget_share: expected a decimal fraction such as 0.25 (at most three"
+	  " decimals), got \"2.5e-1\"" },
+	{ "budget-share-trailing-point", ORG_AND_TOKEN "budget_share = 1.\n", 4,
+	  "[github] budget_share: expected a decimal fraction such as 0.25 (at most three"
+	  " decimals), got \"1.\"" },
 	{ "threads-out-of-range", ORG_AND_TOKEN "[server]\nthreads = 257\n", 5,
 	  "[server] threads: must be between 0 and 256, got 257" },
 	{ "bad-regex", ORG_AND_TOKEN "repo_pattern = (\n", 4,
