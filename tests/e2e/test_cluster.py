@@ -196,16 +196,27 @@ def memcached_restarted_then_revocation_reaches_the_others():
     first, second = start_pair(memcached, standin)
     # Let b follow the log before the restart (a change appended and read).
     deliver_member_removed(standin, first, "dave")
+    wait_for(lambda: health_of(second)["shared_changes_applied"] == 1, timeout=5,
+             what="b to read the log")
     restart_memcached(memcached)
-    # Both instances notice memcached again; b sees its log is gone (a gap:
-    # it syncs once).
-    wait_for(lambda: health_of(second)["cache"] == "memcache" and
-             health_of(first)["cache"] == "memcache", timeout=10, what="memcached again")
+    # Both instances read memcached again and find the log they followed
+    # gone: a gap each (each syncs once).
+    wait_for(lambda: health_of(second)["shared_change_log_gaps"] >= 1 and
+             health_of(first)["shared_change_log_gaps"] >= 1, timeout=10,
+             what="both instances to see the log gone")
+    wait_for(lambda: health_of(second)["syncs"] >= 1, timeout=10, what="b's sync")
     assert verify(second, "bob", BOB_TOKEN) is True
     standin.set_scenario(without_member(standin.scenario, "bob"))
     standin.fault("slow", target="graphql", delay_ms=8000)
     deliver_member_removed(standin, first, "bob")
-    elapsed = seconds_until_refused(second, "bob", BOB_TOKEN, 2.0)
+    try:
+        elapsed = seconds_until_refused(second, "bob", BOB_TOKEN, 2.0)
+    except AssertionError:
+        for server in (first, second):
+            print("--- %s\n%s" % (server.name, "\n".join(
+                line for line in server.log().splitlines()
+                if "memcached" in line or "shared" in line or "change" in line)))
+        raise
     print("after a memcached restart: bob refused on b after %.0f ms" % (elapsed * 1000),
           flush=True)
     standin.clear_fault()
