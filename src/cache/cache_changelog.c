@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "util/ga_clock.h"
 #include "util/ga_xalloc.h"
 
 #define KEY_MAX 250
@@ -34,15 +34,6 @@
 /* A writer that finds the head changed under it (another writer started a
  * new log) appends again, this many times at most. */
 #define APPEND_ATTEMPTS 3
-
-static long long
-monotonic_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void
 head_name(struct cache_shared *shared, char name[KEY_MAX])
@@ -310,7 +301,7 @@ read_entry(struct cache_shared *shared, struct cache_changes_cursor *cursor,
 	if (opened != CACHE_SHARED_OPENED || seq < cursor->next) {
 		/* Numbered but not written yet (or expired, or lost): wait a
 		 * moment for its writer, then give it up. */
-		long long now = monotonic_ms();
+		long long now = ga_monotonic_ms();
 
 		ga_free(value);
 		if (cursor->missing_since_ms == 0)
