@@ -56,6 +56,7 @@ struct service_shared {
 	long long last_gap_refresh_ms;
 	bool gap_refresh_owed;
 	bool unreachable_logged;
+	bool head_refused;		/* counted and logged once until it changes */
 };
 
 struct service_shared *
@@ -232,6 +233,10 @@ read_log(struct service_shared *shared)
 		enum cache_changes result = cache_changes_next(shared->source.cache,
 							       &shared->cursor, &data, &len, &why);
 
+		bool head = result == CACHE_CHANGES_REFUSED && strstr(why, "head") != NULL;
+
+		if (!head)
+			shared->head_refused = false;
 		switch (result) {
 		case CACHE_CHANGES_ENTRY:
 			shared->unreachable_logged = false;
@@ -243,11 +248,15 @@ read_log(struct service_shared *shared)
 			ga_free(data);
 			break;
 		case CACHE_CHANGES_REFUSED:
-			service_metrics_note_shared(shared->source.metrics, SERVICE_SHARED_REFUSED);
-			note_gap(shared, why);
-			/* A forged head stays until a writer replaces it: read
-			 * again next time rather than spin. */
-			if (strstr(why, "head") != NULL)
+			/* A forged head stays until a writer replaces it: counted
+			 * once, read again next pass rather than spin. */
+			if (!shared->head_refused) {
+				service_metrics_note_shared(shared->source.metrics,
+							    SERVICE_SHARED_REFUSED);
+				note_gap(shared, why);
+			}
+			shared->head_refused = head;
+			if (head)
 				return;
 			break;
 		case CACHE_CHANGES_GAP:
