@@ -365,6 +365,12 @@ service_publisher_of(struct service *service)
 	return service->publisher;
 }
 
+struct service_shared *
+service_shared_of(struct service *service)
+{
+	return service->shared;
+}
+
 /* ---- health --------------------------------------------------------------------------- */
 
 /* The base permission part of /health. */

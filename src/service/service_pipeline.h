@@ -284,5 +284,7 @@ struct service_settings *service_settings_of(struct service *service);
 struct service_metrics *service_metrics_of(struct service *service);
 /* Tests publish snapshots as a source would. */
 struct service_publisher *service_publisher_of(struct service *service);
+/* Tests queue changes for the shared log; NULL without memcached. */
+struct service_shared *service_shared_of(struct service *service);
 
 #endif
