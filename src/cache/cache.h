@@ -201,6 +201,81 @@ const char *cache_status(struct cache *cache);
  */
 bool cache_sync_lock_take(struct cache *cache, int ttl_seconds);
 void cache_sync_lock_release(struct cache *cache);
+
+/*
+ * The sync lock lives a short ttl (CACHE_SYNC_LOCK_TTL) and its holder
+ * renews it while its sync runs: an instance killed in the middle of a
+ * sync holds the others up for at most that long.  cache_sync_lock_renew
+ * takes the lock again for ttl seconds when this instance holds it (a take
+ * not yet released); false otherwise.  Any thread; serialised with the
+ * release.  A period's "a full sync happened" is a separate marker:
+ * cache_sync_mark after a good sync (a sealed value living ttl seconds:
+ * the refresh period), cache_sync_marked true while a genuine one is there
+ * (false with the memory backend, when memcached is down, or the value is
+ * forged: the caller then syncs).
+ */
+#define CACHE_SYNC_LOCK_TTL 15
+#define CACHE_SYNC_LOCK_RENEW_MS 5000
+bool cache_sync_lock_renew(struct cache *cache, int ttl_seconds);
+void cache_sync_mark(struct cache *cache, int ttl_seconds);
+bool cache_sync_marked(struct cache *cache);
+
+/*
+ * The shared change log (memcache backend; docs/internals/cache.md):
+ * instances append what webhooks taught them, and every instance reads it
+ * in order.  Entries are opaque bytes (at most CACHE_CHANGES_DATA_MAX),
+ * sealed under their key with their sequence number inside, kept in a ring
+ * of CACHE_CHANGES_RING slots for CACHE_CHANGES_TTL seconds, in a log
+ * named by a random id so that a memcached restart (or a reset) starts a
+ * new log that readers notice instead of confusing its positions with the
+ * old ones.
+ *
+ * cache_changes_append: GA_OK appended; GA_EUPSTREAM memcached not reached
+ * (the caller keeps it and tries again); GA_ELIMIT too large; GA_ENOTFOUND
+ * with the memory backend.  cache_changes_reset starts a new log (a reader
+ * then sees a gap): for a writer that lost entries it could not append.
+ *
+ * cache_changes_next reads the entry after cursor (zeroed at start):
+ *   CACHE_CHANGES_ENTRY        *data (ga_free, NUL-terminated) and *len;
+ *   CACHE_CHANGES_NONE         nothing new (or an entry is being written:
+ *                              it is waited for CACHE_CHANGES_GRACE_MS);
+ *   CACHE_CHANGES_GAP          entries were lost (*why says how: the log
+ *                              was replaced or reset, an entry stayed
+ *                              missing, the reader fell behind the ring):
+ *                              the caller must get a fresh snapshot; the
+ *                              cursor moved past them;
+ *   CACHE_CHANGES_REFUSED      an entry (or the log's head) failed its seal
+ *                              or carries another position: never returned,
+ *                              counted in rejected_values; a gap as well;
+ *   CACHE_CHANGES_UNREACHABLE  memcached not reached.
+ * The cursor is the caller's (one reader per cursor).
+ */
+#define CACHE_CHANGES_RING 1024
+#define CACHE_CHANGES_TTL 600
+#define CACHE_CHANGES_GRACE_MS 1000
+#define CACHE_CHANGES_DATA_MAX 65536
+
+enum cache_changes {
+	CACHE_CHANGES_ENTRY = 0,
+	CACHE_CHANGES_NONE,
+	CACHE_CHANGES_GAP,
+	CACHE_CHANGES_REFUSED,
+	CACHE_CHANGES_UNREACHABLE,
+};
+
+struct cache_changes_cursor {
+	char log_id[33];		/* hex; "" before the first read */
+	unsigned long long next;	/* sequence number to read next */
+	long long missing_since_ms;	/* monotonic; 0: none missing */
+};
+
+enum ga_rc cache_changes_append(struct cache *cache, const char *data, size_t len,
+				struct ga_err *err);
+enum ga_rc cache_changes_reset(struct cache *cache, struct ga_err *err);
+enum cache_changes cache_changes_next(struct cache *cache, struct cache_changes_cursor *cursor,
+				      char **data, size_t *len, const char **why);
+/* memcached backend in use (whether or not it answers right now). */
+bool cache_is_shared(struct cache *cache);
 enum ga_rc cache_snapshot_publish(struct cache *cache, const char *text, size_t len,
 				  long long synced_at, struct ga_err *err);
 enum ga_rc cache_snapshot_fetch(struct cache *cache, char **text, size_t *len,

@@ -375,6 +375,59 @@ cache_sync_lock_release(struct cache *cache)
 		cache_shared_lock_release(cache->shared);
 }
 
+bool
+cache_sync_lock_renew(struct cache *cache, int ttl_seconds)
+{
+	return cache->shared != NULL && cache_shared_lock_renew(cache->shared, ttl_seconds);
+}
+
+void
+cache_sync_mark(struct cache *cache, int ttl_seconds)
+{
+	if (cache->shared != NULL)
+		cache_shared_sync_mark(cache->shared, ttl_seconds);
+}
+
+bool
+cache_sync_marked(struct cache *cache)
+{
+	return cache->shared != NULL && cache_shared_sync_marked(cache->shared);
+}
+
+bool
+cache_is_shared(struct cache *cache)
+{
+	return cache->shared != NULL;
+}
+
+enum ga_rc
+cache_changes_append(struct cache *cache, const char *data, size_t len, struct ga_err *err)
+{
+	if (cache->shared == NULL)
+		return ga_err_set(err, GA_ENOTFOUND, "no change log with backend = memory");
+	return cache_changelog_append(cache->shared, data, len, err);
+}
+
+enum ga_rc
+cache_changes_reset(struct cache *cache, struct ga_err *err)
+{
+	if (cache->shared == NULL)
+		return ga_err_set(err, GA_ENOTFOUND, "no change log with backend = memory");
+	return cache_changelog_reset(cache->shared, err);
+}
+
+enum cache_changes
+cache_changes_next(struct cache *cache, struct cache_changes_cursor *cursor, char **data,
+		   size_t *len, const char **why)
+{
+	*data = NULL;
+	*len = 0;
+	*why = "";
+	if (cache->shared == NULL)
+		return CACHE_CHANGES_NONE;
+	return cache_changelog_next(cache->shared, cursor, data, len, why);
+}
+
 enum cache_once
 cache_claim_once(struct cache *cache, const char *scope, const char *id, size_t id_len,
 		 long long until, long long now)

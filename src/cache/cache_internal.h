@@ -11,6 +11,7 @@
  *   cache_seal.c      the authenticated value format of memcached values
  *   cache_memcache.c  memcached: token entries, sync lock, snapshot chunks,
  *                     claims
+ *   cache_changelog.c the shared change log (a ring of sealed entries)
  *   cache_claims.c    claim once (cache_claim_once): the bounded local set,
  *                     then memcached's add
  *
@@ -293,10 +294,73 @@ enum cache_shared_claim cache_shared_claim(struct cache_shared *shared,
 
 bool cache_shared_lock_take(struct cache_shared *shared, int ttl_seconds);
 void cache_shared_lock_release(struct cache_shared *shared);
+/* Take the lock again for ttl_seconds when this instance holds it (between
+ * a take and a release): false when it does not, or lost it. */
+bool cache_shared_lock_renew(struct cache_shared *shared, int ttl_seconds);
+/* The "a full sync happened this period" marker: a sealed value that lives
+ * ttl_seconds.  marked: a genuine one is there. */
+void cache_shared_sync_mark(struct cache_shared *shared, int ttl_seconds);
+bool cache_shared_sync_marked(struct cache_shared *shared);
 enum ga_rc cache_shared_snapshot_publish(struct cache_shared *shared, const char *text, size_t len,
 					 long long synced_at, struct ga_err *err);
 enum ga_rc cache_shared_snapshot_fetch(struct cache_shared *shared, char **text, size_t *len,
 				       long long *synced_at, struct ga_err *err);
+
+/*
+ * The primitives cache_changelog.c builds on (all bounded like the others;
+ * none when memcached is marked unreachable).
+ *
+ *   cache_shared_org      the organization as it appears in keys
+ *   cache_shared_get      GA_OK with *value (ga_free), GA_ENOTFOUND, or
+ *                         GA_EUPSTREAM when memcached was not reached
+ *   cache_shared_open     open a sealed value read from name: OPENED
+ *                         (*payload points into value), GONE (genuine but
+ *                         expired), REFUSED (malformed or a bad MAC:
+ *                         counted in rejected_values and logged once)
+ *   cache_shared_put      seal payload under name and set (or add) it
+ *   cache_shared_add_number  add a plain "0" under name (an incr counter,
+ *                         which memcached cannot keep sealed)
+ *   cache_shared_incr     incr name by 1: GA_OK with the new *value,
+ *                         GA_ENOTFOUND, GA_EPARSE (not a number),
+ *                         GA_EUPSTREAM
+ */
+enum cache_shared_open {
+	CACHE_SHARED_OPENED = 0,
+	CACHE_SHARED_GONE,
+	CACHE_SHARED_REFUSED,
+};
+
+enum cache_shared_put {
+	CACHE_SHARED_STORED = 0,
+	CACHE_SHARED_NOT_STORED,	/* add: a value is there already */
+	CACHE_SHARED_FAILED,		/* unreachable or refused */
+};
+
+const char *cache_shared_org(const struct cache_shared *shared);
+enum ga_rc cache_shared_get(struct cache_shared *shared, const char *name, uint8_t **value,
+			    size_t *len);
+enum cache_shared_open cache_shared_open(struct cache_shared *shared, const char *name,
+					 const uint8_t *value, size_t len,
+					 const uint8_t **payload, size_t *payload_len);
+/* Count and log (once per key) a value refused for reason. */
+void cache_shared_note_rejected(struct cache_shared *shared, const char *name,
+				const char *reason);
+enum cache_shared_put cache_shared_put(struct cache_shared *shared, const char *name,
+				       const void *payload, size_t payload_len,
+				       long long ttl_seconds, bool only_if_absent);
+enum cache_shared_put cache_shared_add_number(struct cache_shared *shared, const char *name,
+					      long long ttl_seconds);
+enum ga_rc cache_shared_incr(struct cache_shared *shared, const char *name, uint64_t *value);
+
+/* ---- cache_changelog.c --------------------------------------------- */
+
+/* The shared change log of cache.h over these primitives. */
+enum ga_rc cache_changelog_append(struct cache_shared *shared, const char *data, size_t len,
+				  struct ga_err *err);
+enum ga_rc cache_changelog_reset(struct cache_shared *shared, struct ga_err *err);
+enum cache_changes cache_changelog_next(struct cache_shared *shared,
+					struct cache_changes_cursor *cursor, char **data,
+					size_t *len, const char **why);
 
 /* The largest payload of one snapshot chunk, so that a sealed chunk stays
  * under 1,000,000 bytes (memcached's default item limit is 1 MiB). */

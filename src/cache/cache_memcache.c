@@ -74,6 +74,7 @@ struct cache_shared {
 	 * fetched whole: not fetched again. */
 	atomic_ullong known_generation;
 
+	pthread_mutex_t sync_lock_calls;	/* renew and release, one at a time */
 	pthread_mutex_t sync_lock_state;
 	bool sync_lock_held;
 	long long sync_lock_until_ms;
@@ -500,6 +501,92 @@ delete_value(struct cache_shared *shared, const char *name)
 	pool_give_back(&shared->pool, handle);
 }
 
+/* ---- for cache_changelog.c (cache_internal.h) ------------------------- */
+
+const char *
+cache_shared_org(const struct cache_shared *shared)
+{
+	return shared->org_segment;
+}
+
+enum ga_rc
+cache_shared_get(struct cache_shared *shared, const char *name, uint8_t **value, size_t *len)
+{
+	return get_value(shared, name, value, len);
+}
+
+enum cache_shared_open
+cache_shared_open(struct cache_shared *shared, const char *name, const uint8_t *value,
+		  size_t len, const uint8_t **payload, size_t *payload_len)
+{
+	long long expires_at;
+
+	if (open_value(shared, name, value, len, payload, payload_len, &expires_at))
+		return CACHE_SHARED_OPENED;
+	/* Expired but genuine is "gone", not "forged". */
+	if (cache_open(shared->mac_key, name, value, len, 0, payload, payload_len,
+		       &expires_at) == CACHE_OPEN_OK)
+		return CACHE_SHARED_GONE;
+	return CACHE_SHARED_REFUSED;
+}
+
+void
+cache_shared_note_rejected(struct cache_shared *shared, const char *name, const char *reason)
+{
+	reject_value(shared, name, reason);
+}
+
+static enum cache_shared_put
+put_result(memcached_return_t rc)
+{
+	if (memcached_success(rc))
+		return CACHE_SHARED_STORED;
+	if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS)
+		return CACHE_SHARED_NOT_STORED;
+	return CACHE_SHARED_FAILED;
+}
+
+enum cache_shared_put
+cache_shared_put(struct cache_shared *shared, const char *name, const void *payload,
+		 size_t payload_len, long long ttl_seconds, bool only_if_absent)
+{
+	return put_result(put_value(shared, name, payload, payload_len, ttl_seconds,
+				    only_if_absent));
+}
+
+enum cache_shared_put
+cache_shared_add_number(struct cache_shared *shared, const char *name, long long ttl_seconds)
+{
+	memcached_st *handle = acquire(shared);
+	memcached_return_t rc;
+
+	if (handle == NULL)
+		return CACHE_SHARED_FAILED;
+	rc = memcached_add(handle, name, strlen(name), "0", 1, memcached_ttl(ttl_seconds), 0);
+	note_result(shared, handle, rc);
+	pool_give_back(&shared->pool, handle);
+	return put_result(rc);
+}
+
+enum ga_rc
+cache_shared_incr(struct cache_shared *shared, const char *name, uint64_t *value)
+{
+	memcached_st *handle = acquire(shared);
+	memcached_return_t rc;
+
+	if (handle == NULL)
+		return GA_EUPSTREAM;
+	rc = memcached_increment(handle, name, strlen(name), 1, value);
+	note_result(shared, handle, rc);
+	pool_give_back(&shared->pool, handle);
+	if (rc == MEMCACHED_SUCCESS)
+		return GA_OK;
+	if (rc == MEMCACHED_NOTFOUND)
+		return GA_ENOTFOUND;
+	/* Reached, but the value is no counter (someone wrote over it). */
+	return memcached_fatal(rc) ? GA_EUPSTREAM : GA_EPARSE;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 enum ga_rc
@@ -536,6 +623,7 @@ cache_shared_create(const struct config *config, const uint8_t mac_key[GA_HMAC_S
 	atomic_init(&shared->rejected, 0);
 	atomic_init(&shared->highest_generation, 0);
 	atomic_init(&shared->known_generation, 0);
+	pthread_mutex_init(&shared->sync_lock_calls, NULL);
 	pthread_mutex_init(&shared->sync_lock_state, NULL);
 	pthread_mutex_init(&shared->warned_lock, NULL);
 	/* Find out now whether memcached answers, so that the status and the
@@ -553,6 +641,7 @@ cache_shared_destroy(struct cache_shared *shared)
 	if (shared == NULL)
 		return;
 	pool_destroy(&shared->pool);
+	pthread_mutex_destroy(&shared->sync_lock_calls);
 	pthread_mutex_destroy(&shared->sync_lock_state);
 	pthread_mutex_destroy(&shared->warned_lock);
 	ga_free(shared->servers);
@@ -654,6 +743,8 @@ cache_shared_claim(struct cache_shared *shared, const uint8_t key[GA_HMAC_SIZE],
 
 /* ---- the sync lock ---------------------------------------------------- */
 
+static void release_lock(struct cache_shared *shared);
+
 static void
 lock_key_name(const struct cache_shared *shared, char name[SHARED_KEY_MAX])
 {
@@ -719,8 +810,72 @@ cache_shared_lock_take(struct cache_shared *shared, int ttl_seconds)
 	return taken;
 }
 
+/*
+ * The holder keeps its lock alive while its sync runs.  Renewal and release
+ * are serialised (sync_lock_calls), so a renewal never re-takes a lock that
+ * a release has just given up.
+ */
+bool
+cache_shared_lock_renew(struct cache_shared *shared, int ttl_seconds)
+{
+	bool held;
+
+	pthread_mutex_lock(&shared->sync_lock_calls);
+	pthread_mutex_lock(&shared->sync_lock_state);
+	held = shared->sync_lock_held;
+	pthread_mutex_unlock(&shared->sync_lock_state);
+	if (held)
+		held = cache_shared_lock_take(shared, ttl_seconds);
+	pthread_mutex_unlock(&shared->sync_lock_calls);
+	return held;
+}
+
+static void
+synced_key_name(const struct cache_shared *shared, char name[SHARED_KEY_MAX])
+{
+	snprintf(name, SHARED_KEY_MAX, "ghaccess:v1:%s:synced", shared->org_segment);
+}
+
+void
+cache_shared_sync_mark(struct cache_shared *shared, int ttl_seconds)
+{
+	char name[SHARED_KEY_MAX];
+
+	synced_key_name(shared, name);
+	put_value(shared, name, shared->instance_id, INSTANCE_ID_SIZE,
+		  ttl_seconds < 1 ? 1 : ttl_seconds, false);
+}
+
+bool
+cache_shared_sync_marked(struct cache_shared *shared)
+{
+	char name[SHARED_KEY_MAX];
+	uint8_t *value;
+	size_t len;
+	const uint8_t *payload;
+	size_t payload_len;
+	long long expires_at;
+	bool marked = false;
+
+	synced_key_name(shared, name);
+	if (get_value(shared, name, &value, &len) != GA_OK)
+		return false;
+	marked = open_value(shared, name, value, len, &payload, &payload_len, &expires_at) &&
+		 payload_len == INSTANCE_ID_SIZE;
+	ga_free(value);
+	return marked;
+}
+
 void
 cache_shared_lock_release(struct cache_shared *shared)
+{
+	pthread_mutex_lock(&shared->sync_lock_calls);
+	release_lock(shared);
+	pthread_mutex_unlock(&shared->sync_lock_calls);
+}
+
+static void
+release_lock(struct cache_shared *shared)
 {
 	char name[SHARED_KEY_MAX];
 	bool held;

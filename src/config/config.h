@@ -139,6 +139,7 @@ struct config {
 	int negative_ttl;		/* seconds; default 30 */
 	int max_stale;			/* seconds; default 3600, or expiration if longer */
 	int poll_interval;		/* seconds; default 60 */
+	int change_poll_interval_ms;	/* shared change log reads (memcache); default 250 */
 	char *memcache_url;		/* default 127.0.0.1:11211 */
 	char *secret_file;		/* resolved path, or NULL */
 	char *secret;			/* secret: content of secret_file */

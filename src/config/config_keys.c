@@ -121,6 +121,8 @@ const struct config_key config_keys[] = {
 	  "3600", 1, 7 * ONE_DAY, NULL, NULL },
 	{ "cache", "poll_interval", NULL, CONFIG_VALUE_INT, FIELD(poll_interval),
 	  "60", 0, ONE_DAY, NULL, NULL },
+	{ "cache", "change_poll_interval_ms", NULL, CONFIG_VALUE_INT,
+	  FIELD(change_poll_interval_ms), "250", 50, 10000, NULL, NULL },
 	{ "cache", "memcache.url", "cache.memcache.url", CONFIG_VALUE_STRING, FIELD(memcache_url),
 	  "127.0.0.1:11211", 0, 0, NULL, config_check_memcache_url },
 	{ "cache", "secret_file", NULL, CONFIG_VALUE_PATH, FIELD(secret_file),

@@ -88,6 +88,16 @@ handle_health(struct http_request *request)
 	append_number(&buf, "syncs", (long long)health.counters.syncs_ok);
 	append_number(&buf, "sync_failures", (long long)health.counters.syncs_failed);
 	append_number(&buf, "snapshots_adopted", (long long)health.counters.snapshots_adopted);
+	append_number(&buf, "shared_changes_appended",
+		      (long long)health.counters.shared_changes_appended);
+	append_number(&buf, "shared_changes_applied",
+		      (long long)health.counters.shared_changes_applied);
+	append_number(&buf, "shared_changes_refused",
+		      (long long)health.counters.shared_changes_refused);
+	append_number(&buf, "shared_change_log_gaps",
+		      (long long)health.counters.shared_change_log_gaps);
+	append_number(&buf, "shared_changes_pending",
+		      (long long)health.counters.shared_changes_pending);
 	ga_buf_append_char(&buf, '}');
 	len = buf.len;
 	http_respond(request, health.ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, NULL,

@@ -33,6 +33,7 @@ struct service {
 	struct service_refresh *refresh;
 	struct service_deliveries *deliveries;
 	struct service_poll *poll;
+	struct service_shared *shared;		/* NULL without memcached */
 	bool started;
 };
 
@@ -74,9 +75,13 @@ create_stages(struct service *service, const struct service_options *options)
 	source.metrics = service->metrics;
 	source.cache = service->cache;
 	service->refresh = service_refresh_create(&source);
-	source.cache = NULL;
 	source.refresh = service->refresh;
+	if (cache_is_shared(service->cache))
+		service->shared = service_shared_create(&source);
+	source.cache = NULL;
+	source.shared = service->shared;
 	service->deliveries = service_deliveries_create(&source);
+	source.shared = NULL;
 	service->poll = service_poll_create(&source);
 	readings = (struct service_metrics_readings){
 		.publisher = service->publisher,
@@ -131,6 +136,8 @@ service_start(struct service *service, struct ga_err *err)
 	rc = service_deliveries_start(service->deliveries, err);
 	if (rc == GA_OK)
 		rc = service_poll_start(service->poll, err);
+	if (rc == GA_OK && service->shared != NULL)
+		rc = service_shared_start(service->shared, err);
 	if (rc != GA_OK)
 		service_stop(service);
 	return rc;
@@ -150,6 +157,8 @@ service_stop(struct service *service)
 	service_refresh_stop(service->refresh);
 	service_deliveries_stop(service->deliveries);
 	service_poll_stop(service->poll);
+	if (service->shared != NULL)
+		service_shared_stop(service->shared);
 	service->started = false;
 }
 
@@ -161,6 +170,7 @@ service_destroy(struct service *service)
 	service_stop(service);
 	service_poll_destroy(service->poll);
 	service_deliveries_destroy(service->deliveries);
+	service_shared_destroy(service->shared);
 	service_refresh_destroy(service->refresh);
 	service_publisher_destroy(service->publisher);
 	/* Token checks still running use the client. */
@@ -354,6 +364,12 @@ struct service_publisher *
 service_publisher_of(struct service *service)
 {
 	return service->publisher;
+}
+
+struct service_shared *
+service_shared_of(struct service *service)
+{
+	return service->shared;
 }
 
 /* ---- health --------------------------------------------------------------------------- */

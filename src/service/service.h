@@ -234,6 +234,12 @@ struct service_counters {
 	unsigned long long syncs_failed;
 	unsigned long long snapshots_adopted;	/* fetched from memcached */
 	unsigned long long snapshots_published;	/* views made current */
+	/* The change log shared through memcached (service_shared.c). */
+	unsigned long long shared_changes_appended;	/* ours, taken by memcached */
+	unsigned long long shared_changes_applied;	/* read from it and applied */
+	unsigned long long shared_changes_refused;	/* forged, malformed, unknown kind */
+	unsigned long long shared_change_log_gaps;	/* lost entries: a refresh each */
+	unsigned long long shared_changes_pending;	/* ours, waiting for memcached */
 };
 
 #define SERVICE_STATUS_MAX 96

@@ -248,6 +248,9 @@ send_change(struct service_deliveries *deliveries, const struct service_webhook_
 	struct service_change change = { .at_ms = ga_wall_ms(), .removal = event->removal };
 
 	service_publisher_change(deliveries->source.publisher, &change, config);
+	/* Every other instance applies it too, through the shared log. */
+	if (deliveries->source.shared != NULL)
+		service_shared_append(deliveries->source.shared, &change);
 	service_metrics_note_removal(deliveries->source.metrics);
 	ga_log(GA_LOG_INFO, "audit", "action", "revoke", "user",
 	       event->removal.login[0] ? event->removal.login : "-", "what",

@@ -75,6 +75,11 @@ struct service_metrics {
 	struct ga_metrics_counter *syncs_failed;
 	struct ga_metrics_counter *snapshots_adopted;
 	struct ga_metrics_counter *snapshots_published;
+	struct ga_metrics_counter *changes_appended;
+	struct ga_metrics_counter *changes_applied;
+	struct ga_metrics_counter *changes_refused;
+	struct ga_metrics_counter *change_log_gaps;
+	struct ga_metrics_gauge *changes_unshared;
 };
 
 static const char *const delivery_names[SERVICE_DELIVERY_RESULT_COUNT] = {
@@ -306,6 +311,35 @@ register_polls(struct service_metrics *metrics)
 		"warnings in the log.", (char *)NULL);
 }
 
+#define SHARED_CHANGES_HELP \
+	"Changes in the change log shared through memcached: appended by this instance, " \
+	"applied from it (every instance's, this one's included), refused (forged, " \
+	"malformed or of an unknown kind: never applied)."
+
+static void
+register_shared(struct service_metrics *metrics)
+{
+	struct ga_metrics *registry = metrics->registry;
+
+	metrics->changes_appended = ga_metrics_counter(registry, "ghaccess_shared_changes_total",
+						       SHARED_CHANGES_HELP, "result", "appended",
+						       (char *)NULL);
+	metrics->changes_applied = ga_metrics_counter(registry, "ghaccess_shared_changes_total",
+						      SHARED_CHANGES_HELP, "result", "applied",
+						      (char *)NULL);
+	metrics->changes_refused = ga_metrics_counter(registry, "ghaccess_shared_changes_total",
+						      SHARED_CHANGES_HELP, "result", "refused",
+						      (char *)NULL);
+	metrics->change_log_gaps = ga_metrics_counter(
+		registry, "ghaccess_shared_change_log_gaps_total",
+		"Changes of the shared log this instance could not read (log reset, entry "
+		"missing, fell behind, refused); each asks for a full refresh.", (char *)NULL);
+	metrics->changes_unshared = ga_metrics_gauge(
+		registry, "ghaccess_shared_changes_pending",
+		"Changes learned here that memcached has not taken yet (appended when it "
+		"answers again).", (char *)NULL);
+}
+
 static void
 register_counters(struct service_metrics *metrics)
 {
@@ -388,6 +422,7 @@ service_metrics_register(struct service_metrics *metrics,
 	register_github(metrics);
 	register_webhooks(metrics);
 	register_polls(metrics);
+	register_shared(metrics);
 	register_counters(metrics);
 	register_snapshot(metrics);
 	register_cache(metrics);
@@ -460,6 +495,25 @@ service_metrics_note_removal(struct service_metrics *metrics)
 }
 
 void
+service_metrics_note_shared(struct service_metrics *metrics, enum service_shared_note note)
+{
+	struct ga_metrics_counter *counters[] = {
+		[SERVICE_SHARED_APPENDED] = metrics->changes_appended,
+		[SERVICE_SHARED_APPLIED] = metrics->changes_applied,
+		[SERVICE_SHARED_REFUSED] = metrics->changes_refused,
+		[SERVICE_SHARED_GAP] = metrics->change_log_gaps,
+	};
+
+	ga_metrics_counter_add(counters[note], 1);
+}
+
+void
+service_metrics_note_shared_pending(struct service_metrics *metrics, size_t pending)
+{
+	ga_metrics_gauge_set(metrics->changes_unshared, (double)pending);
+}
+
+void
 service_metrics_note_webhook_refresh(struct service_metrics *metrics, bool skipped)
 {
 	ga_metrics_counter_add(skipped ? metrics->webhook_refreshes_skipped
@@ -489,6 +543,12 @@ service_metrics_counters(struct service_metrics *metrics, struct service_counter
 	out->syncs_failed = ga_metrics_counter_value(metrics->syncs_failed);
 	out->snapshots_adopted = ga_metrics_counter_value(metrics->snapshots_adopted);
 	out->snapshots_published = ga_metrics_counter_value(metrics->snapshots_published);
+	out->shared_changes_appended = ga_metrics_counter_value(metrics->changes_appended);
+	out->shared_changes_applied = ga_metrics_counter_value(metrics->changes_applied);
+	out->shared_changes_refused = ga_metrics_counter_value(metrics->changes_refused);
+	out->shared_change_log_gaps = ga_metrics_counter_value(metrics->change_log_gaps);
+	out->shared_changes_pending =
+		(unsigned long long)ga_metrics_gauge_value(metrics->changes_unshared);
 }
 
 void

@@ -56,6 +56,15 @@ void service_metrics_note_login(struct service_metrics *metrics, enum service_lo
 void service_metrics_note_delivery(struct service_metrics *metrics, enum service_delivery result);
 void service_metrics_note_removal(struct service_metrics *metrics);
 void service_metrics_note_webhook_refresh(struct service_metrics *metrics, bool skipped);
+/* The shared change log (service_shared.c). */
+enum service_shared_note {
+	SERVICE_SHARED_APPENDED = 0,	/* a change of ours taken by memcached */
+	SERVICE_SHARED_APPLIED,		/* a change read from the log, given to the publisher */
+	SERVICE_SHARED_REFUSED,		/* an entry forged, malformed or of an unknown kind */
+	SERVICE_SHARED_GAP,		/* entries lost: a refresh was asked for */
+};
+void service_metrics_note_shared(struct service_metrics *metrics, enum service_shared_note note);
+void service_metrics_note_shared_pending(struct service_metrics *metrics, size_t pending);
 /* Polls: one check (its requests) and whether it found a change. */
 void service_metrics_note_poll(struct service_metrics *metrics, const struct gh_poll_stats *stats,
 			       bool changed);

@@ -16,6 +16,9 @@
  *                                       a delivery took away) and requests
  *                                       for a full refresh
  *                 service_poll.c        ETag polls: requests for a full refresh
+ *                 service_shared.c      other instances' changes, read from
+ *                                       the change log in memcached (and
+ *                                       this instance's, appended to it)
  *               Issue 14's targeted updates and other instances' changes
  *               are more sources of the same two kinds.
  *   publisher   service_publisher.c: the only writer of the current view.
@@ -46,6 +49,7 @@
 struct service_publisher;
 struct service_refresh;
 struct service_metrics;
+struct service_shared;
 
 /* ---- settings: what every stage reads ------------------------------------ */
 
@@ -118,8 +122,11 @@ struct service_source {
 	struct service_settings *settings;	/* configuration and GitHub client in force */
 	struct service_metrics *metrics;	/* what the source counts */
 	struct service_budget *budget;		/* GitHub points (refresh writes, others read) */
-	struct cache *cache;			/* the refresh's memcached sharing; NULL for others */
+	struct cache *cache;			/* memcached sharing: the refresh and the
+						   shared change log only; NULL for others */
 	struct service_refresh *refresh;	/* service_refresh_request(); NULL for the refresh */
+	struct service_shared *shared;		/* service_shared_append(): the deliveries;
+						   NULL for others and without memcached */
 };
 
 /* ---- changes ---------------------------------------------------------------------- */
@@ -136,6 +143,17 @@ struct service_change {
 	long long at_ms;			/* Unix ms when the source learned it */
 	struct service_webhook_removal removal;
 };
+
+/*
+ * service_change_codec.c: a change as JSON text (the change log's entries),
+ * and back.  encode: NUL-terminated text (ga_free), NULL for a kind it
+ * cannot share (none, or at_ms <= 0).  decode: GA_EPARSE (err says why,
+ * *out zeroed) for anything but a change of a known kind with exactly its
+ * fields, well formed; the caller refuses it.
+ */
+char *service_change_encode(const struct service_change *change);
+enum ga_rc service_change_decode(const char *text, size_t len, struct service_change *out,
+				 struct ga_err *err);
 
 /* ---- the publisher (service_publisher.c) ---------------------------------------- */
 
@@ -261,11 +279,35 @@ void service_poll_destroy(struct service_poll *poll);
 enum ga_rc service_poll_start(struct service_poll *poll, struct ga_err *err);
 void service_poll_stop(struct service_poll *poll);
 
+/*
+ * service_shared.c: the changes other instances learned, through the
+ * shared change log in memcached (only with [cache] backend = memcache).
+ * Its thread appends this instance's changes (kept, at most
+ * SERVICE_SHARED_PENDING_MAX, while memcached cannot take them), reads
+ * every instance's every change_poll_interval_ms and hands them to the
+ * publisher with their own timestamps, asks the refresh for a snapshot
+ * when it finds a gap, and renews the sync lock while this instance's
+ * sync runs (cache_sync_lock_renew).  source->cache and ->refresh are
+ * needed.
+ */
+#define SERVICE_SHARED_PENDING_MAX 4096
+
+struct service_shared *service_shared_create(const struct service_source *source);
+void service_shared_destroy(struct service_shared *shared);
+enum ga_rc service_shared_start(struct service_shared *shared, struct ga_err *err);
+void service_shared_stop(struct service_shared *shared);
+/* A change this instance learned (the deliveries thread, after giving it to
+ * its own publisher): queued for the log; the thread is woken.  Any thread;
+ * takes the shared lock briefly. */
+void service_shared_append(struct service_shared *shared, const struct service_change *change);
+
 /* ---- the parts of a service, for service_login.c and the tests ------------------- */
 
 struct service_settings *service_settings_of(struct service *service);
 struct service_metrics *service_metrics_of(struct service *service);
 /* Tests publish snapshots as a source would. */
 struct service_publisher *service_publisher_of(struct service *service);
+/* Tests queue changes for the shared log; NULL without memcached. */
+struct service_shared *service_shared_of(struct service *service);
 
 #endif

@@ -295,19 +295,33 @@ refresh_once(struct service_refresh *refresh, bool forced)
 
 	if (config->cache_backend != CONFIG_CACHE_MEMCACHE)
 		return sync_from_github(refresh, config, false);
-	/* The lock lives for one refresh period and is not released after a
-	 * good sync: that is what makes N instances sync once per period.
-	 * After a failed sync it is released, so that another instance may
-	 * try at once. */
-	locked = cache_sync_lock_take(cache, (int)(service_budget_period_ms(
-						     refresh->source.budget, config, NULL) / 1000));
+	/* N instances sync once per period: the instance whose sync succeeds
+	 * leaves a marker that lives one planned period, and the others adopt its
+	 * snapshot while it is there. */
+	if (!forced && cache_sync_marked(cache)) {
+		outcome = adopt_shared(refresh, config);
+		if (outcome != REFRESH_REJECTED)
+			return outcome;
+		/* A forged or broken shared snapshot must not stall us. */
+		forced = true;
+	}
+	/* One sync at a time: the lock lives CACHE_SYNC_LOCK_TTL seconds and
+	 * is renewed by the shared change log's thread while gh_sync runs
+	 * (service_shared.c), so a syncer killed mid-sync holds the others up
+	 * for that long at most.  Released when the sync ends, good or bad. */
+	locked = cache_sync_lock_take(cache, CACHE_SYNC_LOCK_TTL);
 	if (locked || forced)
 		outcome = sync_from_github(refresh, config, true);
 	else if ((outcome = adopt_shared(refresh, config)) == REFRESH_REJECTED)
 		/* A forged or broken shared snapshot must not stall us:
 		 * sync ourselves, and overwrite it. */
 		outcome = sync_from_github(refresh, config, true);
-	if (outcome == REFRESH_FAILED && locked)
+	if (outcome == REFRESH_SYNCED)
+		/* The marker lives one planned period (the budget's, not
+		 * expiration): the cluster syncs once per planned period. */
+		cache_sync_mark(cache, (int)(service_budget_period_ms(refresh->source.budget,
+									config, NULL) / 1000));
+	if (locked)
 		cache_sync_lock_release(cache);
 	return outcome;
 }

@@ -807,6 +807,179 @@ test_sync_lock(void **state)
 	cache_destroy(b);
 }
 
+/* The sync lock lives a short TTL and is renewed by its holder only; the
+ * "synced this period" marker is sealed. */
+static void
+test_sync_lock_renew_and_mark(void **state)
+{
+	struct cache *a;
+	struct cache *b;
+
+	(void)state;
+	need_memcached();
+	a = new_cache(SECRET, "renewing");
+	b = new_cache(SECRET, "renewing");
+	assert_false(cache_sync_lock_renew(a, CACHE_SYNC_LOCK_TTL));	/* not taken */
+	assert_true(cache_sync_lock_take(a, CACHE_SYNC_LOCK_TTL));
+	assert_true(cache_sync_lock_renew(a, CACHE_SYNC_LOCK_TTL));
+	assert_false(cache_sync_lock_renew(b, CACHE_SYNC_LOCK_TTL));
+	assert_false(cache_sync_lock_take(b, CACHE_SYNC_LOCK_TTL));
+	cache_sync_lock_release(a);
+	/* Released: a renewal never takes it back. */
+	assert_false(cache_sync_lock_renew(a, CACHE_SYNC_LOCK_TTL));
+	assert_true(cache_sync_lock_take(b, CACHE_SYNC_LOCK_TTL));
+	cache_sync_lock_release(b);
+
+	assert_false(cache_sync_marked(b));
+	cache_sync_mark(a, 60);
+	assert_true(cache_sync_marked(b));
+	/* A marker nobody with the secret wrote is none: the reader syncs. */
+	raw_set("ghaccess:v1:renewing:synced", "synced, trust me", 16);
+	assert_false(cache_sync_marked(b));
+	cache_destroy(a);
+	cache_destroy(b);
+}
+
+/* ---- the shared change log ------------------------------------------ */
+
+#define LOG_ORG "changing"
+#define LOG_PREFIX "ghaccess:v1:" LOG_ORG ":changes:"
+
+static void
+append(struct cache *cache, const char *text)
+{
+	struct ga_err err = {0};
+
+	assert_int_equal(cache_changes_append(cache, text, strlen(text), &err), GA_OK);
+}
+
+/* The next result of the reader; an entry must be expected_text. */
+static void
+expect_next(struct cache *cache, struct cache_changes_cursor *cursor, enum cache_changes expected,
+	    const char *expected_text)
+{
+	char *data = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+	enum cache_changes got = cache_changes_next(cache, cursor, &data, &len, &why);
+
+	if (got != expected)
+		fail_msg("change log: got %d (%s), expected %d", (int)got, why ? why : "",
+			 (int)expected);
+	if (expected == CACHE_CHANGES_ENTRY) {
+		assert_int_equal(len, strlen(expected_text));
+		assert_string_equal(data, expected_text);
+	}
+	if (expected == CACHE_CHANGES_GAP || expected == CACHE_CHANGES_REFUSED)
+		assert_true(why != NULL && why[0] != '\0');
+	ga_free(data);
+}
+
+/* The current log's id, from the sealed head (payload after 9 bytes). */
+static void
+current_log(char name[NAME_SIZE], const char *suffix)
+{
+	size_t len = 0;
+	uint8_t *head = raw_get(LOG_PREFIX "head", &len);
+	char hex[33];
+
+	assert_int_equal(len, 9 + 16 + GA_HMAC_SIZE);
+	ga_hex(head + 9, 16, hex);
+	ga_free(head);
+	snprintf(name, NAME_SIZE, LOG_PREFIX "%s:%s", hex, suffix);
+}
+
+/* One writer, one reader: order, a moved entry, a missing one, a reset, a
+ * restart (the head gone), a reader fallen behind the ring, a forged head. */
+static void
+test_change_log(void **state)
+{
+	struct cache *writer;
+	struct cache *reader;
+	struct cache_changes_cursor cursor;
+	char name[NAME_SIZE];
+	char moved_from[NAME_SIZE];
+	uint8_t *value;
+	size_t len;
+	uint64_t count;
+	memcached_st *client;
+
+	(void)state;
+	need_memcached();
+	memset(&cursor, 0, sizeof(cursor));
+	writer = new_cache(SECRET, LOG_ORG);
+	reader = new_cache(SECRET, LOG_ORG);
+	expect_next(reader, &cursor, CACHE_CHANGES_NONE, NULL);	/* no log yet */
+	append(writer, "one");
+	append(writer, "two");
+	expect_next(reader, &cursor, CACHE_CHANGES_ENTRY, "one");
+	expect_next(reader, &cursor, CACHE_CHANGES_ENTRY, "two");
+	expect_next(reader, &cursor, CACHE_CHANGES_NONE, NULL);
+
+	/* A genuine entry copied to the next slot: its MAC names its key. */
+	append(writer, "three");
+	current_log(moved_from, "2");
+	current_log(name, "3");
+	value = raw_get(moved_from, &len);
+	raw_set(name, value, len);
+	ga_free(value);
+	expect_next(reader, &cursor, CACHE_CHANGES_REFUSED, NULL);
+	expect_next(reader, &cursor, CACHE_CHANGES_NONE, NULL);
+
+	/* Numbered but never written: waited for, then a gap. */
+	current_log(name, "count");
+	client = raw_client();
+	assert_int_equal(memcached_increment(client, name, strlen(name), 1, &count),
+			 MEMCACHED_SUCCESS);
+	memcached_free(client);
+	assert_int_equal(count, 4);
+	expect_next(reader, &cursor, CACHE_CHANGES_NONE, NULL);
+	usleep((CACHE_CHANGES_GRACE_MS + 100) * 1000);
+	expect_next(reader, &cursor, CACHE_CHANGES_GAP, NULL);
+	expect_next(reader, &cursor, CACHE_CHANGES_NONE, NULL);
+
+	/* A reset, then memcached losing the log: both are gaps, and what is
+	 * appended after is read. */
+	{
+		struct ga_err err = {0};
+
+		assert_int_equal(cache_changes_reset(writer, &err), GA_OK);
+	}
+	expect_next(reader, &cursor, CACHE_CHANGES_GAP, NULL);
+	append(writer, "four");
+	expect_next(reader, &cursor, CACHE_CHANGES_ENTRY, "four");
+	raw_delete(LOG_PREFIX "head");
+	expect_next(reader, &cursor, CACHE_CHANGES_GAP, NULL);
+	append(writer, "five");
+	expect_next(reader, &cursor, CACHE_CHANGES_ENTRY, "five");
+
+	/* Fallen behind the ring: a gap, then the oldest entry kept. */
+	for (int i = 0; i < CACHE_CHANGES_RING + 2; i++)
+		append(writer, i == 2 ? "kept" : "more");
+	expect_next(reader, &cursor, CACHE_CHANGES_GAP, NULL);
+	expect_next(reader, &cursor, CACHE_CHANGES_ENTRY, "kept");
+
+	/* A forged head is refused; the next writer replaces it. */
+	raw_set(LOG_PREFIX "head", "a head of my own", 16);
+	expect_next(reader, &cursor, CACHE_CHANGES_REFUSED, NULL);
+	append(writer, "six");
+	expect_next(reader, &cursor, CACHE_CHANGES_GAP, NULL);
+	expect_next(reader, &cursor, CACHE_CHANGES_ENTRY, "six");
+	assert_true(stats_of(reader).rejected_values >= 2);
+
+	/* Too large to share; and nothing with the memory backend. */
+	{
+		struct ga_err err = {0};
+		char *big = ga_calloc(1, CACHE_CHANGES_DATA_MAX + 2);
+
+		memset(big, 'x', CACHE_CHANGES_DATA_MAX + 1);
+		assert_int_equal(cache_changes_append(writer, big, strlen(big), &err), GA_ELIMIT);
+		ga_free(big);
+	}
+	cache_destroy(writer);
+	cache_destroy(reader);
+}
+
 /* ---- memcached in trouble ------------------------------------------- */
 
 /* ---- claim once ------------------------------------------------------ */
@@ -1038,6 +1211,8 @@ main(void)
 		cmocka_unit_test(test_snapshot_corruption),
 		cmocka_unit_test(test_snapshot_replay_and_future),
 		cmocka_unit_test(test_sync_lock),
+		cmocka_unit_test(test_sync_lock_renew_and_mark),
+		cmocka_unit_test(test_change_log),
 		cmocka_unit_test(test_claims_shared),
 		cmocka_unit_test(test_memcached_hangs),
 		cmocka_unit_test(test_memcached_dies_and_returns),

@@ -64,8 +64,16 @@ offline_config(void)
 	return config;
 }
 
+static struct fixture *start_with(struct config *config);
+
 static struct fixture *
 start(void)
+{
+	return start_with(offline_config());
+}
+
+static struct fixture *
+start_with(struct config *config)
 {
 	struct fixture *fixture = ga_calloc(1, sizeof(*fixture));
 	struct service_options options = { fixture->snapshot_path, NULL };
@@ -84,7 +92,7 @@ start(void)
 	fclose(file);
 	ga_free(text);
 	org_input_free(input);
-	if (service_create(offline_config(), &options, &fixture->service, &err) != GA_OK)
+	if (service_create(config, &options, &fixture->service, &err) != GA_OK)
 		fail_msg("service_create: %s", err.message);
 	if (service_start(fixture->service, &err) != GA_OK)
 		fail_msg("service_start: %s", err.message);
@@ -441,6 +449,50 @@ test_event_asks_for_refresh(void **state)
 	finish(fixture);
 }
 
+/* With memcached down, the changes this instance learned wait for it, at
+ * most SERVICE_SHARED_PENDING_MAX of them (the oldest are dropped, and the
+ * log will be reset so that every instance syncs). */
+static void
+test_shared_changes_wait_bounded(void **state)
+{
+	struct config *config = offline_config();
+	struct fixture *fixture;
+	struct service_shared *shared;
+	struct service_health health;
+	struct service_change change;
+
+	(void)state;
+	config->cache_backend = CONFIG_CACHE_MEMCACHE;
+	ga_free(config->memcache_url);
+	config->memcache_url = ga_strdup("127.0.0.1:9");	/* nothing listens */
+	config->secret = ga_strdup("a shared secret of the test instances");
+	fixture = start_with(config);
+	shared = service_shared_of(fixture->service);
+	assert_non_null(shared);
+	memset(&change, 0, sizeof(change));
+	change.removal.kind = SERVICE_WEBHOOK_REMOVE_MEMBER;
+	snprintf(change.removal.login, sizeof(change.removal.login), "bob");
+	for (int i = 0; i < SERVICE_SHARED_PENDING_MAX + 10; i++) {
+		change.at_ms = ga_wall_ms();
+		service_shared_append(shared, &change);
+	}
+	service_get_health(fixture->service, &health);
+	assert_int_equal(health.counters.shared_changes_pending, SERVICE_SHARED_PENDING_MAX);
+	assert_int_equal(health.counters.shared_changes_appended, 0);
+	finish(fixture);
+}
+
+/* Without memcached there is no shared log at all. */
+static void
+test_no_shared_log_without_memcached(void **state)
+{
+	struct fixture *fixture = start();
+
+	(void)state;
+	assert_null(service_shared_of(fixture->service));
+	finish(fixture);
+}
+
 int
 main(void)
 {
@@ -452,6 +504,8 @@ main(void)
 		cmocka_unit_test(test_team_removal),
 		cmocka_unit_test(test_malformed_payload),
 		cmocka_unit_test(test_event_asks_for_refresh),
+		cmocka_unit_test(test_shared_changes_wait_bounded),
+		cmocka_unit_test(test_no_shared_log_without_memcached),
 	};
 
 	ga_log_setup(GA_LOG_ERROR, GA_LOG_LOGFMT);
