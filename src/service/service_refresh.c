@@ -24,9 +24,10 @@
  * most this. */
 #define BACKOFF_FIRST_MS 1000LL
 #define BACKOFF_CAP_MS (300LL * 1000)
-/* A follower (another instance holds the memcached sync lock) looks for a
- * newer shared snapshot this often (at most every expiration), and every
- * second while it has none at all.  One memcached get each time. */
+/* A follower (another instance holds the memcached sync lock or its
+ * marker) looks for a newer shared snapshot this often (at most every
+ * period), also after adopting one, and every second while it has none at
+ * all.  One memcached get each time. */
 #define FOLLOWER_POLL_MS 5000LL
 #define FOLLOWER_STARTUP_POLL_MS 1000LL
 
@@ -363,8 +364,12 @@ next_delay_ms(struct service_refresh *refresh, enum refresh_outcome outcome,
 		*backoff_ms = 0;
 	switch (outcome) {
 	case REFRESH_SYNCED:
-	case REFRESH_ADOPTED:
 		return period_ms;
+	case REFRESH_ADOPTED:
+		/* A follower keeps looking: the instance that syncs may publish
+		 * again before the period ends (a sync a webhook or a poll asked
+		 * for), and what it read must not wait a whole period here.  A
+		 * look at a publication already held costs one small get. */
 	case REFRESH_NOTHING_NEW:
 	case REFRESH_REJECTED:
 		if (current_synced_at(refresh) == NO_VIEW)

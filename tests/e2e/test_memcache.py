@@ -89,6 +89,30 @@ def two_instances_sync_once_and_share_tokens():
 
 
 @test
+def follower_adopts_a_publication_made_within_the_period():
+    """Both instances keep a 300 s period. The syncing instance publishes
+    again long before it ends (a sync a webhook or a poll asked for: here
+    SIGHUP) and bob left the organization meanwhile: the follower adopts
+    that publication within seconds, not at the end of its period."""
+    memcached = Memcached()
+    standin = Standin(scenario_path(WORKED))
+    scenario = load_scenario(scenario_path(WORKED))
+    settings = shared_settings(standin, memcached)
+    first = Ghaccess(settings, name="first").start()
+    second = Ghaccess(settings, name="second").start()
+    second.wait_health(200, check=lambda body: body["snapshots_adopted"] == 1)
+    assert verify(second, scenario, "bob") is True
+    standin.set_scenario(without_member(standin.scenario, "bob"))
+    resync(first)
+    assert verify(first, scenario, "bob") is False
+    started = time.monotonic()
+    wait_for(lambda: verify(second, scenario, "bob") is False, timeout=12,
+             what="the follower to adopt the new publication")
+    print("follower adopted the new publication after %.1f s" % (time.monotonic() - started))
+    assert_equal(second.health()[1]["snapshots_adopted"], 2, "publications adopted")
+
+
+@test
 def forged_memcached_values_are_rejected():
     memcached = Memcached()
     standin = Standin(scenario_path(WORKED))
