@@ -39,6 +39,7 @@ extern const char gh_query_org_repositories[];
 extern const char gh_query_team_members[];
 extern const char gh_query_team_repositories[];
 extern const char gh_query_repository_collaborators[];
+extern const char gh_query_repository[];
 /* The CollaboratorEdge fragment the two queries above spread: with
  * permissionSources (needs admin:org), or without. */
 extern const char gh_query_collaborator_edge[];
@@ -440,6 +441,10 @@ enum ga_rc gh_parse_teams_page(struct gh_collect *collect, const struct gh_graph
 enum ga_rc gh_parse_repositories_page(struct gh_collect *collect,
 				      const struct gh_graphql_reply *reply, struct gh_page *page,
 				      struct ga_err *err);
+/* One repository (a Repository query, gh_sync_targeted): added to
+ * collect->input, its collaborators' next pages as a follow-up. */
+enum ga_rc gh_parse_repository(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+			       struct ga_err *err);
 /* Follow-up pages for the team or repository at index. */
 enum ga_rc gh_parse_team_members_page(struct gh_collect *collect, size_t team,
 				      const struct gh_graphql_reply *reply, struct gh_page *page,

@@ -968,6 +968,43 @@ gh_parse_repositories_page(struct gh_collect *collect, const struct gh_graphql_r
 	return rc;
 }
 
+/*
+ * data.repository of a Repository query (gh_sync_targeted): one node as
+ * OrgRepos has them, whose partial errors are FORBIDDEN on
+ * repository.collaborators or repository.pyproject.  null (no such
+ * repository, or not visible to the token) is an error: the caller falls
+ * back to a full sync rather than guess.
+ */
+enum ga_rc
+gh_parse_repository(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+		    struct ga_err *err)
+{
+	const char *what = "Repository";
+	unsigned flags = 0;
+	json_t *node;
+	enum ga_rc rc;
+
+	for (size_t i = 0; i < reply->error_count; i++) {
+		const struct gh_graphql_error *error = &reply->errors[i];
+		char description[GA_ERR_MESSAGE_MAX / 2];
+
+		if (strcmp(error->type, "FORBIDDEN") == 0 &&
+		    strcmp(error->path, "repository.collaborators") == 0)
+			flags |= NODE_COLLABORATORS_FORBIDDEN;
+		else if (strcmp(error->type, "FORBIDDEN") == 0 &&
+			 strcmp(error->path, "repository.pyproject") == 0)
+			flags |= NODE_PYPROJECT_FORBIDDEN;
+		else
+			return ga_err_set(err, GA_EUPSTREAM, "%s: GitHub answered with an error: %s",
+					  what, gh_graphql_describe_error(error, description,
+									  sizeof(description)));
+	}
+	rc = data_object(reply, "repository", what, &node, err);
+	if (rc == GA_OK)
+		rc = take_repository(collect, node, flags, "repository", err);
+	return rc;
+}
+
 /* ---- follow-up pages ------------------------------------------------ */
 
 /* data.organization.team, which must exist. */

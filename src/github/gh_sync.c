@@ -362,7 +362,8 @@ followup_pager(struct sync_run *run, const struct gh_followup *followup, struct 
 					     input->repositories[followup->index].name);
 		break;
 	}
-	json_object_set_new(pager->variables, "after", json_string(followup->cursor));
+	if (followup->cursor != NULL)
+		json_object_set_new(pager->variables, "after", json_string(followup->cursor));
 }
 
 static enum ga_rc
@@ -427,6 +428,34 @@ run_plan(struct sync_run *run, struct org_input *input, struct ga_err *err)
 	return rc;
 }
 
+/* Start a run of client into a new input stamped now. */
+static struct org_input *
+run_begin(struct sync_run *run, struct gh_client *client, const char *organization)
+{
+	struct org_input *input = org_input_new();
+
+	run->organization = organization;
+	input->organization = ga_strdup(organization);
+	/* In milliseconds too: webhook changes are compared with it. */
+	input->synced_at_ms = ga_wall_ms();
+	input->synced_at = input->synced_at_ms / 1000;
+	gh_session_init(&run->session, client, run->stats);
+	gh_collect_init(&run->collect, input, run->stats);
+	run->collect.sources_asked = !atomic_load(&client->sources_refused);
+	sources_query_init(&run->repositories, gh_query_org_repositories);
+	sources_query_init(&run->collaborators, gh_query_repository_collaborators);
+	return input;
+}
+
+static void
+run_end(struct sync_run *run)
+{
+	sources_query_free(&run->repositories);
+	sources_query_free(&run->collaborators);
+	gh_collect_free(&run->collect);
+	gh_session_free(&run->session);
+}
+
 enum ga_rc
 gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
 	struct ga_err *err)
@@ -443,22 +472,9 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	run.stats->rate_limit_remaining = -1;
 	if (organization == NULL || *organization == '\0')
 		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
-	run.organization = organization;
-	input = org_input_new();
-	input->organization = ga_strdup(organization);
-	/* In milliseconds too: webhook removals are compared with it. */
-	input->synced_at_ms = ga_wall_ms();
-	input->synced_at = input->synced_at_ms / 1000;
-	gh_session_init(&run.session, client, run.stats);
-	gh_collect_init(&run.collect, input, run.stats);
-	run.collect.sources_asked = !atomic_load(&client->sources_refused);
-	sources_query_init(&run.repositories, gh_query_org_repositories);
-	sources_query_init(&run.collaborators, gh_query_repository_collaborators);
+	input = run_begin(&run, client, organization);
 	rc = run_plan(&run, input, err);
-	sources_query_free(&run.repositories);
-	sources_query_free(&run.collaborators);
-	gh_collect_free(&run.collect);
-	gh_session_free(&run.session);
+	run_end(&run);
 	run.stats->members = input->member_count;
 	run.stats->teams = input->team_count;
 	run.stats->repositories = input->repository_count;
@@ -469,6 +485,105 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	} else {
 		org_input_free(input);
 	}
+	if (stats == NULL)
+		gh_sync_stats_free(&scratch);
+	return rc;
+}
+
+/* ---- targeted reads ------------------------------------------------- */
+
+static enum ga_rc
+parse_repository(struct gh_collect *collect, size_t index, const struct gh_graphql_reply *reply,
+		 struct gh_page *page, struct ga_err *err)
+{
+	(void)index;
+	gh_page_clear(page);
+	return gh_parse_repository(collect, reply, err);
+}
+
+/*
+ * Direct grants a targeted read could not name: the sync infers them from
+ * the whole organization, which one repository does not have; READ, the
+ * least direct grant, is never above the truth.
+ */
+static void
+targeted_inferred_as_read(struct sync_run *run)
+{
+	struct org_input *input = run->collect.input;
+
+	for (size_t i = 0; i < run->collect.inferred_count; i++) {
+		const struct gh_inferred *inferred = &run->collect.inferred[i];
+
+		input->repositories[inferred->repository].collaborators[inferred->collaborator]
+			.level = ORG_LEVEL_READ;
+	}
+	run->stats->direct_grants_inferred = run->collect.inferred_count;
+}
+
+static enum ga_rc
+run_targeted(struct sync_run *run, enum gh_targeted_kind kind, const char *name,
+	     struct ga_err *err)
+{
+	struct pager pager;
+	struct sources_query repository = {.full = NULL};
+	enum ga_rc rc;
+
+	if (kind == GH_TARGETED_REPOSITORY) {
+		sources_query_init(&repository, gh_query_repository);
+		memset(&pager, 0, sizeof(pager));
+		pager.name = "Repository";
+		pager.phase = "repository";
+		pager.parse = parse_repository;
+		use_sources_query(run, &pager, &repository);
+		pager.variables = json_pack("{s:s, s:s}", "org", run->organization, "name", name);
+	} else {
+		struct gh_followup followup = {
+			.kind = kind == GH_TARGETED_TEAM_MEMBERS ? GH_FOLLOW_TEAM_MEMBERS
+								 : GH_FOLLOW_TEAM_REPOSITORIES,
+			.index = 0,
+		};
+
+		org_input_add_team(run->collect.input, 0, name, NULL, NULL);
+		followup_pager(run, &followup, &pager);
+		pager.phase = "team";
+	}
+	rc = paginate(run, &pager, err);
+	sources_query_free(&repository);
+	if (rc == GA_OK && kind == GH_TARGETED_REPOSITORY && run->collect.input->repository_count != 1)
+		rc = ga_err_set(err, GA_EUPSTREAM, "Repository %s: GitHub did not return it", name);
+	if (rc == GA_OK)
+		rc = sync_followups(run, err);
+	if (rc == GA_OK)
+		targeted_inferred_as_read(run);
+	return rc;
+}
+
+enum ga_rc
+gh_sync_targeted(struct gh_client *client, enum gh_targeted_kind kind, const char *name,
+		 struct org_input **out, struct gh_sync_stats *stats, struct ga_err *err)
+{
+	struct gh_sync_stats scratch = {.warnings = NULL};
+	struct sync_run run = {.client = client, .stats = stats ? stats : &scratch};
+	const char *organization = client->config->organization;
+	long long started = ga_monotonic_ms();
+	struct org_input *input;
+	enum ga_rc rc;
+
+	*out = NULL;
+	memset(run.stats, 0, sizeof(*run.stats));
+	run.stats->rate_limit_remaining = -1;
+	if (organization == NULL || *organization == '\0')
+		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
+	if (name == NULL || *name == '\0')
+		return ga_err_set(err, GA_EINVAL, "targeted read without a name");
+	input = run_begin(&run, client, organization);
+	rc = run_targeted(&run, kind, name, err);
+	run_end(&run);
+	run.stats->duration_ms = ga_monotonic_ms() - started;
+	if (rc == GA_OK)
+		*out = input;
+	else
+		org_input_free(input);
 	if (stats == NULL)
 		gh_sync_stats_free(&scratch);
 	return rc;

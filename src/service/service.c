@@ -33,6 +33,7 @@ struct service {
 	struct service_refresh *refresh;
 	struct service_deliveries *deliveries;
 	struct service_poll *poll;
+	struct service_targeted *targeted;
 	bool started;
 };
 
@@ -76,8 +77,10 @@ create_stages(struct service *service, const struct service_options *options)
 	service->refresh = service_refresh_create(&source);
 	source.cache = NULL;
 	source.refresh = service->refresh;
-	service->deliveries = service_deliveries_create(&source);
+	service->targeted = service_targeted_create(&source);
 	service->poll = service_poll_create(&source);
+	source.targeted = service->targeted;
+	service->deliveries = service_deliveries_create(&source);
 	readings = (struct service_metrics_readings){
 		.publisher = service->publisher,
 		.settings = &service->settings,
@@ -127,7 +130,9 @@ service_start(struct service *service, struct ga_err *err)
 	if (rc != GA_OK)
 		return rc;
 	service->started = true;
-	rc = service_deliveries_start(service->deliveries, err);
+	rc = service_targeted_start(service->targeted, err);
+	if (rc == GA_OK)
+		rc = service_deliveries_start(service->deliveries, err);
 	if (rc == GA_OK)
 		rc = service_poll_start(service->poll, err);
 	if (rc != GA_OK)
@@ -148,6 +153,7 @@ service_stop(struct service *service)
 		gh_client_cancel(service->retired.clients[i]);
 	service_refresh_stop(service->refresh);
 	service_deliveries_stop(service->deliveries);
+	service_targeted_stop(service->targeted);
 	service_poll_stop(service->poll);
 	service->started = false;
 }
@@ -160,6 +166,7 @@ service_destroy(struct service *service)
 	service_stop(service);
 	service_poll_destroy(service->poll);
 	service_deliveries_destroy(service->deliveries);
+	service_targeted_destroy(service->targeted);
 	service_refresh_destroy(service->refresh);
 	service_publisher_destroy(service->publisher);
 	/* Token checks still running use the client. */

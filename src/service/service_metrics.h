@@ -55,6 +55,16 @@ void service_metrics_note_login(struct service_metrics *metrics, enum service_lo
 void service_metrics_note_delivery(struct service_metrics *metrics, enum service_delivery result);
 void service_metrics_note_removal(struct service_metrics *metrics);
 void service_metrics_note_webhook_refresh(struct service_metrics *metrics, bool skipped);
+/* Targeted reads: one finished (stats: its requests and points) or was
+ * dropped before it ran (stats NULL). */
+enum service_targeted_outcome {
+	SERVICE_TARGETED_OK = 0,
+	SERVICE_TARGETED_FAILED,
+	SERVICE_TARGETED_DROPPED,
+};
+void service_metrics_note_targeted(struct service_metrics *metrics,
+				   const struct gh_sync_stats *stats,
+				   enum service_targeted_outcome outcome);
 /* Polls: one check (its requests) and whether it found a change. */
 void service_metrics_note_poll(struct service_metrics *metrics, const struct gh_poll_stats *stats,
 			       bool changed);

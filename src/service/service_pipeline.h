@@ -44,6 +44,7 @@
 
 struct service_publisher;
 struct service_refresh;
+struct service_targeted;
 struct service_metrics;
 
 /* ---- settings: what every stage reads ------------------------------------ */
@@ -97,6 +98,7 @@ struct service_source {
 	struct service_budget *budget;		/* GitHub points (refresh writes, others read) */
 	struct cache *cache;			/* the refresh's memcached sharing; NULL for others */
 	struct service_refresh *refresh;	/* service_refresh_request(); NULL for the refresh */
+	struct service_targeted *targeted;	/* service_targeted_request(); the deliveries only */
 };
 
 /* ---- changes ---------------------------------------------------------------------- */
@@ -105,13 +107,17 @@ struct service_source {
  * Something a source learned about the organization before GitHub's data
  * (the next full snapshot) has it.  It applies to every snapshot whose
  * data was read before at_ms, and ends with the first snapshot read after.
- * Today the only kind is what a webhook delivery takes away (only ever
- * lowers access); a targeted update adds its own kind and its own
- * org_input_filter callbacks (service_webhook_revocations.c).
+ * Two kinds: what a webhook delivery takes away (removal, only ever lowers
+ * access), and what a targeted read found (targeted, kind != NONE: GitHub's
+ * data for one team list or one repository, read at at_ms, which grants as
+ * well).  Exactly one of the two is set; service_webhook_revocations.c
+ * applies them in time order.
  */
 struct service_change {
-	long long at_ms;			/* Unix ms when the source learned it */
+	long long at_ms;			/* Unix ms when the source learned it;
+						 * for a targeted read, when it started */
 	struct service_webhook_removal removal;
+	struct service_targeted_result targeted;	/* data borrowed: the log keeps a copy */
 };
 
 /* ---- the publisher (service_publisher.c) ---------------------------------------- */
@@ -229,6 +235,26 @@ enum service_delivery service_deliveries_take(struct service_deliveries *deliver
 					      const char *event, const char *delivery,
 					      struct service_webhook_body *body);
 struct service_webhook_budget *service_deliveries_budget(struct service_deliveries *deliveries);
+
+/*
+ * service_targeted.c: targeted reads.  A delivery names what changed (a
+ * team's members or repositories, one repository); the targeted thread
+ * reads only that (gh_sync_targeted: a few points), and gives the
+ * publisher a change with what GitHub answered.  Identical pending reads
+ * make one; at most SERVICE_TARGETED_QUEUE_MAX wait.  A read that cannot
+ * be queued or fails, or names a team the data does not have yet, asks
+ * for a full refresh instead.
+ */
+#define SERVICE_TARGETED_QUEUE_MAX 256
+
+struct service_targeted *service_targeted_create(const struct service_source *source);
+void service_targeted_destroy(struct service_targeted *targeted);
+enum ga_rc service_targeted_start(struct service_targeted *targeted, struct ga_err *err);
+void service_targeted_stop(struct service_targeted *targeted);
+/* Queue a read of target (any thread): true when queued or already
+ * pending; false when the queue is full or stopping (ask for a refresh). */
+bool service_targeted_request(struct service_targeted *targeted,
+			      const struct service_webhook_target *target);
 
 /* service_poll.c: ETag polls. */
 struct service_poll;

@@ -243,6 +243,40 @@ struct service_webhook_removal {
 	enum org_level level;			/* LOWER_*: the grant GitHub now states */
 };
 
+/*
+ * What a delivery asks to read again from GitHub at once: one team's
+ * members or repository grants, or one repository (a targeted read,
+ * gh_sync_targeted, run by service_targeted.c).  Its result grants as
+ * well as takes away, because it is GitHub's own data.
+ */
+enum service_targeted_kind {
+	SERVICE_TARGETED_NONE = 0,
+	SERVICE_TARGETED_TEAM_MEMBERS,		/* name: a team's slug */
+	SERVICE_TARGETED_TEAM_REPOSITORIES,	/* name: a team's slug */
+	SERVICE_TARGETED_REPOSITORY,		/* name: a repository's name */
+};
+
+struct service_webhook_target {
+	enum service_targeted_kind kind;
+	char name[SERVICE_WEBHOOK_NAME_MAX];	/* GitHub's characters only (copy_name) */
+};
+
+/* "team members", "team repositories", "repository", "none": for logs. */
+const char *service_targeted_kind_name(enum service_targeted_kind kind);
+
+/*
+ * What a targeted read found: target's data is data, as GitHub answered
+ * when the read started (the change's at_ms).  Plain data with one owner,
+ * whoever holds the struct (free data with org_input_free); serialisable
+ * as {kind, name, org_input_to_json(data)}.  data holds only the target:
+ * TEAM_*: one team (slug = name) with the list that was read;
+ * REPOSITORY: one repository.
+ */
+struct service_targeted_result {
+	struct service_webhook_target target;
+	struct org_input *data;
+};
+
 struct service_webhook_event {
 	bool refresh;			/* ask for a resync */
 	bool in_scope;			/* of the configured organization (else ignored,
@@ -251,6 +285,10 @@ struct service_webhook_event {
 	char event[32];			/* X-GitHub-Event, sanitised for logs */
 	char action[48];		/* payload "action", "" when none */
 	struct service_webhook_removal removal;	/* kind NONE unless something was taken away */
+	/* kind NONE unless a targeted read covers the event (then refresh
+	 * is false: the read replaces the full sync; when the read cannot
+	 * be queued or fails, the full sync is asked for instead). */
+	struct service_webhook_target target;
 };
 
 /*
@@ -303,13 +341,31 @@ void service_webhook_revocations_add(struct service_webhook_revocations *revocat
 size_t service_webhook_revocations_expire(struct service_webhook_revocations *revocations,
 					  long long read_at_ms);
 
+/*
+ * Record what a targeted read found (result->target.kind != NONE; data
+ * copied, the caller keeps result) as read at read_at_ms, the start of the
+ * read.  An older result for the same target is dropped (the newer read
+ * has GitHub's later data); a result older than one kept is ignored.
+ * Counted and bounded with the removals.  Thread-safe.
+ */
+void service_webhook_revocations_add_targeted(struct service_webhook_revocations *revocations,
+					      const struct service_targeted_result *result,
+					      long long read_at_ms);
+
 /* Entries held (tests, /health). */
 size_t service_webhook_revocations_count(struct service_webhook_revocations *revocations);
 
 /*
- * A copy of input without what the removals recorded at or after the
- * moment its data was read (org_input_read_at_ms) took away: data read
- * before a removal may still hold it.  Logins, slugs and names compare
+ * A copy of input with the changes recorded at or after the moment its
+ * data was read (org_input_read_at_ms) applied, in the order GitHub made
+ * them: first each targeted result replaces its team's list or its
+ * repository (oldest first; a repository found by id under another name
+ * was renamed, and the teams' grants follow it), then the removals take
+ * away, except a removal that a targeted read of the same team list or
+ * repository started after has superseded (GitHub's later data already
+ * says what it took away, or that it came back).  A removal recorded after
+ * a targeted result always applies: the later event wins.  Data read
+ * before a change may still lack it.  Logins, slugs and names compare
  * without regard to case, as on GitHub.  Returns NULL when no removal
  * applies to input (use input as it is); else a new org_input (free with
  * org_input_free) read at the same time.  Thread-safe.

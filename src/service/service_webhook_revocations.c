@@ -1,6 +1,7 @@
 /*
- * service_webhook_revocations.c - what webhooks took away, applied to the
- * organization's raw records until GitHub's own data has it; see
+ * service_webhook_revocations.c - the change log: what webhooks took away
+ * and what targeted reads found, applied to the organization's raw records
+ * until GitHub's own data (a full sync started later) has it; see
  * service_webhook.h.
  */
 #include "service/service_webhook.h"
@@ -12,8 +13,11 @@
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
+/* One change: a removal, or (targeted.target.kind != NONE) a targeted
+ * result whose data the entry owns. */
 struct revocation {
 	struct service_webhook_removal removal;
+	struct service_targeted_result targeted;
 	long long recorded_ms;
 };
 
@@ -39,6 +43,8 @@ service_webhook_revocations_destroy(struct service_webhook_revocations *revocati
 	if (revocations == NULL)
 		return;
 	pthread_mutex_destroy(&revocations->lock);
+	for (size_t i = 0; i < revocations->count; i++)
+		org_input_free(revocations->entries[i].targeted.data);
 	ga_free(revocations->entries);
 	ga_free(revocations);
 }
@@ -46,9 +52,34 @@ service_webhook_revocations_destroy(struct service_webhook_revocations *revocati
 static void
 drop_entry(struct service_webhook_revocations *revocations, size_t index)
 {
+	org_input_free(revocations->entries[index].targeted.data);
 	memmove(&revocations->entries[index], &revocations->entries[index + 1],
 		(revocations->count - index - 1) * sizeof(*revocations->entries));
 	revocations->count--;
+}
+
+/* Under the lock: a zeroed slot at the end, the oldest dropped when full. */
+static struct revocation *
+append_entry(struct service_webhook_revocations *revocations, long long now_ms)
+{
+	struct revocation *entry;
+
+	if (revocations->count == SERVICE_WEBHOOK_REVOCATIONS_MAX) {
+		drop_entry(revocations, 0);
+		ga_log(GA_LOG_WARN, "too many webhook changes waiting for a sync; the oldest "
+		       "is dropped", (char *)NULL);
+	}
+	if (revocations->count == revocations->cap) {
+		revocations->cap = revocations->cap ? revocations->cap * 2 : 16;
+		revocations->entries = ga_reallocarray(revocations->entries, revocations->cap,
+						       sizeof(*revocations->entries));
+	}
+	entry = &revocations->entries[revocations->count++];
+	memset(entry, 0, sizeof(*entry));
+	entry->removal.kind = SERVICE_WEBHOOK_REMOVE_NONE;
+	entry->targeted.target.kind = SERVICE_TARGETED_NONE;
+	entry->recorded_ms = now_ms;
+	return entry;
 }
 
 void
@@ -58,19 +89,51 @@ service_webhook_revocations_add(struct service_webhook_revocations *revocations,
 	if (removal->kind == SERVICE_WEBHOOK_REMOVE_NONE)
 		return;
 	pthread_mutex_lock(&revocations->lock);
-	if (revocations->count == SERVICE_WEBHOOK_REVOCATIONS_MAX) {
-		drop_entry(revocations, 0);
-		ga_log(GA_LOG_WARN, "too many webhook removals waiting for a sync; the oldest "
-		       "is dropped", (char *)NULL);
+	append_entry(revocations, now_ms)->removal = *removal;
+	pthread_mutex_unlock(&revocations->lock);
+}
+
+static bool same(const char *a, const char *b);
+
+static bool
+same_target(const struct service_webhook_target *a, const struct service_webhook_target *b)
+{
+	return a->kind == b->kind && same(a->name, b->name);
+}
+
+void
+service_webhook_revocations_add_targeted(struct service_webhook_revocations *revocations,
+					 const struct service_targeted_result *result,
+					 long long read_at_ms)
+{
+	struct revocation *entry;
+
+	if (result->target.kind == SERVICE_TARGETED_NONE || result->data == NULL)
+		return;
+	pthread_mutex_lock(&revocations->lock);
+	for (size_t i = 0; i < revocations->count; i++) {
+		if (!same_target(&revocations->entries[i].targeted.target, &result->target))
+			continue;
+		if (revocations->entries[i].recorded_ms > read_at_ms) {
+			/* A later read of the same thing is kept: this one is older news. */
+			pthread_mutex_unlock(&revocations->lock);
+			return;
+		}
+		drop_entry(revocations, i);
+		break;	/* at most one per target */
 	}
-	if (revocations->count == revocations->cap) {
-		revocations->cap = revocations->cap ? revocations->cap * 2 : 16;
-		revocations->entries = ga_reallocarray(revocations->entries, revocations->cap,
-						       sizeof(*revocations->entries));
+	entry = append_entry(revocations, read_at_ms);
+	entry->targeted.target = result->target;
+	entry->targeted.data = org_input_copy(result->data, NULL);
+	/* Entries stay in time order: a read that started before the last
+	 * change recorded goes before it. */
+	for (size_t i = revocations->count - 1;
+	     i > 0 && revocations->entries[i - 1].recorded_ms > read_at_ms; i--) {
+		struct revocation swap = revocations->entries[i];
+
+		revocations->entries[i] = revocations->entries[i - 1];
+		revocations->entries[i - 1] = swap;
 	}
-	revocations->entries[revocations->count].removal = *removal;
-	revocations->entries[revocations->count].recorded_ms = now_ms;
-	revocations->count++;
 	pthread_mutex_unlock(&revocations->lock);
 }
 
@@ -81,9 +144,12 @@ service_webhook_revocations_expire(struct service_webhook_revocations *revocatio
 	size_t kept = 0;
 
 	pthread_mutex_lock(&revocations->lock);
-	for (size_t i = 0; i < revocations->count; i++)
+	for (size_t i = 0; i < revocations->count; i++) {
 		if (revocations->entries[i].recorded_ms >= read_at_ms)
 			revocations->entries[kept++] = revocations->entries[i];
+		else
+			org_input_free(revocations->entries[i].targeted.data);
+	}
 	revocations->count = kept;
 	pthread_mutex_unlock(&revocations->lock);
 	return kept;
@@ -106,22 +172,76 @@ struct applicable {
 	size_t count;
 };
 
+/*
+ * A targeted read of the same list or repository, started after the
+ * removal, has GitHub's later data for what the removal took away.  A
+ * repository deleted is never superseded: one created under the same name
+ * later is another repository, and the grants the deletion took away must
+ * not come back with it.
+ */
+static bool
+supersedes(const struct revocation *targeted, const struct revocation *removal)
+{
+	const struct service_webhook_removal *r = &removal->removal;
+	const char *name = targeted->targeted.target.name;
+
+	if (targeted->recorded_ms <= removal->recorded_ms)
+		return false;
+	switch (targeted->targeted.target.kind) {
+	case SERVICE_TARGETED_TEAM_MEMBERS:
+		return r->kind == SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER && same(r->team, name);
+	case SERVICE_TARGETED_TEAM_REPOSITORIES:
+		return (r->kind == SERVICE_WEBHOOK_REMOVE_TEAM_GRANT ||
+			r->kind == SERVICE_WEBHOOK_LOWER_TEAM_GRANT) && same(r->team, name);
+	case SERVICE_TARGETED_REPOSITORY:
+		return (r->kind == SERVICE_WEBHOOK_REMOVE_COLLABORATOR ||
+			r->kind == SERVICE_WEBHOOK_LOWER_COLLABORATOR ||
+			r->kind == SERVICE_WEBHOOK_ARCHIVE) && same(r->repository, name);
+	case SERVICE_TARGETED_NONE:
+	default:
+		return false;
+	}
+}
+
+/* Under the lock: entry (a removal) is superseded by a later targeted read. */
+static bool
+is_superseded(const struct service_webhook_revocations *revocations, size_t index)
+{
+	for (size_t i = index + 1; i < revocations->count; i++)
+		if (revocations->entries[i].targeted.target.kind != SERVICE_TARGETED_NONE &&
+		    supersedes(&revocations->entries[i], &revocations->entries[index]))
+			return true;
+	return false;
+}
+
 static void
 collect_applicable(struct service_webhook_revocations *revocations, long long read_at_ms,
 		   struct applicable *out)
 {
 	out->removals = NULL;
 	out->count = 0;
-	pthread_mutex_lock(&revocations->lock);
 	for (size_t i = 0; i < revocations->count; i++) {
-		if (revocations->entries[i].recorded_ms < read_at_ms)
+		const struct revocation *entry = &revocations->entries[i];
+
+		if (entry->recorded_ms < read_at_ms || entry->removal.kind == SERVICE_WEBHOOK_REMOVE_NONE ||
+		    is_superseded(revocations, i))
 			continue;
 		if (out->removals == NULL)
 			out->removals = ga_reallocarray(NULL, revocations->count,
 							sizeof(*out->removals));
-		out->removals[out->count++] = revocations->entries[i].removal;
+		out->removals[out->count++] = entry->removal;
 	}
-	pthread_mutex_unlock(&revocations->lock);
+}
+
+/* Under the lock: does a targeted result apply to data read at read_at_ms? */
+static bool
+targeted_applies(const struct service_webhook_revocations *revocations, long long read_at_ms)
+{
+	for (size_t i = 0; i < revocations->count; i++)
+		if (revocations->entries[i].recorded_ms >= read_at_ms &&
+		    revocations->entries[i].targeted.target.kind != SERVICE_TARGETED_NONE)
+			return true;
+	return false;
 }
 
 static bool
@@ -253,12 +373,117 @@ edit_repository(void *context, struct org_input_repository *copy)
 		copy->archived = true;
 }
 
+/* ---- targeted results, replacing records of a copy -------------------- */
+
+static struct org_input_team *
+find_team(struct org_input *input, const char *slug)
+{
+	for (size_t i = 0; i < input->team_count; i++)
+		if (same(input->teams[i].slug, slug))
+			return &input->teams[i];
+	return NULL;
+}
+
+/* The teams' grants follow a renamed repository, as on GitHub. */
+static void
+rename_team_grants(struct org_input *input, const char *from, const char *to)
+{
+	for (size_t t = 0; t < input->team_count; t++) {
+		struct org_input_team *team = &input->teams[t];
+
+		for (size_t g = 0; g < team->repository_count; g++) {
+			if (!same(team->repositories[g].name, from))
+				continue;
+			ga_free(team->repositories[g].name);
+			team->repositories[g].name = ga_strdup(to);
+		}
+	}
+}
+
+static void
+replace_repository(struct org_input *input, const struct org_input_repository *read)
+{
+	struct org_input_repository *by_id = NULL;
+	struct org_input_repository *by_name = NULL;
+
+	for (size_t i = 0; i < input->repository_count; i++) {
+		struct org_input_repository *repository = &input->repositories[i];
+
+		if (read->id != 0 && repository->id == read->id)
+			by_id = repository;
+		else if (same(repository->name, read->name))
+			by_name = repository;
+	}
+	if (by_id != NULL && by_name != NULL) {
+		/* Another repository had the name: it has not any more, and
+		 * what it held is unknown until the sync; it yields nothing. */
+		by_name->disabled = true;
+	}
+	if (by_id != NULL && !same(by_id->name, read->name))
+		rename_team_grants(input, by_id->name, read->name);
+	if (by_id == NULL)
+		by_id = by_name;
+	if (by_id == NULL)
+		by_id = org_input_add_repository(input, read->id, read->name, false, false);
+	org_input_repository_replace(by_id, read);
+}
+
+/* A team not in the data (created after it was read) waits for the sync:
+ * its parent and other list are unknown here. */
+static void
+apply_targeted(struct org_input *input, const struct service_targeted_result *result)
+{
+	const struct org_input *data = result->data;
+	struct org_input_team *team;
+
+	switch (result->target.kind) {
+	case SERVICE_TARGETED_TEAM_MEMBERS:
+		team = find_team(input, result->target.name);
+		if (team != NULL && data->team_count == 1)
+			org_input_team_replace_members(team, &data->teams[0]);
+		break;
+	case SERVICE_TARGETED_TEAM_REPOSITORIES:
+		team = find_team(input, result->target.name);
+		if (team != NULL && data->team_count == 1)
+			org_input_team_replace_repositories(team, &data->teams[0]);
+		break;
+	case SERVICE_TARGETED_REPOSITORY:
+		if (data->repository_count == 1)
+			replace_repository(input, &data->repositories[0]);
+		break;
+	case SERVICE_TARGETED_NONE:
+	default:
+		break;
+	}
+}
+
+/*
+ * Under the lock: the targeted results that apply, oldest first, into
+ * copy, and the removals that still apply after them.
+ */
+static void
+apply_locked(struct service_webhook_revocations *revocations, long long read_at_ms,
+	     struct org_input *copy, struct applicable *applicable)
+{
+	for (size_t i = 0; copy != NULL && i < revocations->count; i++) {
+		const struct revocation *entry = &revocations->entries[i];
+
+		if (entry->recorded_ms >= read_at_ms &&
+		    entry->targeted.target.kind != SERVICE_TARGETED_NONE)
+			apply_targeted(copy, &entry->targeted);
+	}
+	collect_applicable(revocations, read_at_ms, applicable);
+}
+
 struct org_input *
 service_webhook_revocations_apply(struct service_webhook_revocations *revocations,
 				  const struct org_input *input)
 {
 	struct applicable applicable;
+	struct org_input *targeted = NULL;
 	struct org_input *copy;
+	long long read_at_ms = org_input_read_at_ms(input);
+	bool any_targeted;
 	const struct org_input_filter filter = {
 		.context = &applicable,
 		.keep_member = keep_member,
@@ -271,10 +496,35 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 		.edit_repository = edit_repository,
 	};
 
-	collect_applicable(revocations, org_input_read_at_ms(input), &applicable);
+	pthread_mutex_lock(&revocations->lock);
+	any_targeted = targeted_applies(revocations, read_at_ms);
+	pthread_mutex_unlock(&revocations->lock);
+	/* The whole copy outside the lock: only the replacements inside. */
+	if (any_targeted)
+		targeted = org_input_copy(input, NULL);
+	pthread_mutex_lock(&revocations->lock);
+	apply_locked(revocations, read_at_ms, targeted, &applicable);
+	pthread_mutex_unlock(&revocations->lock);
 	if (applicable.count == 0)
-		return NULL;
-	copy = org_input_copy(input, &filter);
+		return targeted;
+	copy = org_input_copy(targeted != NULL ? targeted : input, &filter);
+	org_input_free(targeted);
 	ga_free(applicable.removals);
 	return copy;
+}
+
+const char *
+service_targeted_kind_name(enum service_targeted_kind kind)
+{
+	switch (kind) {
+	case SERVICE_TARGETED_TEAM_MEMBERS:
+		return "team members";
+	case SERVICE_TARGETED_TEAM_REPOSITORIES:
+		return "team repositories";
+	case SERVICE_TARGETED_REPOSITORY:
+		return "repository";
+	case SERVICE_TARGETED_NONE:
+	default:
+		return "none";
+	}
 }
