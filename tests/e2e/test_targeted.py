@@ -169,6 +169,24 @@ def push_changes_a_package_name():
 
 
 @test
+def identical_reads_coalesce():
+    """Ten deliveries naming the same team while GitHub is slow make at most
+    two reads (the one in flight and one pending), not ten."""
+    standin, server = start()
+    standin.reset_stats()
+    standin.fault("slow", target="graphql", delay_ms=2000, count=1)
+    # Ten distinct bodies (the same one twice is a replay).
+    for login in ("dave", "carol"):
+        for sender in ("olivia", "bob", "carol", "dave", "erin"):
+            deliver(standin, server, "membership", payload_action="added", login=login,
+                    team="platform", sender=sender)
+    time.sleep(4.0)
+    reads = standin.stats()["queries"].get("TeamMembers", 0)
+    assert 1 <= reads <= 2, standin.stats()["queries"]
+    assert not any(standin.stats()["queries"].get(name) for name in FULL_SYNC_QUERIES)
+
+
+@test
 def targeted_reads_in_metrics():
     """/metrics counts the reads and their points; a failed read asks for a
     full sync instead (the safety net)."""

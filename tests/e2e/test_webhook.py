@@ -676,8 +676,12 @@ def events_and_debounce():
                        ref="refs/heads/feature") == 0
     assert syncs_after(standin, server, "organization", payload_action="member_invited",
                        login="newbie") == 0
-    # A relevant event: one sync (3 GraphQL queries for this organization).
-    assert syncs_after(standin, server, "push", repository="core-lib", wait=6.0) > 0
+    # A push that may change pyproject.toml: one targeted read of the
+    # repository, no full sync (tests/e2e/test_targeted.py has the rest).
+    standin.reset_stats()
+    assert syncs_after(standin, server, "push", repository="core-lib", wait=2.0) == 1
+    assert standin.stats()["queries"] == {"Repository": 1}, standin.stats()["queries"]
+    # An event no targeted read covers: one sync (3 GraphQL queries here).
     # A burst of ten makes one sync, not ten.
     before = graphql_requests(standin)
     for i in range(10):
