@@ -15,6 +15,7 @@
  *   members | teams | repositories          GraphQL top-level pages
  *   team-members N | team-repositories N    follow-ups of team N
  *   collaborators N                         follow-up of repository N
+ *   repository                              one repository (a targeted read)
  *   org | user                              REST GET /orgs/{org}, GET /user
  */
 #include <stddef.h>
@@ -42,6 +43,7 @@ enum page_kind {
 	PAGE_TEAM_MEMBERS,
 	PAGE_TEAM_REPOSITORIES,
 	PAGE_COLLABORATORS,
+	PAGE_REPOSITORY,
 	PAGE_ORG,
 	PAGE_USER,
 	PAGE_UNKNOWN,
@@ -54,6 +56,7 @@ static const char *const kind_names[] = {
 	[PAGE_TEAM_MEMBERS] = "team-members",
 	[PAGE_TEAM_REPOSITORIES] = "team-repositories",
 	[PAGE_COLLABORATORS] = "collaborators",
+	[PAGE_REPOSITORY] = "repository",
 	[PAGE_ORG] = "org",
 	[PAGE_USER] = "user",
 };
@@ -154,6 +157,10 @@ feed_graphql(enum page_kind kind, size_t index, const char *body, size_t len,
 			break;
 		rc = gh_parse_collaborators_page(collect, index % input->repository_count, &reply,
 						 page, &err);
+		break;
+	case PAGE_REPOSITORY:
+		gh_page_clear(page);
+		rc = gh_parse_repository(collect, &reply, &err);
 		break;
 	default:
 		break;

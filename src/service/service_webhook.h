@@ -15,25 +15,25 @@
  *   classify      (service_webhook_classify.c) what an event means for
  *                 ghaccess: nothing, or a refresh, and for the events that
  *                 take access away, the removal to apply at once;
- *   revocations   (service_webhook_revocations.c) removals applied to the
- *                 organization data until GitHub's own data (the next sync)
+ *   revocations   (service_webhook_revocations.c) the change log: removals
+ *                 and targeted results applied to the organization data,
+ *                 in time order, until GitHub's own data (the next sync)
  *                 catches up;
  *   pacing        (service_webhook.c) when the refresh that deliveries ask
  *                 for may start.
  *
- * The policy, and why.  A relevant event triggers a full resync rather
- * than a partial one: ghaccess's decisions hang on the whole graph (nested
- * teams, base permission, pyproject names), a full sync of an organization
- * of 1,000 repositories costs about 35 of the 5,000 GraphQL points of an
- * hour, and partial updates would be a second code path to get wrong.
- * Deliveries are debounced (webhook_debounce_ms, default 500 ms) so that a
- * burst (a team deleted with 30 members, a reorganisation script) makes one
- * sync; webhook-triggered syncs start at most once per 5 seconds, and are
- * skipped while the last known budget minus one sync's cost is under 500
- * points, which stay for the periodic refresh (at worst 720 syncs an hour,
- * so the budget check is what actually bounds the spend).  Pushes only count
- * when they go to the default branch and may change the root
- * pyproject.toml: pushes are the most frequent event by far.
+ * The policy, and why.  An event that names what changed (a team's members
+ * or repository grants, one repository: membership, team grants, member,
+ * repository, a push that may change pyproject.toml) leads to a targeted
+ * read of only that (service_targeted.c, a point or two), whose result is
+ * GitHub's own data and so may grant; any other relevant event triggers a
+ * full resync, debounced (webhook_debounce_ms, default 500 ms) so that a
+ * burst (a team deleted with 30 members, a reorganisation script) makes
+ * one sync; webhook-triggered syncs start at most once per 5 seconds, and
+ * are skipped while the last known budget minus one sync's cost is under
+ * 500 points, which stay for the periodic refresh.  Pushes only count when
+ * they go to the default branch and may change the root pyproject.toml:
+ * pushes are the most frequent event by far.
  *
  * What cannot wait for a sync, which may be skipped for the budget, is
  * whatever takes access away: a person removed from the organization must
@@ -46,8 +46,9 @@
  * decide from a snapshot built from those records, so every front end sees
  * the removal at once, and a removal stays applied to every snapshot whose
  * data was read before it (a sync that was already running when the
- * delivery came).  Only what takes access away is applied early, and only
- * ever to lower: anything that grants access waits for GitHub's data.
+ * delivery came).  A payload is applied only to take away, and only ever
+ * to lower: anything that grants access comes from GitHub's data (a
+ * targeted read's result, in the same log, or a sync).
  */
 #ifndef SERVICE_WEBHOOK_H
 #define SERVICE_WEBHOOK_H
