@@ -505,6 +505,18 @@ enum ga_rc gh_parse_membership_rest(const char *body, size_t len, const char *or
 				    struct ga_err *err);
 
 /*
+ * GET /orgs/{org}/memberships/{username} reply body (a targeted read of
+ * one member): *active when "state" is "active" for organization org and
+ * user.login is login (case-insensitive), *is_owner when also "role" is
+ * "admin", *id the user's id.  GA_EUPSTREAM for anything but an object
+ * with string state and role, an organization with a string login, and a
+ * user with a string login (login's) and an integer id.
+ */
+enum ga_rc gh_parse_org_membership_rest(const char *body, size_t len, const char *org,
+					const char *login, bool *active, bool *is_owner,
+					long long *id, struct ga_err *err);
+
+/*
  * The authorization URL of an X-GitHub-SSO header value
  * ("required; url=https://github.com/orgs/acme/sso?authorization_request=..."):
  * true and the URL in url (size bytes) when the value says "required" and

@@ -1207,6 +1207,63 @@ gh_parse_membership_rest(const char *body, size_t len, const char *org, bool *ac
 	return rc;
 }
 
+/* The user object of an organization membership: its login must be the one asked about. */
+static enum ga_rc
+membership_user(const json_t *root, const char *login, long long *id, const char *what,
+		struct ga_err *err)
+{
+	json_t *user = NULL;
+	const char *user_login = NULL;
+	enum ga_rc rc = gh_json_object(root, "user", false, &user, what, err);
+
+	if (rc == GA_OK)
+		rc = gh_json_string(user, "login", false, &user_login, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_integer(user, "id", false, id, what, err);
+	if (rc == GA_OK && strcasecmp(user_login, login) != 0)
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: the membership of another user", what);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_org_membership_rest(const char *body, size_t len, const char *org, const char *login,
+			     bool *active, bool *is_owner, long long *id, struct ga_err *err)
+{
+	static const char what[] = "GET /orgs/{org}/memberships/{username}";
+	json_t *root;
+	json_t *organization = NULL;
+	const char *state = NULL;
+	const char *role = NULL;
+	const char *org_login = NULL;
+	enum ga_rc rc = gh_json_parse(body, len, &root, what, err);
+
+	*active = false;
+	*is_owner = false;
+	*id = 0;
+	if (rc != GA_OK)
+		return rc;
+	if (!json_is_object(root))
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
+	if (rc == GA_OK)
+		rc = gh_json_string(root, "state", false, &state, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(root, "role", false, &role, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(root, "organization", false, &organization, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(organization, "login", false, &org_login, what, err);
+	if (rc == GA_OK)
+		rc = membership_user(root, login, id, what, err);
+	/* Only an active membership of this organization counts; "admin" is
+	 * an owner, anything else ("member", "billing_manager") is not. */
+	if (rc == GA_OK) {
+		*active = strcmp(state, "active") == 0 && strcasecmp(org_login, org) == 0;
+		*is_owner = *active && strcmp(role, "admin") == 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
 bool
 gh_parse_sso_header(const char *value, char *url, size_t size)
 {

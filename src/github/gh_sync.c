@@ -520,6 +520,43 @@ targeted_inferred_as_read(struct sync_run *run)
 	run->stats->direct_grants_inferred = run->collect.inferred_count;
 }
 
+/* One user's membership (REST): 404 is "not a member", like a pending one. */
+static enum ga_rc
+read_member(struct sync_run *run, const char *login, struct ga_err *err)
+{
+	const struct config *config = run->client->config;
+	const char *api_url = config->api_url ? config->api_url : DEFAULT_API_URL;
+	char *org = gh_url_escape(run->organization);
+	char *user = gh_url_escape(login);
+	char *url = ga_asprintf("%s/orgs/%s/memberships/%s", api_url, org, user);
+	struct gh_request request = {.method = "GET", .url = url,
+				     .what = "GET /orgs/{org}/memberships/{username}",
+				     .retry = GH_RETRY_SYNC};
+	struct gh_response response;
+	bool active = false;
+	bool is_owner = false;
+	long long id = 0;
+	enum ga_rc rc;
+
+	gh_response_init(&response, run->client->options.max_reply_bytes);
+	rc = gh_http_request(run->client, run->session.handle, &request, &response, run->stats,
+			     err);
+	if (rc != GA_OK && response.final && response.transport == CURLE_OK &&
+	    response.status == 404)
+		rc = GA_OK;	/* not a member (or GitHub does not show it) */
+	else if (rc == GA_OK)
+		rc = gh_parse_org_membership_rest(response.body.data, response.body.len,
+						  run->organization, login, &active, &is_owner,
+						  &id, err);
+	if (rc == GA_OK && active)
+		org_input_add_member(run->collect.input, login, id, is_owner);
+	gh_response_free(&response);
+	ga_free(url);
+	ga_free(user);
+	ga_free(org);
+	return rc;
+}
+
 static enum ga_rc
 run_targeted(struct sync_run *run, enum gh_targeted_kind kind, const char *name,
 	     struct ga_err *err)
@@ -528,6 +565,8 @@ run_targeted(struct sync_run *run, enum gh_targeted_kind kind, const char *name,
 	struct sources_query repository = {.full = NULL};
 	enum ga_rc rc;
 
+	if (kind == GH_TARGETED_MEMBER)
+		return read_member(run, name, err);
 	if (kind == GH_TARGETED_REPOSITORY) {
 		sources_query_init(&repository, gh_query_repository);
 		memset(&pager, 0, sizeof(pager));

@@ -189,6 +189,8 @@ enum gh_targeted_kind {
 	GH_TARGETED_TEAM_REPOSITORIES,	/* one team's repository grants */
 	GH_TARGETED_REPOSITORY,		/* one repository: metadata, direct
 					 * collaborators, HEAD:pyproject.toml */
+	GH_TARGETED_MEMBER,		/* one user's organization membership
+					 * (REST: no GraphQL points) */
 };
 
 /*
@@ -197,7 +199,9 @@ enum gh_targeted_kind {
  * "Targeted reads"): name is the team's slug or the repository's name.
  * On GA_OK *out is a new org_input holding only that: for a team, one team
  * (slug name, id 0) with the list read and the other list empty; for a
- * repository, that repository.  synced_at/_ms are the start of the read.
+ * repository, that repository; for a member, that member when the
+ * membership is active, else no member at all (GitHub's 404, a pending
+ * invitation).  synced_at/_ms are the start of the read.
  * Direct grants that the token cannot read from permissionSources count
  * as READ (the inference of a sync needs the whole organization; READ is
  * never above the truth).  A team or repository GitHub does not show is

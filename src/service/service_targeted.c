@@ -95,6 +95,8 @@ github_kind(enum service_targeted_kind kind)
 		return GH_TARGETED_TEAM_MEMBERS;
 	case SERVICE_TARGETED_TEAM_REPOSITORIES:
 		return GH_TARGETED_TEAM_REPOSITORIES;
+	case SERVICE_TARGETED_MEMBER:
+		return GH_TARGETED_MEMBER;
 	case SERVICE_TARGETED_REPOSITORY:
 	case SERVICE_TARGETED_NONE:
 	default:
@@ -111,7 +113,7 @@ known_to_current(struct service_targeted *targeted, const struct service_webhook
 	const struct org_input *input;
 	bool known = false;
 
-	if (target->kind == SERVICE_TARGETED_REPOSITORY)
+	if (target->kind == SERVICE_TARGETED_REPOSITORY || target->kind == SERVICE_TARGETED_MEMBER)
 		return true;
 	view = service_publisher_acquire(targeted->source.publisher);
 	if (view == NULL)
@@ -168,8 +170,18 @@ read_one(struct service_targeted *targeted, const struct service_webhook_target 
 		return;
 	}
 	change.at_ms = org_input_read_at_ms(data);
-	change.targeted.target = *target;
-	change.targeted.data = data;
+	if (target->kind == SERVICE_TARGETED_MEMBER && data->member_count == 0) {
+		/* Not a member (any more): what a member_removed takes away. */
+		size_t len = strnlen(target->name, sizeof(change.removal.login) - 1);
+
+		/* A member target is a valid login (copy_login): it fits. */
+		change.removal.kind = SERVICE_WEBHOOK_REMOVE_MEMBER;
+		memcpy(change.removal.login, target->name, len);
+		change.removal.login[len] = '\0';
+	} else {
+		change.targeted.target = *target;
+		change.targeted.data = data;
+	}
 	service_publisher_change(source->publisher, &change,
 				 service_settings_config(source->settings));
 	org_input_free(data);

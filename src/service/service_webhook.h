@@ -255,6 +255,7 @@ enum service_targeted_kind {
 	SERVICE_TARGETED_TEAM_MEMBERS,		/* name: a team's slug */
 	SERVICE_TARGETED_TEAM_REPOSITORIES,	/* name: a team's slug */
 	SERVICE_TARGETED_REPOSITORY,		/* name: a repository's name */
+	SERVICE_TARGETED_MEMBER,		/* name: a user's login */
 };
 
 struct service_webhook_target {
@@ -262,7 +263,7 @@ struct service_webhook_target {
 	char name[SERVICE_WEBHOOK_NAME_MAX];	/* GitHub's characters only (copy_name) */
 };
 
-/* "team members", "team repositories", "repository", "none": for logs. */
+/* "team members", "team repositories", "repository", "member", "none": for logs. */
 const char *service_targeted_kind_name(enum service_targeted_kind kind);
 
 /*
@@ -271,7 +272,9 @@ const char *service_targeted_kind_name(enum service_targeted_kind kind);
  * whoever holds the struct (free data with org_input_free); serialisable
  * as {kind, name, org_input_to_json(data)}.  data holds only the target:
  * TEAM_*: one team (slug = name) with the list that was read;
- * REPOSITORY: one repository.
+ * REPOSITORY: one repository; MEMBER: one member (an active membership;
+ * a user found not to be a member is sent as a REMOVE_MEMBER removal
+ * instead, stamped the same way).
  */
 struct service_targeted_result {
 	struct service_webhook_target target;

@@ -102,6 +102,17 @@ set_target(struct service_webhook_event *out, enum service_targeted_kind kind, c
 	out->refresh = false;
 }
 
+/* A login for a targeted read of one member (logins, not names: copy_login). */
+static void
+set_member_target(struct service_webhook_event *out, const char *login)
+{
+	out->target.kind = SERVICE_TARGETED_NONE;
+	if (!copy_login(out->target.name, sizeof(out->target.name), login))
+		return;
+	out->target.kind = SERVICE_TARGETED_MEMBER;
+	out->refresh = false;
+}
+
 static void
 classify_organization(const json_t *root, struct service_webhook_event *out)
 {
@@ -112,11 +123,17 @@ classify_organization(const json_t *root, struct service_webhook_event *out)
 		out->reason = "member removed from the organization";
 		set_removal(out, SERVICE_WEBHOOK_REMOVE_MEMBER,
 			    copy_login(out->removal.login, sizeof(out->removal.login), login));
+		set_member_target(out, login);
 	} else if (strcmp(out->action, "member_added") == 0) {
-		/* Grants wait for the sync.  It does not cancel a pending removal
-		 * either: a sync that started after the removal does, and a
-		 * replayed member_added must not. */
+		/* The membership as GitHub has it now (the payload grants
+		 * nothing): the login and the base permission within seconds.
+		 * A member added back may have teams reinstated, which one read
+		 * cannot see: the full sync comes too.  It does not cancel a
+		 * pending removal of his teams: a sync that started after the
+		 * removal does, and a replayed member_added must not. */
 		out->reason = "member added to the organization";
+		set_member_target(out, login);
+		out->refresh = true;
 	} else if (strcmp(out->action, "member_invited") == 0) {
 		/* An invitation grants nothing until accepted (member_added). */
 		out->refresh = false;

@@ -166,71 +166,68 @@ service_webhook_revocations_count(struct service_webhook_revocations *revocation
 	return count;
 }
 
-/* The removals that apply to data read at read_at_ms (copied out of the lock). */
-struct applicable {
-	struct service_webhook_removal *removals;
-	size_t count;
+/*
+ * What applies to data read at read_at_ms, copied out of the lock: the
+ * removals, and the targeted reads (only what they read and when).  A
+ * removal does what it does to each record (a member, a team's list, a
+ * repository's collaborators) unless a targeted read of that record
+ * started after it: GitHub's later data already says what the removal
+ * took away, or that it came back.
+ */
+struct applicable_removal {
+	struct service_webhook_removal removal;
+	long long at_ms;
 };
 
-/*
- * A targeted read of the same list or repository, started after the
- * removal, has GitHub's later data for what the removal took away.  A
- * repository deleted is never superseded: one created under the same name
- * later is another repository, and the grants the deletion took away must
- * not come back with it.
- */
-static bool
-supersedes(const struct revocation *targeted, const struct revocation *removal)
-{
-	const struct service_webhook_removal *r = &removal->removal;
-	const char *name = targeted->targeted.target.name;
+struct applicable_read {
+	struct service_webhook_target target;
+	long long at_ms;
+};
 
-	if (targeted->recorded_ms <= removal->recorded_ms)
-		return false;
-	switch (targeted->targeted.target.kind) {
-	case SERVICE_TARGETED_TEAM_MEMBERS:
-		return r->kind == SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER && same(r->team, name);
-	case SERVICE_TARGETED_TEAM_REPOSITORIES:
-		return (r->kind == SERVICE_WEBHOOK_REMOVE_TEAM_GRANT ||
-			r->kind == SERVICE_WEBHOOK_LOWER_TEAM_GRANT) && same(r->team, name);
-	case SERVICE_TARGETED_REPOSITORY:
-		return (r->kind == SERVICE_WEBHOOK_REMOVE_COLLABORATOR ||
-			r->kind == SERVICE_WEBHOOK_LOWER_COLLABORATOR ||
-			r->kind == SERVICE_WEBHOOK_ARCHIVE) && same(r->repository, name);
-	case SERVICE_TARGETED_NONE:
-	default:
-		return false;
-	}
-}
+struct applicable {
+	struct applicable_removal *removals;
+	size_t count;
+	struct applicable_read *reads;
+	size_t read_count;
+};
 
-/* Under the lock: entry (a removal) is superseded by a later targeted read. */
 static bool
-is_superseded(const struct service_webhook_revocations *revocations, size_t index)
+same(const char *a, const char *b)
 {
-	for (size_t i = index + 1; i < revocations->count; i++)
-		if (revocations->entries[i].targeted.target.kind != SERVICE_TARGETED_NONE &&
-		    supersedes(&revocations->entries[i], &revocations->entries[index]))
-			return true;
-	return false;
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
 }
 
 static void
 collect_applicable(struct service_webhook_revocations *revocations, long long read_at_ms,
 		   struct applicable *out)
 {
-	out->removals = NULL;
-	out->count = 0;
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < revocations->count; i++) {
 		const struct revocation *entry = &revocations->entries[i];
 
-		if (entry->recorded_ms < read_at_ms || entry->removal.kind == SERVICE_WEBHOOK_REMOVE_NONE ||
-		    is_superseded(revocations, i))
+		if (entry->recorded_ms < read_at_ms)
 			continue;
-		if (out->removals == NULL)
-			out->removals = ga_reallocarray(NULL, revocations->count,
-							sizeof(*out->removals));
-		out->removals[out->count++] = entry->removal;
+		if (entry->targeted.target.kind != SERVICE_TARGETED_NONE) {
+			if (out->reads == NULL)
+				out->reads = ga_reallocarray(NULL, revocations->count,
+							     sizeof(*out->reads));
+			out->reads[out->read_count].target = entry->targeted.target;
+			out->reads[out->read_count++].at_ms = entry->recorded_ms;
+		} else if (entry->removal.kind != SERVICE_WEBHOOK_REMOVE_NONE) {
+			if (out->removals == NULL)
+				out->removals = ga_reallocarray(NULL, revocations->count,
+								sizeof(*out->removals));
+			out->removals[out->count].removal = entry->removal;
+			out->removals[out->count++].at_ms = entry->recorded_ms;
+		}
 	}
+}
+
+static void
+applicable_free(struct applicable *applicable)
+{
+	ga_free(applicable->removals);
+	ga_free(applicable->reads);
 }
 
 /* Under the lock: does a targeted result apply to data read at read_at_ms? */
@@ -244,51 +241,75 @@ targeted_applies(const struct service_webhook_revocations *revocations, long lon
 	return false;
 }
 
+/* The record a removal acts on: a member, a team's members or grants, a
+ * repository; kind NONE for what no read supersedes (a team or repository
+ * deleted: what comes later under its name is another one; a parent). */
+struct record {
+	enum service_targeted_kind kind;
+	const char *name;
+};
+
+/* Removal i does its part to record: no read of it started after. */
 static bool
-same(const char *a, const char *b)
+applies_to(const struct applicable *applicable, size_t i, struct record record)
 {
-	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+	if (record.kind == SERVICE_TARGETED_NONE)
+		return true;
+	for (size_t r = 0; r < applicable->read_count; r++) {
+		const struct applicable_read *read = &applicable->reads[r];
+
+		if (read->target.kind == record.kind && same(read->target.name, record.name) &&
+		    read->at_ms > applicable->removals[i].at_ms)
+			return false;
+	}
+	return true;
 }
 
+static const struct record NOT_SUPERSEDED = {SERVICE_TARGETED_NONE, NULL};
+
 static bool
-member_removed(const struct applicable *applicable, const char *login)
+member_removed(const struct applicable *applicable, const char *login, struct record record)
 {
 	for (size_t i = 0; i < applicable->count; i++)
-		if (applicable->removals[i].kind == SERVICE_WEBHOOK_REMOVE_MEMBER &&
-		    same(applicable->removals[i].login, login))
+		if (applicable->removals[i].removal.kind == SERVICE_WEBHOOK_REMOVE_MEMBER &&
+		    same(applicable->removals[i].removal.login, login) &&
+		    applies_to(applicable, i, record))
 			return true;
 	return false;
 }
 
 static bool
 matches(const struct applicable *applicable, enum service_webhook_removal_kind kind,
-	const char *login, const char *team, const char *repository)
+	const char *login, const char *team, const char *repository, struct record record)
 {
 	for (size_t i = 0; i < applicable->count; i++) {
-		const struct service_webhook_removal *removal = &applicable->removals[i];
+		const struct service_webhook_removal *removal = &applicable->removals[i].removal;
 
 		if (removal->kind != kind)
 			continue;
 		if ((login == NULL || same(removal->login, login)) &&
 		    (team == NULL || same(removal->team, team)) &&
-		    (repository == NULL || same(removal->repository, repository)))
+		    (repository == NULL || same(removal->repository, repository)) &&
+		    applies_to(applicable, i, record))
 			return true;
 	}
 	return false;
 }
 
 /* level, lowered by every LOWER removal of kind that names login or team
- * (whichever is not NULL) and repository. */
+ * (whichever is not NULL) and repository, and still applies to record. */
 static enum org_level
 lowered(const struct applicable *applicable, enum service_webhook_removal_kind kind,
-	const char *login, const char *team, const char *repository, enum org_level level)
+	const char *login, const char *team, const char *repository, enum org_level level,
+	struct record record)
 {
 	for (size_t i = 0; i < applicable->count; i++) {
-		const struct service_webhook_removal *removal = &applicable->removals[i];
+		const struct service_webhook_removal *removal = &applicable->removals[i].removal;
 
 		if (removal->kind == kind && removal->level < level &&
 		    (login == NULL || same(removal->login, login)) &&
-		    (team == NULL || same(removal->team, team)) && same(removal->repository, repository))
+		    (team == NULL || same(removal->team, team)) &&
+		    same(removal->repository, repository) && applies_to(applicable, i, record))
 			level = removal->level;
 	}
 	return level;
@@ -301,7 +322,7 @@ kept_parent(const struct applicable *applicable, const struct org_input_team *te
 	if (team->parent_slug == NULL)
 		return NULL;
 	for (size_t i = 0; i < applicable->count; i++) {
-		const struct service_webhook_removal *removal = &applicable->removals[i];
+		const struct service_webhook_removal *removal = &applicable->removals[i].removal;
 
 		if (removal->kind == SERVICE_WEBHOOK_DETACH_TEAM && same(removal->team, team->slug) &&
 		    strcasecmp(removal->parent, team->parent_slug) != 0)
@@ -312,51 +333,71 @@ kept_parent(const struct applicable *applicable, const struct org_input_team *te
 
 /* ---- the removals as an org_input_filter ------------------------------------ */
 
+static struct record
+record_of(enum service_targeted_kind kind, const char *name)
+{
+	struct record record = {kind, name};
+
+	return record;
+}
+
 static bool
 keep_member(void *context, const struct org_input_member *member)
 {
-	return !member_removed(context, member->login);
+	return !member_removed(context, member->login,
+			       record_of(SERVICE_TARGETED_MEMBER, member->login));
 }
 
 static bool
 keep_team(void *context, const struct org_input_team *team)
 {
-	return !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM, NULL, team->slug, NULL);
+	return !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM, NULL, team->slug, NULL,
+			NOT_SUPERSEDED);
 }
 
 static bool
 keep_team_member(void *context, const struct org_input_team *team, const char *login)
 {
-	return !member_removed(context, login) &&
-	       !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, login, team->slug, NULL);
+	struct record members = record_of(SERVICE_TARGETED_TEAM_MEMBERS, team->slug);
+
+	return !member_removed(context, login, members) &&
+	       !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, login, team->slug, NULL,
+			members);
 }
 
 static bool
 keep_repository(void *context, const struct org_input_repository *repository)
 {
-	return !matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, repository->name);
+	return !matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, repository->name,
+			NOT_SUPERSEDED);
 }
 
 static enum org_level
 team_grant(void *context, const struct org_input_team *team, const struct org_input_grant *grant)
 {
-	if (matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, grant->name) ||
-	    matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, NULL, team->slug, grant->name))
+	struct record grants = record_of(SERVICE_TARGETED_TEAM_REPOSITORIES, team->slug);
+
+	if (matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, grant->name,
+		    NOT_SUPERSEDED) ||
+	    matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, NULL, team->slug, grant->name,
+		    grants))
 		return ORG_LEVEL_NONE;
 	return lowered(context, SERVICE_WEBHOOK_LOWER_TEAM_GRANT, NULL, team->slug, grant->name,
-		       grant->level);
+		       grant->level, grants);
 }
 
 static enum org_level
 collaborator(void *context, const struct org_input_repository *repository,
 	     const struct org_input_grant *grant)
 {
-	if (member_removed(context, grant->name) ||
+	struct record read = record_of(SERVICE_TARGETED_REPOSITORY, repository->name);
+
+	if (member_removed(context, grant->name, read) ||
 	    matches(context, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, grant->name, NULL,
-		    repository->name))
+		    repository->name, read))
 		return ORG_LEVEL_NONE;
 	return lowered(context, SERVICE_WEBHOOK_LOWER_COLLABORATOR, grant->name, NULL,
-		       repository->name, grant->level);
+		       repository->name, grant->level, read);
 }
 
 static void
@@ -369,7 +410,8 @@ edit_team(void *context, struct org_input_team *copy)
 static void
 edit_repository(void *context, struct org_input_repository *copy)
 {
-	if (matches(context, SERVICE_WEBHOOK_ARCHIVE, NULL, NULL, copy->name))
+	if (matches(context, SERVICE_WEBHOOK_ARCHIVE, NULL, NULL, copy->name,
+		    record_of(SERVICE_TARGETED_REPOSITORY, copy->name)))
 		copy->archived = true;
 }
 
@@ -428,6 +470,21 @@ replace_repository(struct org_input *input, const struct org_input_repository *r
 	org_input_repository_replace(by_id, read);
 }
 
+/* An active member: the base permission and the owner role as GitHub
+ * answered (team memberships come with their own events). */
+static void
+upsert_member(struct org_input *input, const struct org_input_member *read)
+{
+	for (size_t i = 0; i < input->member_count; i++) {
+		if (!same(input->members[i].login, read->login))
+			continue;
+		input->members[i].id = read->id;
+		input->members[i].is_owner = read->is_owner;
+		return;
+	}
+	org_input_add_member(input, read->login, read->id, read->is_owner);
+}
+
 /* A team not in the data (created after it was read) waits for the sync:
  * its parent and other list are unknown here. */
 static void
@@ -450,6 +507,10 @@ apply_targeted(struct org_input *input, const struct service_targeted_result *re
 	case SERVICE_TARGETED_REPOSITORY:
 		if (data->repository_count == 1)
 			replace_repository(input, &data->repositories[0]);
+		break;
+	case SERVICE_TARGETED_MEMBER:
+		if (data->member_count == 1)
+			upsert_member(input, &data->members[0]);
 		break;
 	case SERVICE_TARGETED_NONE:
 	default:
@@ -505,11 +566,13 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 	pthread_mutex_lock(&revocations->lock);
 	apply_locked(revocations, read_at_ms, targeted, &applicable);
 	pthread_mutex_unlock(&revocations->lock);
-	if (applicable.count == 0)
+	if (applicable.count == 0) {
+		applicable_free(&applicable);
 		return targeted;
+	}
 	copy = org_input_copy(targeted != NULL ? targeted : input, &filter);
 	org_input_free(targeted);
-	ga_free(applicable.removals);
+	applicable_free(&applicable);
 	return copy;
 }
 
@@ -523,6 +586,8 @@ service_targeted_kind_name(enum service_targeted_kind kind)
 		return "team repositories";
 	case SERVICE_TARGETED_REPOSITORY:
 		return "repository";
+	case SERVICE_TARGETED_MEMBER:
+		return "member";
 	case SERVICE_TARGETED_NONE:
 	default:
 		return "none";

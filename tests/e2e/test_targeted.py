@@ -169,6 +169,40 @@ def push_changes_a_package_name():
 
 
 @test
+def member_added_to_the_organization():
+    """erin (an outside collaborator) joins the organization: she may log in
+    and read what the base permission gives (REST: no GraphQL point),
+    before the full sync that member_added also asks for (held off here by a
+    points budget too low for webhook syncs)."""
+    standin = Standin(scenario_path(webhook.WORKED), args=webhook.LOW_BUDGET)
+    server = Ghaccess(webhook.webhook_settings(standin), backend=webhook.BACKEND).start()
+    scenario = scenario_of(standin)
+    erin = next(u for u in scenario["users"] if u["login"] == "erin")
+    erin["org_role"] = "MEMBER"
+    token = erin["tokens"][0]
+    assert webhook.verify(server, "erin", token) is False
+    standin.reset_stats()
+    standin.set_scenario(scenario)
+    started = time.monotonic()
+    deliver(standin, server, "organization", payload_action="member_added", login="erin")
+    while webhook.verify(server, "erin", token) is not True:
+        assert time.monotonic() - started <= DEADLINE_S, "erin still refused"
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    queries = standin.stats()["queries"]
+    assert not any(queries.get(name) for name in FULL_SYNC_QUERIES), queries
+    points = standin.stats()["graphql_points"]
+    assert points == 0, points
+    line = "member added to the organization: %.2f s, %d points, %d REST requests" % (
+        elapsed, points, standin.stats()["rest_requests"])
+    print("  " + line)
+    if POINTS_REPORT:
+        with open(POINTS_REPORT, "a", encoding="utf-8") as report:
+            report.write(line + "\n")
+    assert permissions(server, "erin", "acme-core") == ["read"]
+
+
+@test
 def identical_reads_coalesce():
     """Ten deliveries naming the same team while GitHub is slow make at most
     two reads (the one in flight and one pending), not ten."""

@@ -472,9 +472,12 @@ def replayed_body_under_a_new_delivery_id():
 @test
 def removal_does_not_outlive_the_sync_it_asks_for():
     """A member_removed that GitHub's data does not confirm (bob is still a
-    member: a mistaken or replayed delivery) holds only until the sync it
-    asks for, even when that sync starts within the same second: the sync's
-    start is compared at millisecond precision."""
+    member: a mistaken or replayed delivery): the read of bob's membership
+    that it asks for makes him a member again within seconds, but not a
+    member of the teams the removal took him out of (GitHub's answer says
+    nothing of them); the next full sync ends the removal, even when it
+    starts within the same second: its start is compared at millisecond
+    precision."""
     standin, server = start(debounce_ms=0)
     published = lambda: server.log().count("msg=\"snapshot published\"")
     assert published() == 1, server.log()
@@ -483,9 +486,34 @@ def removal_does_not_outlive_the_sync_it_asks_for():
     report = deliver(standin, server, "organization", payload_action="member_removed",
                      login="bob")
     assert report["status"] == 202, report
-    wait_for(lambda: published() >= 2, timeout=10, what="the sync the delivery asked for")
+    # A team created asks for a full sync at once (debounce_ms = 0).
+    report = deliver(standin, server, "team", payload_action="created", team="platform")
+    assert report["status"] == 202, report
+    wait_for(lambda: published() >= 2, timeout=10, what="the sync a delivery asked for")
     assert verify(server, "bob", BOB_TOKEN) is True, \
         "the removal outlived a sync that read GitHub after it"
+    assert "platform" in groups_of(server, "bob"), groups_of(server, "bob")
+
+
+@test
+def member_read_after_a_mistaken_removal():
+    """The same mistaken member_removed without a full sync: the read of
+    bob's membership brings his login back, his team waits for its own
+    read (or the full sync)."""
+    standin, server = start()
+    report = deliver(standin, server, "organization", payload_action="member_removed",
+                     login="bob")
+    assert report["status"] == 202, report
+    wait_for(lambda: "targeted read" in server.log(), timeout=5, what="the member read")
+    wait_for(lambda: verify(server, "bob", BOB_TOKEN) is True, timeout=5,
+             what="bob a member again")
+    assert "platform" not in groups_of(server, "bob")
+    # platform's members read again (a membership event) bring it back.
+    report = deliver(standin, server, "membership", payload_action="added", login="bob",
+                     team="platform")
+    assert report["status"] == 202, report
+    wait_for(lambda: "platform" in groups_of(server, "bob"), timeout=5,
+             what="bob in platform again")
 
 
 def fixture_payload(name):

@@ -782,6 +782,18 @@ test_targeted_reads(void **state)
 	assert_true(points >= 1 && points <= 3);
 	org_input_free(data);
 	print_message("targeted reads: at most 3 points each, last %lld\n", points);
+	/* A member (REST, no GraphQL points): user-1 is an owner; an outside
+	 * collaborator is no member at all. */
+	data = read_targeted(client, standin, GH_TARGETED_MEMBER, "user-1", &points);
+	assert_int_equal(data->member_count, 1);
+	assert_string_equal(data->members[0].login, "user-1");
+	assert_int_equal(data->members[0].id, 100001);
+	assert_true(data->members[0].is_owner);
+	assert_int_equal(points, 0);
+	org_input_free(data);
+	data = read_targeted(client, standin, GH_TARGETED_MEMBER, "outside-1", &points);
+	assert_int_equal(data->member_count, 0);
+	org_input_free(data);
 	/* What GitHub does not show is an error: the caller falls back to a sync. */
 	data = NULL;
 	assert_int_equal(gh_sync_targeted(client, GH_TARGETED_TEAM_MEMBERS, "no-such-team", &data,

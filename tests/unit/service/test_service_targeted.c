@@ -330,6 +330,90 @@ test_deletion_not_superseded(void **state)
 	service_webhook_revocations_destroy(log);
 }
 
+static struct service_targeted_result
+member_read(const char *login, long long id, bool is_owner)
+{
+	struct service_targeted_result result = {.target.kind = SERVICE_TARGETED_MEMBER};
+
+	snprintf(result.target.name, sizeof(result.target.name), "%s", login);
+	result.data = org_input_new();
+	org_input_add_member(result.data, login, id, is_owner);
+	return result;
+}
+
+static const struct org_input_member *
+member_of(const struct org_input *input, const char *login)
+{
+	for (size_t i = 0; i < input->member_count; i++)
+		if (strcmp(input->members[i].login, login) == 0)
+			return &input->members[i];
+	return NULL;
+}
+
+/*
+ * A removal does its part to each record until a read of that record
+ * started after it: bob removed from the organization, then added again
+ * (a read of his membership) is a member again, but the teams the removal
+ * took him out of stay so until a read of those teams (GitHub may or may
+ * not have reinstated them).  A new member gets the membership read.
+ */
+static void
+test_member_read_and_removal_per_record(void **state)
+{
+	static const char *const with_bob[] = {"bob", NULL};
+	struct service_webhook_revocations *log = service_webhook_revocations_create();
+	struct service_webhook_removal bob;
+	struct service_targeted_result back = member_read("bob", 102, false);
+	struct service_targeted_result team = team_members("platform", with_bob);
+	struct service_targeted_result dave = member_read("dave", 104, true);
+	struct org_input *before = org_read_at(1000000);
+	struct org_input *patched;
+
+	(void)state;
+	memset(&bob, 0, sizeof(bob));
+	bob.kind = SERVICE_WEBHOOK_REMOVE_MEMBER;
+	snprintf(bob.login, sizeof(bob.login), "bob");
+	service_webhook_revocations_add(log, &bob, 1001000);
+	patched = service_webhook_revocations_apply(log, before);
+	assert_null(member_of(patched, "bob"));
+	assert_false(in_team(patched, "platform", "bob"));
+	org_input_free(patched);
+	/* Added again: a member, in no team yet. */
+	service_webhook_revocations_add_targeted(log, &back, 1002000);
+	patched = service_webhook_revocations_apply(log, before);
+	assert_non_null(member_of(patched, "bob"));
+	assert_false(in_team(patched, "platform", "bob"));
+	org_input_free(patched);
+	/* platform read again after the removal: GitHub says bob is in it. */
+	service_webhook_revocations_add_targeted(log, &team, 1003000);
+	patched = service_webhook_revocations_apply(log, before);
+	assert_true(in_team(patched, "platform", "bob"));
+	org_input_free(patched);
+	/* A member read before a removal does not bring him back. */
+	{
+		struct service_webhook_revocations *log2 = service_webhook_revocations_create();
+
+		service_webhook_revocations_add_targeted(log2, &back, 1001000);
+		service_webhook_revocations_add(log2, &bob, 1002000);
+		patched = service_webhook_revocations_apply(log2, before);
+		assert_null(member_of(patched, "bob"));
+		org_input_free(patched);
+		service_webhook_revocations_destroy(log2);
+	}
+	/* A new member, an owner as GitHub says. */
+	service_webhook_revocations_add_targeted(log, &dave, 1004000);
+	patched = service_webhook_revocations_apply(log, before);
+	assert_non_null(member_of(patched, "dave"));
+	assert_true(member_of(patched, "dave")->is_owner);
+	assert_int_equal(member_of(patched, "dave")->id, 104);
+	org_input_free(patched);
+	org_input_free(back.data);
+	org_input_free(team.data);
+	org_input_free(dave.data);
+	org_input_free(before);
+	service_webhook_revocations_destroy(log);
+}
+
 int
 main(void)
 {
@@ -339,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_targeted_older_than_snapshot_is_dropped),
 		cmocka_unit_test(test_targeted_kinds),
 		cmocka_unit_test(test_deletion_not_superseded),
+		cmocka_unit_test(test_member_read_and_removal_per_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -355,11 +355,11 @@ struct classify_case {
 };
 
 static const struct classify_case classify_cases[] = {
-	{ "organization.member_removed", "organization", true, SERVICE_WEBHOOK_REMOVE_MEMBER,
-	  "bob", "", "", SERVICE_TARGETED_NONE, "" },
+	{ "organization.member_removed", "organization", false, SERVICE_WEBHOOK_REMOVE_MEMBER,
+	  "bob", "", "", SERVICE_TARGETED_MEMBER, "bob" },
 	{ "organization.member_added", "organization", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
 	  "",
-	  SERVICE_TARGETED_NONE, "" },
+	  SERVICE_TARGETED_MEMBER, "bob" },
 	{ "organization.member_invited", "organization", false, SERVICE_WEBHOOK_REMOVE_NONE, "",
 	  "", "",
 	  SERVICE_TARGETED_NONE, "" },
@@ -506,9 +506,13 @@ test_classify_downgrades(void **state)
 	assert_string_equal(event.removal.parent, "platform");
 	classify_fixture(case_named("team.edited"), "acme", &event);
 	assert_string_equal(event.removal.parent, "");
-	/* member_added grants nothing early and cancels no removal. */
+	/* member_added grants nothing from its payload and cancels no
+	 * removal: it names bob for a targeted read of his membership, and
+	 * asks for the full sync (reinstated teams). */
 	classify_fixture(case_named("organization.member_added"), "ACME", &event);
 	assert_true(event.refresh);
+	assert_int_equal(event.target.kind, SERVICE_TARGETED_MEMBER);
+	assert_string_equal(event.target.name, "bob");
 	assert_true(event.in_scope);
 	assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_REMOVE_NONE);
 	assert_string_equal(event.action, "member_added");
@@ -546,7 +550,7 @@ test_classify_defensive(void **state)
 		{ "organization",
 		  "{" ORG "\"action\":\"member_removed\",\"membership\":{\"user\":"
 		  "{\"login\":\"bob\"}}}",
-		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_MEMBER },
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_MEMBER },
 		/* without an organization, or one that is not a login: out of scope */
 		{ "organization",
 		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"bob\"}}}",
