@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "org/org_input.h"
+#include "service/service_pipeline.h"
 #include "service/service_webhook.h"
 #include "util/ga_xalloc.h"
 
@@ -414,6 +416,51 @@ test_member_read_and_removal_per_record(void **state)
 	service_webhook_revocations_destroy(log);
 }
 
+/*
+ * The queue of reads is bounded and coalesces: a read already waiting is
+ * not queued twice, and past SERVICE_TARGETED_QUEUE_MAX distinct reads the
+ * request is refused (the caller asks for a full sync instead).  The
+ * source's thread is not started, so nothing leaves the queue.
+ */
+static void
+test_queue_bound_and_coalescing(void **state)
+{
+	struct config *config = config_new_defaults();
+	struct service *service = NULL;
+	struct service_source source;
+	struct service_targeted *targeted;
+	struct service_webhook_target target = {.kind = SERVICE_TARGETED_REPOSITORY};
+	struct ga_err err = {0};
+
+	(void)state;
+	config->organization = ga_strdup("acme");
+	config->token = ga_strdup("ghp_unused_in_these_tests");
+	if (service_create(config, NULL, &service, &err) != GA_OK)
+		fail_msg("service_create: %s", err.message);
+	memset(&source, 0, sizeof(source));
+	source.publisher = service_publisher_of(service);
+	source.settings = service_settings_of(service);
+	source.metrics = service_metrics_of(service);
+	targeted = service_targeted_create(&source);
+	for (int i = 0; i < SERVICE_TARGETED_QUEUE_MAX; i++) {
+		snprintf(target.name, sizeof(target.name), "repo-%d", i);
+		assert_true(service_targeted_request(targeted, &target));
+		/* The same read again, while it waits: one read. */
+		assert_true(service_targeted_request(targeted, &target));
+	}
+	snprintf(target.name, sizeof(target.name), "one-too-many");
+	assert_false(service_targeted_request(targeted, &target));
+	/* Another kind under a waiting name is another read: refused too. */
+	target.kind = SERVICE_TARGETED_TEAM_MEMBERS;
+	snprintf(target.name, sizeof(target.name), "repo-0");
+	assert_false(service_targeted_request(targeted, &target));
+	/* Nothing to read is never queued. */
+	target.kind = SERVICE_TARGETED_NONE;
+	assert_false(service_targeted_request(targeted, &target));
+	service_targeted_destroy(targeted);
+	service_destroy(service);
+}
+
 int
 main(void)
 {
@@ -424,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_targeted_kinds),
 		cmocka_unit_test(test_deletion_not_superseded),
 		cmocka_unit_test(test_member_read_and_removal_per_record),
+		cmocka_unit_test(test_queue_bound_and_coalescing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
