@@ -1178,31 +1178,45 @@ gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
 	return rc;
 }
 
+/*
+ * An organization membership reply: *root the parsed object (json_decref,
+ * also on failure), *active when its state is "active" and its
+ * organization is org (a membership of another organization is none of
+ * this one's).
+ */
+static enum ga_rc
+membership_state(const char *body, size_t len, const char *org, const char *what, json_t **root,
+		 bool *active, struct ga_err *err)
+{
+	json_t *organization = NULL;
+	const char *state = NULL;
+	const char *login = NULL;
+	enum ga_rc rc = gh_json_parse(body, len, root, what, err);
+
+	*active = false;
+	if (rc != GA_OK)
+		return rc;
+	if (!json_is_object(*root))
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
+	if (rc == GA_OK)
+		rc = gh_json_string(*root, "state", false, &state, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(*root, "organization", false, &organization, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(organization, "login", false, &login, what, err);
+	if (rc == GA_OK)
+		*active = strcmp(state, "active") == 0 && strcasecmp(login, org) == 0;
+	return rc;
+}
+
 enum ga_rc
 gh_parse_membership_rest(const char *body, size_t len, const char *org, bool *active,
 			 struct ga_err *err)
 {
 	static const char what[] = "GET /user/memberships/orgs";
-	json_t *root;
-	json_t *organization = NULL;
-	const char *state = NULL;
-	const char *login = NULL;
-	enum ga_rc rc = gh_json_parse(body, len, &root, what, err);
+	json_t *root = NULL;
+	enum ga_rc rc = membership_state(body, len, org, what, &root, active, err);
 
-	*active = false;
-	if (rc != GA_OK)
-		return rc;
-	if (!json_is_object(root))
-		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
-	if (rc == GA_OK)
-		rc = gh_json_string(root, "state", false, &state, what, err);
-	if (rc == GA_OK)
-		rc = gh_json_object(root, "organization", false, &organization, what, err);
-	if (rc == GA_OK)
-		rc = gh_json_string(organization, "login", false, &login, what, err);
-	/* A membership of another organization is none of this one's. */
-	if (rc == GA_OK)
-		*active = strcmp(state, "active") == 0 && strcasecmp(login, org) == 0;
 	json_decref(root);
 	return rc;
 }
@@ -1230,36 +1244,21 @@ gh_parse_org_membership_rest(const char *body, size_t len, const char *org, cons
 			     bool *active, bool *is_owner, long long *id, struct ga_err *err)
 {
 	static const char what[] = "GET /orgs/{org}/memberships/{username}";
-	json_t *root;
-	json_t *organization = NULL;
-	const char *state = NULL;
+	json_t *root = NULL;
 	const char *role = NULL;
-	const char *org_login = NULL;
-	enum ga_rc rc = gh_json_parse(body, len, &root, what, err);
+	enum ga_rc rc = membership_state(body, len, org, what, &root, active, err);
 
-	*active = false;
 	*is_owner = false;
 	*id = 0;
-	if (rc != GA_OK)
-		return rc;
-	if (!json_is_object(root))
-		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
-	if (rc == GA_OK)
-		rc = gh_json_string(root, "state", false, &state, what, err);
 	if (rc == GA_OK)
 		rc = gh_json_string(root, "role", false, &role, what, err);
 	if (rc == GA_OK)
-		rc = gh_json_object(root, "organization", false, &organization, what, err);
-	if (rc == GA_OK)
-		rc = gh_json_string(organization, "login", false, &org_login, what, err);
-	if (rc == GA_OK)
 		rc = membership_user(root, login, id, what, err);
-	/* Only an active membership of this organization counts; "admin" is
-	 * an owner, anything else ("member", "billing_manager") is not. */
-	if (rc == GA_OK) {
-		*active = strcmp(state, "active") == 0 && strcasecmp(org_login, org) == 0;
+	/* "admin" is an owner; anything else ("member", "billing_manager") is not. */
+	if (rc == GA_OK)
 		*is_owner = *active && strcmp(role, "admin") == 0;
-	}
+	else
+		*active = false;
 	json_decref(root);
 	return rc;
 }

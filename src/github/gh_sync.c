@@ -456,9 +456,18 @@ run_end(struct sync_run *run)
 	gh_session_free(&run->session);
 }
 
-enum ga_rc
-gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
-	struct ga_err *err)
+/* What a run reads: the whole organization, or (name set) one targeted read. */
+struct plan {
+	enum gh_targeted_kind kind;
+	const char *name;		/* NULL: the whole organization */
+};
+
+static enum ga_rc run_targeted(struct sync_run *run, enum gh_targeted_kind kind,
+			       const char *name, struct ga_err *err);
+
+static enum ga_rc
+run_sync(struct gh_client *client, const struct plan *plan, struct org_input **out,
+	 struct gh_sync_stats *stats, struct ga_err *err)
 {
 	struct gh_sync_stats scratch = {.warnings = NULL};
 	struct sync_run run = {.client = client, .stats = stats ? stats : &scratch};
@@ -473,14 +482,16 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	if (organization == NULL || *organization == '\0')
 		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
 	input = run_begin(&run, client, organization);
-	rc = run_plan(&run, input, err);
+	rc = plan->name != NULL ? run_targeted(&run, plan->kind, plan->name, err)
+				: run_plan(&run, input, err);
 	run_end(&run);
 	run.stats->members = input->member_count;
 	run.stats->teams = input->team_count;
 	run.stats->repositories = input->repository_count;
 	run.stats->duration_ms = ga_monotonic_ms() - started;
 	if (rc == GA_OK) {
-		log_summary(run.stats);
+		if (plan->name == NULL)
+			log_summary(run.stats);
 		*out = input;
 	} else {
 		org_input_free(input);
@@ -488,6 +499,15 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	if (stats == NULL)
 		gh_sync_stats_free(&scratch);
 	return rc;
+}
+
+enum ga_rc
+gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
+	struct ga_err *err)
+{
+	const struct plan whole = {.name = NULL};
+
+	return run_sync(client, &whole, out, stats, err);
 }
 
 /* ---- targeted reads ------------------------------------------------- */
@@ -601,29 +621,10 @@ enum ga_rc
 gh_sync_targeted(struct gh_client *client, enum gh_targeted_kind kind, const char *name,
 		 struct org_input **out, struct gh_sync_stats *stats, struct ga_err *err)
 {
-	struct gh_sync_stats scratch = {.warnings = NULL};
-	struct sync_run run = {.client = client, .stats = stats ? stats : &scratch};
-	const char *organization = client->config->organization;
-	long long started = ga_monotonic_ms();
-	struct org_input *input;
-	enum ga_rc rc;
+	const struct plan one = {.kind = kind, .name = name};
 
 	*out = NULL;
-	memset(run.stats, 0, sizeof(*run.stats));
-	run.stats->rate_limit_remaining = -1;
-	if (organization == NULL || *organization == '\0')
-		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
 	if (name == NULL || *name == '\0')
 		return ga_err_set(err, GA_EINVAL, "targeted read without a name");
-	input = run_begin(&run, client, organization);
-	rc = run_targeted(&run, kind, name, err);
-	run_end(&run);
-	run.stats->duration_ms = ga_monotonic_ms() - started;
-	if (rc == GA_OK)
-		*out = input;
-	else
-		org_input_free(input);
-	if (stats == NULL)
-		gh_sync_stats_free(&scratch);
-	return rc;
+	return run_sync(client, &one, out, stats, err);
 }

@@ -89,28 +89,19 @@ set_removal(struct service_webhook_event *out, enum service_webhook_removal_kind
 /*
  * A targeted read of what the payload names replaces the full refresh
  * (service_targeted.c): it brings grants as well as removals, at a point
- * or two.  A name that is missing or not GitHub's characters keeps the
- * full refresh.
+ * or two.  A name that is missing or not GitHub's characters (a login
+ * for a member) keeps the full refresh.
  */
 static void
 set_target(struct service_webhook_event *out, enum service_targeted_kind kind, const char *name)
 {
-	out->target.kind = SERVICE_TARGETED_NONE;
-	if (!copy_name(out->target.name, sizeof(out->target.name), name))
-		return;
-	out->target.kind = kind;
-	out->refresh = false;
-}
+	bool valid = kind == SERVICE_TARGETED_MEMBER
+			     ? copy_login(out->target.name, sizeof(out->target.name), name)
+			     : copy_name(out->target.name, sizeof(out->target.name), name);
 
-/* A login for a targeted read of one member (logins, not names: copy_login). */
-static void
-set_member_target(struct service_webhook_event *out, const char *login)
-{
-	out->target.kind = SERVICE_TARGETED_NONE;
-	if (!copy_login(out->target.name, sizeof(out->target.name), login))
-		return;
-	out->target.kind = SERVICE_TARGETED_MEMBER;
-	out->refresh = false;
+	out->target.kind = valid ? kind : SERVICE_TARGETED_NONE;
+	if (valid)
+		out->refresh = false;
 }
 
 static void
@@ -123,7 +114,7 @@ classify_organization(const json_t *root, struct service_webhook_event *out)
 		out->reason = "member removed from the organization";
 		set_removal(out, SERVICE_WEBHOOK_REMOVE_MEMBER,
 			    copy_login(out->removal.login, sizeof(out->removal.login), login));
-		set_member_target(out, login);
+		set_target(out, SERVICE_TARGETED_MEMBER, login);
 	} else if (strcmp(out->action, "member_added") == 0) {
 		/* The membership as GitHub has it now (the payload grants
 		 * nothing): the login and the base permission within seconds.
@@ -132,7 +123,7 @@ classify_organization(const json_t *root, struct service_webhook_event *out)
 		 * pending removal of his teams: a sync that started after the
 		 * removal does, and a replayed member_added must not. */
 		out->reason = "member added to the organization";
-		set_member_target(out, login);
+		set_target(out, SERVICE_TARGETED_MEMBER, login);
 		out->refresh = true;
 	} else if (strcmp(out->action, "member_invited") == 0) {
 		/* An invitation grants nothing until accepted (member_added). */

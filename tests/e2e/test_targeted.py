@@ -78,12 +78,16 @@ def change_and_deliver(standin, server, scenario, event, condition, what, **opti
     assert not any(full.values()), "%s: a full sync ran: %r" % (what, stats["queries"])
     points = stats["graphql_points"]
     assert 1 <= points <= MAX_POINTS, "%s: %d points (%r)" % (what, points, stats["queries"])
-    line = "%s: %.2f s, %d points, queries %r" % (what, elapsed, points, stats["queries"])
+    report("%s: %.2f s, %d points, queries %r" % (what, elapsed, points, stats["queries"]))
+    return elapsed, points
+
+
+def report(line):
+    """The points an event cost, for the notes (TARGETED_POINTS_REPORT)."""
     print("  " + line)
     if POINTS_REPORT:
-        with open(POINTS_REPORT, "a", encoding="utf-8") as report:
-            report.write(line + "\n")
-    return elapsed, points
+        with open(POINTS_REPORT, "a", encoding="utf-8") as file:
+            file.write(line + "\n")
 
 
 def scenario_of(standin):
@@ -92,12 +96,8 @@ def scenario_of(standin):
     return changed
 
 
-def team(scenario, slug):
-    return next(t for t in scenario["teams"] if t["slug"] == slug)
-
-
-def repository(scenario, name):
-    return next(r for r in scenario["repositories"] if r["name"] == name)
+team = webhook.team
+repository = webhook.repository
 
 
 @test
@@ -193,12 +193,8 @@ def member_added_to_the_organization():
     assert not any(queries.get(name) for name in FULL_SYNC_QUERIES), queries
     points = standin.stats()["graphql_points"]
     assert points == 0, points
-    line = "member added to the organization: %.2f s, %d points, %d REST requests" % (
-        elapsed, points, standin.stats()["rest_requests"])
-    print("  " + line)
-    if POINTS_REPORT:
-        with open(POINTS_REPORT, "a", encoding="utf-8") as report:
-            report.write(line + "\n")
+    report("member added to the organization: %.2f s, %d points, %d REST requests" % (
+        elapsed, points, standin.stats()["rest_requests"]))
     assert permissions(server, "erin", "acme-core") == ["read"]
 
 
