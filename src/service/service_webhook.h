@@ -281,6 +281,20 @@ struct service_targeted_result {
 	struct org_input *data;
 };
 
+/*
+ * A targeted result read at at_ms as JSON (service_targeted_json.c), for a
+ * change log shared between instances: a new string (ga_free), NULL when
+ * result has no kind or no data.  Reading refuses (GA_EPARSE, err set;
+ * *out has kind NONE and no data) anything but a known kind, a name of
+ * GitHub's characters, a positive time, and data that is exactly the one
+ * record the kind names (org_input_from_json validates it).  On GA_OK
+ * *out owns its data.  Thread-safe.
+ */
+char *service_targeted_to_json(const struct service_targeted_result *result, long long at_ms);
+enum ga_rc service_targeted_from_json(const char *text, size_t len,
+				      struct service_targeted_result *out, long long *at_ms,
+				      struct ga_err *err);
+
 struct service_webhook_event {
 	bool refresh;			/* ask for a resync */
 	bool in_scope;			/* of the configured organization (else ignored,

@@ -18,6 +18,32 @@
 #include "service/service_webhook.h"
 #include "util/ga_xalloc.h"
 
+/* text as a JSON string (static buffer: one use per expression). */
+static const char *
+json_quote(const char *text)
+{
+	static char quoted[8][8192];
+	static size_t next;
+	char *out = quoted[next++ % 8];
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (const char *p = text; *p != '\0' && o + 8 < sizeof(quoted[0]); p++) {
+		if (*p == '"' || *p == '\\') {
+			out[o++] = '\\';
+			out[o++] = *p;
+		} else if (*p == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
 #define PYPROJECT_OLD "[project]\nname = \"old-name\"\n"
 #define PYPROJECT_NEW "[project]\nname = \"new-name\"\n"
 
@@ -461,6 +487,109 @@ test_queue_bound_and_coalescing(void **state)
 	service_destroy(service);
 }
 
+/* A targeted result survives its JSON form (a shared change log) whole. */
+static void
+test_json_round_trip(void **state)
+{
+	static const char *const members[] = {"bob", "carol", NULL};
+	struct service_targeted_result results[] = {
+		team_members("platform", members),
+		team_repositories("platform", "tools", ORG_LEVEL_MAINTAIN),
+		repository_read(301, "core-lib", PYPROJECT_NEW),
+		member_read("dave", 104, true),
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		char *text = service_targeted_to_json(&results[i], 1005000);
+		struct service_targeted_result back;
+		long long at_ms;
+		struct ga_err err = {0};
+		char *before;
+		char *after;
+
+		assert_non_null(text);
+		if (service_targeted_from_json(text, strlen(text), &back, &at_ms, &err) != GA_OK)
+			fail_msg("%s: %s", text, err.message);
+		assert_int_equal(at_ms, 1005000);
+		assert_int_equal(back.target.kind, results[i].target.kind);
+		assert_string_equal(back.target.name, results[i].target.name);
+		before = org_input_to_json(results[i].data);
+		after = org_input_to_json(back.data);
+		assert_string_equal(before, after);
+		ga_free(before);
+		ga_free(after);
+		ga_free(text);
+		org_input_free(back.data);
+		org_input_free(results[i].data);
+	}
+}
+
+/* A forged or damaged value is refused whole: never a whole organization
+ * under one team's name, never a record of another name. */
+static void
+test_json_refusals(void **state)
+{
+	struct service_targeted_result team = team_repositories("platform", "tools",
+								ORG_LEVEL_ADMIN);
+	struct org_input *whole = org_read_at(1000000);
+	char *data = org_input_to_json(whole);
+	char *team_data = org_input_to_json(team.data);
+	char *cases[12];
+	size_t count = 0;
+
+	(void)state;
+	/* a whole organization (members, repositories) under a team's name */
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_repositories\",\"name\":"
+				     "\"platform\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(data));
+	/* the right shape under another name */
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_repositories\",\"name\":"
+				     "\"infra\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(team_data));
+	/* a team's grants sent as its members */
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_members\",\"name\":"
+				     "\"platform\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":2,\"kind\":\"team_repositories\",\"name\":"
+				     "\"platform\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"everything\",\"name\":"
+				     "\"platform\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_repositories\",\"name\":"
+				     "\"plat form\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_repositories\",\"name\":"
+				     "\"platform\",\"at_ms\":0,\"data\":%s}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_repositories\",\"name\":"
+				     "\"platform\",\"at_ms\":5,\"data\":%s,\"extra\":1}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":1,\"version\":1,\"kind\":\"team_repositories\","
+				     "\"name\":\"platform\",\"at_ms\":5,\"data\":%s}",
+				     json_quote(team_data));
+	cases[count++] = ga_asprintf("{\"version\":1,\"kind\":\"team_repositories\",\"name\":"
+				     "\"platform\",\"at_ms\":5,\"data\":\"{}\"}");
+	cases[count++] = ga_asprintf("[1,2]");
+	for (size_t i = 0; i < count; i++) {
+		struct service_targeted_result out;
+		long long at_ms = -1;
+		struct ga_err err = {0};
+
+		if (service_targeted_from_json(cases[i], strlen(cases[i]), &out, &at_ms, &err) !=
+		    GA_EPARSE)
+			fail_msg("case %zu accepted: %s", i, cases[i]);
+		assert_int_equal(out.target.kind, SERVICE_TARGETED_NONE);
+		assert_null(out.data);
+		ga_free(cases[i]);
+	}
+	ga_free(data);
+	ga_free(team_data);
+	org_input_free(whole);
+	org_input_free(team.data);
+}
+
 int
 main(void)
 {
@@ -472,6 +601,8 @@ main(void)
 		cmocka_unit_test(test_deletion_not_superseded),
 		cmocka_unit_test(test_member_read_and_removal_per_record),
 		cmocka_unit_test(test_queue_bound_and_coalescing),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_json_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
