@@ -282,6 +282,18 @@ struct service_targeted_result {
 };
 
 /*
+ * Replace in input (a copy the caller owns) the record result read: a
+ * team's immediate members or repository grants (a team input does not
+ * have is not invented: its parent and other list are unknown; the source
+ * asks for a full sync instead), a repository (found by id, else by name,
+ * else added; found by id under another name it was renamed, and the
+ * teams' grants follow it; another repository holding the name yields
+ * nothing until the sync), or a member (added, or his id and owner role
+ * updated).  Never fails.  Thread-safe for distinct inputs.
+ */
+void service_targeted_apply(struct org_input *input, const struct service_targeted_result *result);
+
+/*
  * A targeted result read at at_ms as JSON (service_targeted_json.c), for a
  * change log shared between instances: a new string (ga_free), NULL when
  * result has no kind or no data.  Reading refuses (GA_EPARSE, err set;
