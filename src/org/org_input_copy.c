@@ -213,6 +213,8 @@ org_input_team_replace_repositories(struct org_input_team *team,
 	team->repository_count = from->repository_count;
 }
 
+/* The fields that own memory are those of copy_repositories(): keep the two
+ * in step when one is added to struct org_input_repository. */
 void
 org_input_repository_replace(struct org_input_repository *to,
 			     const struct org_input_repository *from)
