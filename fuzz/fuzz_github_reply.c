@@ -15,6 +15,8 @@
  *   members | teams | repositories          GraphQL top-level pages
  *   team-members N | team-repositories N    follow-ups of team N
  *   collaborators N                         follow-up of repository N
+ *   repository                              one repository (a targeted read)
+ *   membership                              REST GET /orgs/{org}/memberships/{user}
  *   org | user                              REST GET /orgs/{org}, GET /user
  */
 #include <stddef.h>
@@ -42,8 +44,10 @@ enum page_kind {
 	PAGE_TEAM_MEMBERS,
 	PAGE_TEAM_REPOSITORIES,
 	PAGE_COLLABORATORS,
+	PAGE_REPOSITORY,
 	PAGE_ORG,
 	PAGE_USER,
+	PAGE_MEMBERSHIP,
 	PAGE_UNKNOWN,
 };
 
@@ -54,8 +58,10 @@ static const char *const kind_names[] = {
 	[PAGE_TEAM_MEMBERS] = "team-members",
 	[PAGE_TEAM_REPOSITORIES] = "team-repositories",
 	[PAGE_COLLABORATORS] = "collaborators",
+	[PAGE_REPOSITORY] = "repository",
 	[PAGE_ORG] = "org",
 	[PAGE_USER] = "user",
+	[PAGE_MEMBERSHIP] = "membership",
 };
 
 /* The header line: a kind name, then an optional index. */
@@ -99,6 +105,19 @@ feed_rest(enum page_kind kind, const char *body, size_t len, struct org_input *i
 		}
 		if (!known && level != ORG_LEVEL_NONE)
 			abort();	/* an unknown base permission must grant nothing */
+	} else if (kind == PAGE_MEMBERSHIP) {
+		bool active;
+		bool is_owner;
+		long long id;
+
+		/* Another user's or organization's membership is none: only an
+		 * active one for "octocat" of "acme" may count. */
+		rc = gh_parse_org_membership_rest(body, len, "acme", "octocat", &active, &is_owner,
+						  &id, &err);
+		if (is_owner && !active)
+			abort();
+		if (rc == GA_OK && active)
+			org_input_add_member(input, "octocat", id, is_owner);
 	} else {
 		char *login;
 		long long id;
@@ -154,6 +173,10 @@ feed_graphql(enum page_kind kind, size_t index, const char *body, size_t len,
 			break;
 		rc = gh_parse_collaborators_page(collect, index % input->repository_count, &reply,
 						 page, &err);
+		break;
+	case PAGE_REPOSITORY:
+		gh_page_clear(page);
+		rc = gh_parse_repository(collect, &reply, &err);
 		break;
 	default:
 		break;
@@ -230,7 +253,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		kind = parse_header(text, (size_t)(newline - text), &index);
 		body = newline + 1;
-		if (kind == PAGE_ORG || kind == PAGE_USER)
+		if (kind == PAGE_ORG || kind == PAGE_USER || kind == PAGE_MEMBERSHIP)
 			rc = feed_rest(kind, body, (size_t)(body_end - body), input);
 		else if (kind != PAGE_UNKNOWN)
 			rc = feed_graphql(kind, index, body, (size_t)(body_end - body), &collect,

@@ -2,7 +2,7 @@
 """github_reply_seeds.py - write the seed corpus of fuzz_github_reply from
 real answers of the GitHub stand-in (tests/github-standin).
 
-For each scenario it runs the six queries of src/github/queries with small
+For each scenario it runs the seven queries of src/github/queries with small
 pages (so nested lists have follow-ups with cursors), GET /orgs/{org} and
 GET /user, and writes inputs in the harness's format (see
 fuzz/fuzz_github_reply.c): one file per page kind and one whole sync as a
@@ -58,7 +58,8 @@ class Standin:
         operation = {"org_members": "OrgMembers", "org_teams": "OrgTeams",
                      "org_repositories": "OrgRepos", "team_members": "TeamMembers",
                      "team_repositories": "TeamRepositories",
-                     "repository_collaborators": "RepositoryCollaborators"}[query_name]
+                     "repository_collaborators": "RepositoryCollaborators",
+                     "repository": "Repository"}[query_name]
         variables.setdefault("org", self.org)
         return self.request("/graphql", {"query": query(query_name), "variables": variables,
                                          "operationName": operation})
@@ -109,6 +110,13 @@ def seeds(scenario_path):
         write(tag + ".teams", [("teams", teams)])
         write(tag + ".repositories", [("repositories", repositories)])
         write(tag + ".rest", [("org", org), ("user", user)])
+        # A targeted read: one repository, then its collaborators' next page.
+        if repository_nodes:
+            name = repository_nodes[0]["name"]
+            write(tag + ".repository", [
+                ("repository", standin.graphql("repository", name=name, first=1)),
+                ("collaborators 0", standin.graphql("repository_collaborators", name=name,
+                                                    first=1))])
         write(tag + ".sync", [("org", org), ("members", members), ("teams", teams),
                               ("repositories", repositories)] + followups[:6])
     finally:

@@ -39,6 +39,7 @@ extern const char gh_query_org_repositories[];
 extern const char gh_query_team_members[];
 extern const char gh_query_team_repositories[];
 extern const char gh_query_repository_collaborators[];
+extern const char gh_query_repository[];
 /* The CollaboratorEdge fragment the two queries above spread: with
  * permissionSources (needs admin:org), or without. */
 extern const char gh_query_collaborator_edge[];
@@ -441,6 +442,10 @@ enum ga_rc gh_parse_teams_page(struct gh_collect *collect, const struct gh_graph
 enum ga_rc gh_parse_repositories_page(struct gh_collect *collect,
 				      const struct gh_graphql_reply *reply, struct gh_page *page,
 				      struct ga_err *err);
+/* One repository (a Repository query, gh_sync_targeted): added to
+ * collect->input, its collaborators' next pages as a follow-up. */
+enum ga_rc gh_parse_repository(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+			       struct ga_err *err);
 /* Follow-up pages for the team or repository at index. */
 enum ga_rc gh_parse_team_members_page(struct gh_collect *collect, size_t team,
 				      const struct gh_graphql_reply *reply, struct gh_page *page,
@@ -499,6 +504,18 @@ enum ga_rc gh_parse_user_rest(const char *body, size_t len, char **login, long l
  */
 enum ga_rc gh_parse_membership_rest(const char *body, size_t len, const char *org, bool *active,
 				    struct ga_err *err);
+
+/*
+ * GET /orgs/{org}/memberships/{username} reply body (a targeted read of
+ * one member): *active when "state" is "active" for organization org and
+ * user.login is login (case-insensitive), *is_owner when also "role" is
+ * "admin", *id the user's id.  GA_EUPSTREAM for anything but an object
+ * with string state and role, an organization with a string login, and a
+ * user with a string login (login's) and an integer id.
+ */
+enum ga_rc gh_parse_org_membership_rest(const char *body, size_t len, const char *org,
+					const char *login, bool *active, bool *is_owner,
+					long long *id, struct ga_err *err);
 
 /*
  * The authorization URL of an X-GitHub-SSO header value

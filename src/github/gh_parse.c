@@ -968,6 +968,43 @@ gh_parse_repositories_page(struct gh_collect *collect, const struct gh_graphql_r
 	return rc;
 }
 
+/*
+ * data.repository of a Repository query (gh_sync_targeted): one node as
+ * OrgRepos has them, whose partial errors are FORBIDDEN on
+ * repository.collaborators or repository.pyproject.  null (no such
+ * repository, or not visible to the token) is an error: the caller falls
+ * back to a full sync rather than guess.
+ */
+enum ga_rc
+gh_parse_repository(struct gh_collect *collect, const struct gh_graphql_reply *reply,
+		    struct ga_err *err)
+{
+	const char *what = "Repository";
+	unsigned flags = 0;
+	json_t *node;
+	enum ga_rc rc;
+
+	for (size_t i = 0; i < reply->error_count; i++) {
+		const struct gh_graphql_error *error = &reply->errors[i];
+		char description[GA_ERR_MESSAGE_MAX / 2];
+
+		if (strcmp(error->type, "FORBIDDEN") == 0 &&
+		    strcmp(error->path, "repository.collaborators") == 0)
+			flags |= NODE_COLLABORATORS_FORBIDDEN;
+		else if (strcmp(error->type, "FORBIDDEN") == 0 &&
+			 strcmp(error->path, "repository.pyproject") == 0)
+			flags |= NODE_PYPROJECT_FORBIDDEN;
+		else
+			return ga_err_set(err, GA_EUPSTREAM, "%s: GitHub answered with an error: %s",
+					  what, gh_graphql_describe_error(error, description,
+									  sizeof(description)));
+	}
+	rc = data_object(reply, "repository", what, &node, err);
+	if (rc == GA_OK)
+		rc = take_repository(collect, node, flags, "repository", err);
+	return rc;
+}
+
 /* ---- follow-up pages ------------------------------------------------ */
 
 /* data.organization.team, which must exist. */
@@ -1141,31 +1178,87 @@ gh_parse_user_rest(const char *body, size_t len, char **login, long long *id,
 	return rc;
 }
 
+/*
+ * An organization membership reply: *root the parsed object (json_decref,
+ * also on failure), *active when its state is "active" and its
+ * organization is org (a membership of another organization is none of
+ * this one's).
+ */
+static enum ga_rc
+membership_state(const char *body, size_t len, const char *org, const char *what, json_t **root,
+		 bool *active, struct ga_err *err)
+{
+	json_t *organization = NULL;
+	const char *state = NULL;
+	const char *login = NULL;
+	enum ga_rc rc = gh_json_parse(body, len, root, what, err);
+
+	*active = false;
+	if (rc != GA_OK)
+		return rc;
+	if (!json_is_object(*root))
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
+	if (rc == GA_OK)
+		rc = gh_json_string(*root, "state", false, &state, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_object(*root, "organization", false, &organization, what, err);
+	if (rc == GA_OK)
+		rc = gh_json_string(organization, "login", false, &login, what, err);
+	if (rc == GA_OK)
+		*active = strcmp(state, "active") == 0 && strcasecmp(login, org) == 0;
+	return rc;
+}
+
 enum ga_rc
 gh_parse_membership_rest(const char *body, size_t len, const char *org, bool *active,
 			 struct ga_err *err)
 {
 	static const char what[] = "GET /user/memberships/orgs";
-	json_t *root;
-	json_t *organization = NULL;
-	const char *state = NULL;
-	const char *login = NULL;
-	enum ga_rc rc = gh_json_parse(body, len, &root, what, err);
+	json_t *root = NULL;
+	enum ga_rc rc = membership_state(body, len, org, what, &root, active, err);
 
-	*active = false;
-	if (rc != GA_OK)
-		return rc;
-	if (!json_is_object(root))
-		rc = ga_err_set(err, GA_EUPSTREAM, "%s: reply is not a JSON object", what);
+	json_decref(root);
+	return rc;
+}
+
+/* The user object of an organization membership: its login must be the one asked about. */
+static enum ga_rc
+membership_user(const json_t *root, const char *login, long long *id, const char *what,
+		struct ga_err *err)
+{
+	json_t *user = NULL;
+	const char *user_login = NULL;
+	enum ga_rc rc = gh_json_object(root, "user", false, &user, what, err);
+
 	if (rc == GA_OK)
-		rc = gh_json_string(root, "state", false, &state, what, err);
+		rc = gh_json_string(user, "login", false, &user_login, what, err);
 	if (rc == GA_OK)
-		rc = gh_json_object(root, "organization", false, &organization, what, err);
+		rc = gh_json_integer(user, "id", false, id, what, err);
+	if (rc == GA_OK && strcasecmp(user_login, login) != 0)
+		rc = ga_err_set(err, GA_EUPSTREAM, "%s: the membership of another user", what);
+	return rc;
+}
+
+enum ga_rc
+gh_parse_org_membership_rest(const char *body, size_t len, const char *org, const char *login,
+			     bool *active, bool *is_owner, long long *id, struct ga_err *err)
+{
+	static const char what[] = "GET /orgs/{org}/memberships/{username}";
+	json_t *root = NULL;
+	const char *role = NULL;
+	enum ga_rc rc = membership_state(body, len, org, what, &root, active, err);
+
+	*is_owner = false;
+	*id = 0;
 	if (rc == GA_OK)
-		rc = gh_json_string(organization, "login", false, &login, what, err);
-	/* A membership of another organization is none of this one's. */
+		rc = gh_json_string(root, "role", false, &role, what, err);
 	if (rc == GA_OK)
-		*active = strcmp(state, "active") == 0 && strcasecmp(login, org) == 0;
+		rc = membership_user(root, login, id, what, err);
+	/* "admin" is an owner; anything else ("member", "billing_manager") is not. */
+	if (rc == GA_OK)
+		*is_owner = *active && strcmp(role, "admin") == 0;
+	else
+		*active = false;
 	json_decref(root);
 	return rc;
 }

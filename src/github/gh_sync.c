@@ -364,7 +364,8 @@ followup_pager(struct sync_run *run, const struct gh_followup *followup, struct 
 					     input->repositories[followup->index].name);
 		break;
 	}
-	json_object_set_new(pager->variables, "after", json_string(followup->cursor));
+	if (followup->cursor != NULL)
+		json_object_set_new(pager->variables, "after", json_string(followup->cursor));
 }
 
 static enum ga_rc
@@ -429,9 +430,46 @@ run_plan(struct sync_run *run, struct org_input *input, struct ga_err *err)
 	return rc;
 }
 
-enum ga_rc
-gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
-	struct ga_err *err)
+/* Start a run of client into a new input stamped now. */
+static struct org_input *
+run_begin(struct sync_run *run, struct gh_client *client, const char *organization)
+{
+	struct org_input *input = org_input_new();
+
+	run->organization = organization;
+	input->organization = ga_strdup(organization);
+	/* In milliseconds too: webhook changes are compared with it. */
+	input->synced_at_ms = ga_wall_ms();
+	input->synced_at = input->synced_at_ms / 1000;
+	gh_session_init(&run->session, client, run->stats);
+	gh_collect_init(&run->collect, input, run->stats);
+	run->collect.sources_asked = !atomic_load(&client->sources_refused);
+	sources_query_init(&run->repositories, gh_query_org_repositories);
+	sources_query_init(&run->collaborators, gh_query_repository_collaborators);
+	return input;
+}
+
+static void
+run_end(struct sync_run *run)
+{
+	sources_query_free(&run->repositories);
+	sources_query_free(&run->collaborators);
+	gh_collect_free(&run->collect);
+	gh_session_free(&run->session);
+}
+
+/* What a run reads: the whole organization, or (name set) one targeted read. */
+struct plan {
+	enum gh_targeted_kind kind;
+	const char *name;		/* NULL: the whole organization */
+};
+
+static enum ga_rc run_targeted(struct sync_run *run, enum gh_targeted_kind kind,
+			       const char *name, struct ga_err *err);
+
+static enum ga_rc
+run_sync(struct gh_client *client, const struct plan *plan, struct org_input **out,
+	 struct gh_sync_stats *stats, struct ga_err *err)
 {
 	struct gh_sync_stats scratch = {.warnings = NULL};
 	struct sync_run run = {.client = client, .stats = stats ? stats : &scratch};
@@ -447,28 +485,17 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	run.stats->rate_limit_reset_at = -1;
 	if (organization == NULL || *organization == '\0')
 		return ga_err_set(err, GA_EINVAL, "no organization in the configuration");
-	run.organization = organization;
-	input = org_input_new();
-	input->organization = ga_strdup(organization);
-	/* In milliseconds too: webhook removals are compared with it. */
-	input->synced_at_ms = ga_wall_ms();
-	input->synced_at = input->synced_at_ms / 1000;
-	gh_session_init(&run.session, client, run.stats);
-	gh_collect_init(&run.collect, input, run.stats);
-	run.collect.sources_asked = !atomic_load(&client->sources_refused);
-	sources_query_init(&run.repositories, gh_query_org_repositories);
-	sources_query_init(&run.collaborators, gh_query_repository_collaborators);
-	rc = run_plan(&run, input, err);
-	sources_query_free(&run.repositories);
-	sources_query_free(&run.collaborators);
-	gh_collect_free(&run.collect);
-	gh_session_free(&run.session);
+	input = run_begin(&run, client, organization);
+	rc = plan->name != NULL ? run_targeted(&run, plan->kind, plan->name, err)
+				: run_plan(&run, input, err);
+	run_end(&run);
 	run.stats->members = input->member_count;
 	run.stats->teams = input->team_count;
 	run.stats->repositories = input->repository_count;
 	run.stats->duration_ms = ga_monotonic_ms() - started;
 	if (rc == GA_OK) {
-		log_summary(run.stats);
+		if (plan->name == NULL)
+			log_summary(run.stats);
 		*out = input;
 	} else {
 		org_input_free(input);
@@ -476,4 +503,132 @@ gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *
 	if (stats == NULL)
 		gh_sync_stats_free(&scratch);
 	return rc;
+}
+
+enum ga_rc
+gh_sync(struct gh_client *client, struct org_input **out, struct gh_sync_stats *stats,
+	struct ga_err *err)
+{
+	const struct plan whole = {.name = NULL};
+
+	return run_sync(client, &whole, out, stats, err);
+}
+
+/* ---- targeted reads ------------------------------------------------- */
+
+static enum ga_rc
+parse_repository(struct gh_collect *collect, size_t index, const struct gh_graphql_reply *reply,
+		 struct gh_page *page, struct ga_err *err)
+{
+	(void)index;
+	gh_page_clear(page);
+	return gh_parse_repository(collect, reply, err);
+}
+
+/*
+ * Direct grants a targeted read could not name: the sync infers them from
+ * the whole organization, which one repository does not have; READ, the
+ * least direct grant, is never above the truth.
+ */
+static void
+targeted_inferred_as_read(struct sync_run *run)
+{
+	struct org_input *input = run->collect.input;
+
+	for (size_t i = 0; i < run->collect.inferred_count; i++) {
+		const struct gh_inferred *inferred = &run->collect.inferred[i];
+
+		input->repositories[inferred->repository].collaborators[inferred->collaborator]
+			.level = ORG_LEVEL_READ;
+	}
+	run->stats->direct_grants_inferred = run->collect.inferred_count;
+}
+
+/* One user's membership (REST): 404 is "not a member", like a pending one. */
+static enum ga_rc
+read_member(struct sync_run *run, const char *login, struct ga_err *err)
+{
+	const struct config *config = run->client->config;
+	const char *api_url = config->api_url ? config->api_url : DEFAULT_API_URL;
+	char *org = gh_url_escape(run->organization);
+	char *user = gh_url_escape(login);
+	char *url = ga_asprintf("%s/orgs/%s/memberships/%s", api_url, org, user);
+	struct gh_request request = {.method = "GET", .url = url,
+				     .what = "GET /orgs/{org}/memberships/{username}",
+				     .retry = GH_RETRY_SYNC};
+	struct gh_response response;
+	bool active = false;
+	bool is_owner = false;
+	long long id = 0;
+	enum ga_rc rc;
+
+	gh_response_init(&response, run->client->options.max_reply_bytes);
+	rc = gh_http_request(run->client, run->session.handle, &request, &response, run->stats,
+			     err);
+	if (rc != GA_OK && response.final && response.transport == CURLE_OK &&
+	    response.status == 404)
+		rc = GA_OK;	/* not a member (or GitHub does not show it) */
+	else if (rc == GA_OK)
+		rc = gh_parse_org_membership_rest(response.body.data, response.body.len,
+						  run->organization, login, &active, &is_owner,
+						  &id, err);
+	if (rc == GA_OK && active)
+		org_input_add_member(run->collect.input, login, id, is_owner);
+	gh_response_free(&response);
+	ga_free(url);
+	ga_free(user);
+	ga_free(org);
+	return rc;
+}
+
+static enum ga_rc
+run_targeted(struct sync_run *run, enum gh_targeted_kind kind, const char *name,
+	     struct ga_err *err)
+{
+	struct pager pager;
+	struct sources_query repository = {.full = NULL};
+	enum ga_rc rc;
+
+	if (kind == GH_TARGETED_MEMBER)
+		return read_member(run, name, err);
+	if (kind == GH_TARGETED_REPOSITORY) {
+		sources_query_init(&repository, gh_query_repository);
+		memset(&pager, 0, sizeof(pager));
+		pager.name = "Repository";
+		pager.phase = "repository";
+		pager.parse = parse_repository;
+		use_sources_query(run, &pager, &repository);
+		pager.variables = json_pack("{s:s, s:s}", "org", run->organization, "name", name);
+	} else {
+		struct gh_followup followup = {
+			.kind = kind == GH_TARGETED_TEAM_MEMBERS ? GH_FOLLOW_TEAM_MEMBERS
+								 : GH_FOLLOW_TEAM_REPOSITORIES,
+			.index = 0,
+		};
+
+		org_input_add_team(run->collect.input, 0, name, NULL, NULL);
+		followup_pager(run, &followup, &pager);
+		pager.phase = "team";
+	}
+	rc = paginate(run, &pager, err);
+	sources_query_free(&repository);
+	if (rc == GA_OK && kind == GH_TARGETED_REPOSITORY && run->collect.input->repository_count != 1)
+		rc = ga_err_set(err, GA_EUPSTREAM, "Repository %s: GitHub did not return it", name);
+	if (rc == GA_OK)
+		rc = sync_followups(run, err);
+	if (rc == GA_OK)
+		targeted_inferred_as_read(run);
+	return rc;
+}
+
+enum ga_rc
+gh_sync_targeted(struct gh_client *client, enum gh_targeted_kind kind, const char *name,
+		 struct org_input **out, struct gh_sync_stats *stats, struct ga_err *err)
+{
+	const struct plan one = {.kind = kind, .name = name};
+
+	*out = NULL;
+	if (name == NULL || *name == '\0')
+		return ga_err_set(err, GA_EINVAL, "targeted read without a name");
+	return run_sync(client, &one, out, stats, err);
 }

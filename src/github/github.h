@@ -185,6 +185,35 @@ void gh_sync_stats_free(struct gh_sync_stats *stats);
 enum ga_rc gh_sync(struct gh_client *client, struct org_input **out,
 		   struct gh_sync_stats *stats, struct ga_err *err);
 
+/* What a targeted read reads (a webhook named it). */
+enum gh_targeted_kind {
+	GH_TARGETED_TEAM_MEMBERS = 0,	/* one team's immediate members */
+	GH_TARGETED_TEAM_REPOSITORIES,	/* one team's repository grants */
+	GH_TARGETED_REPOSITORY,		/* one repository: metadata, direct
+					 * collaborators, HEAD:pyproject.toml */
+	GH_TARGETED_MEMBER,		/* one user's organization membership
+					 * (REST: no GraphQL points) */
+};
+
+/*
+ * Read one thing of the organization with the queries of a sync, a few
+ * points instead of a whole sync (docs/internals/github-client.md,
+ * "Targeted reads"): name is the team's slug or the repository's name.
+ * On GA_OK *out is a new org_input holding only that: for a team, one team
+ * (slug name, id 0) with the list read and the other list empty; for a
+ * repository, that repository; for a member, that member when the
+ * membership is active, else no member at all (GitHub's 404, a pending
+ * invitation).  synced_at/_ms are the start of the read.
+ * Direct grants that the token cannot read from permissionSources count
+ * as READ (the inference of a sync needs the whole organization; READ is
+ * never above the truth).  A team or repository GitHub does not show is
+ * GA_EUPSTREAM, like every other failure (see gh_sync); stats as gh_sync.
+ * Thread-safe as gh_sync.
+ */
+enum ga_rc gh_sync_targeted(struct gh_client *client, enum gh_targeted_kind kind,
+			    const char *name, struct org_input **out,
+			    struct gh_sync_stats *stats, struct ga_err *err);
+
 /* Answer of gh_check_token(). */
 enum gh_token_result {
 	GH_TOKEN_VALID = 0,	/* GitHub says the token is username's */

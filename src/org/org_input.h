@@ -206,4 +206,16 @@ struct org_input *org_input_copy(const struct org_input *input,
 /* Set (copied) or clear (NULL) a team's parent slug. */
 void org_input_team_set_parent(struct org_input_team *team, const char *parent_slug);
 
+/*
+ * A record of an input replaced by (a deep copy of) what a targeted read
+ * of GitHub found (service/service_webhook_revocations.c): a team's
+ * immediate members, a team's repository grants, or a whole repository,
+ * whose old strings and lists are freed.  Never fail.
+ */
+void org_input_team_replace_members(struct org_input_team *team, const struct org_input_team *from);
+void org_input_team_replace_repositories(struct org_input_team *team,
+					 const struct org_input_team *from);
+void org_input_repository_replace(struct org_input_repository *to,
+				  const struct org_input_repository *from);
+
 #endif

@@ -178,3 +178,55 @@ org_input_team_set_parent(struct org_input_team *team, const char *parent_slug)
 	ga_free(team->parent_slug);
 	team->parent_slug = dup_or_null(parent_slug);
 }
+
+/* ---- replacing one record by another's data (targeted updates) --------- */
+
+static void
+free_grant_list(struct org_input_grant *grants, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		ga_free(grants[i].name);
+	ga_free(grants);
+}
+
+void
+org_input_team_replace_members(struct org_input_team *team, const struct org_input_team *from)
+{
+	for (size_t m = 0; m < team->member_count; m++)
+		ga_free(team->member_logins[m]);
+	ga_free(team->member_logins);
+	team->member_logins = list_alloc(from->member_count, sizeof(*team->member_logins));
+	for (size_t m = 0; m < from->member_count; m++)
+		team->member_logins[m] = dup_or_null(from->member_logins[m]);
+	team->member_count = from->member_count;
+}
+
+void
+org_input_team_replace_repositories(struct org_input_team *team,
+				    const struct org_input_team *from)
+{
+	free_grant_list(team->repositories, team->repository_count);
+	team->repositories = list_alloc(from->repository_count, sizeof(*team->repositories));
+	for (size_t r = 0; r < from->repository_count; r++)
+		copy_grant(&team->repositories[r], &from->repositories[r],
+			   from->repositories[r].level);
+	team->repository_count = from->repository_count;
+}
+
+/* The fields that own memory are those of copy_repositories(): keep the two
+ * in step when one is added to struct org_input_repository. */
+void
+org_input_repository_replace(struct org_input_repository *to,
+			     const struct org_input_repository *from)
+{
+	ga_free(to->name);
+	ga_free(to->pyproject_text);
+	ga_free(to->fork_parent);
+	free_grant_list(to->collaborators, to->collaborator_count);
+	memcpy(to, from, sizeof(*to));
+	to->name = dup_or_null(from->name);
+	to->pyproject_text = from->pyproject_text != NULL
+			     ? ga_strndup(from->pyproject_text, from->pyproject_length) : NULL;
+	to->fork_parent = dup_or_null(from->fork_parent);
+	copy_collaborators(from, &keep_everything, to);
+}

@@ -34,6 +34,7 @@ struct service {
 	struct service_deliveries *deliveries;
 	struct service_poll *poll;
 	struct service_shared *shared;		/* NULL without memcached */
+	struct service_targeted *targeted;
 	bool started;
 };
 
@@ -79,10 +80,12 @@ create_stages(struct service *service, const struct service_options *options)
 	if (cache_is_shared(service->cache))
 		service->shared = service_shared_create(&source);
 	source.cache = NULL;
-	source.shared = service->shared;
-	service->deliveries = service_deliveries_create(&source);
-	source.shared = NULL;
 	service->poll = service_poll_create(&source);
+	/* The sources that learn changes share them with the other instances. */
+	source.shared = service->shared;
+	service->targeted = service_targeted_create(&source);
+	source.targeted = service->targeted;
+	service->deliveries = service_deliveries_create(&source);
 	readings = (struct service_metrics_readings){
 		.publisher = service->publisher,
 		.settings = &service->settings,
@@ -133,7 +136,9 @@ service_start(struct service *service, struct ga_err *err)
 	if (rc != GA_OK)
 		return rc;
 	service->started = true;
-	rc = service_deliveries_start(service->deliveries, err);
+	rc = service_targeted_start(service->targeted, err);
+	if (rc == GA_OK)
+		rc = service_deliveries_start(service->deliveries, err);
 	if (rc == GA_OK)
 		rc = service_poll_start(service->poll, err);
 	if (rc == GA_OK && service->shared != NULL)
@@ -156,6 +161,7 @@ service_stop(struct service *service)
 		gh_client_cancel(service->retired.clients[i]);
 	service_refresh_stop(service->refresh);
 	service_deliveries_stop(service->deliveries);
+	service_targeted_stop(service->targeted);
 	service_poll_stop(service->poll);
 	if (service->shared != NULL)
 		service_shared_stop(service->shared);
@@ -171,6 +177,7 @@ service_destroy(struct service *service)
 	service_poll_destroy(service->poll);
 	service_deliveries_destroy(service->deliveries);
 	service_shared_destroy(service->shared);
+	service_targeted_destroy(service->targeted);
 	service_refresh_destroy(service->refresh);
 	service_publisher_destroy(service->publisher);
 	/* Token checks still running use the client. */

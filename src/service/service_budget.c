@@ -56,6 +56,19 @@ service_budget_note(struct service_budget *budget, const struct gh_sync_stats *s
 }
 
 void
+service_budget_note_rate_limit(struct service_budget *budget, const struct gh_sync_stats *stats)
+{
+	pthread_mutex_lock(&budget->lock);
+	if (stats->rate_limit_remaining >= 0)
+		budget->seen.remaining = stats->rate_limit_remaining;
+	if (stats->rate_limit_limit > 0)
+		budget->seen.limit = stats->rate_limit_limit;
+	if (stats->rate_limit_reset_at >= 0)
+		budget->seen.reset_at = stats->rate_limit_reset_at;
+	pthread_mutex_unlock(&budget->lock);
+}
+
+void
 service_budget_read(struct service_budget *budget, long long *points_per_sync,
 		    long long *points_remaining)
 {

@@ -13,6 +13,13 @@
  * empty field, a name too long for its buffer or holding a control
  * character, a duplicate key.  A refused change is never applied: whoever
  * reads one treats it as a change it missed (service_shared.c).
+ *
+ * A targeted result (what a targeted read found: one team's list, one
+ * repository, one member) has its own form, written and checked by
+ * service_targeted_json.c, told apart by its "version" key:
+ *
+ *   {"version":1,"kind":"team_members","name":"platform","at_ms":...,
+ *    "data":"..."}
  */
 #include "service/service_pipeline.h"
 
@@ -82,6 +89,9 @@ service_change_encode(const struct service_change *change)
 	char *text;
 	char *copy;
 
+	if (change->targeted.target.kind != SERVICE_TARGETED_NONE)
+		return change->at_ms > 0 ? service_targeted_to_json(&change->targeted, change->at_ms)
+					 : NULL;
 	if (format == NULL || change->at_ms <= 0)
 		return NULL;
 	root = json_pack("{s:i, s:I, s:s}", "v", CODEC_VERSION, "at_ms",
@@ -183,6 +193,14 @@ service_change_decode(const char *text, size_t len, struct service_change *out,
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return ga_err_set(err, GA_EPARSE, "change: not a JSON object");
+	}
+	if (json_object_get(root, "version") != NULL) {
+		/* A targeted result: its own reader checks it whole. */
+		json_decref(root);
+		rc = service_targeted_from_json(text, len, &out->targeted, &out->at_ms, err);
+		if (rc != GA_OK)
+			memset(out, 0, sizeof(*out));
+		return rc;
 	}
 	version = json_object_get(root, "v");
 	at_ms = json_object_get(root, "at_ms");

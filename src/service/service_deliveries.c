@@ -225,7 +225,8 @@ log_delivery(const struct queued_delivery *item, const struct service_webhook_ev
 	 * Events out of the organization's scope are only worth a debug line. */
 	ga_log(event->in_scope ? GA_LOG_INFO : GA_LOG_DEBUG, "webhook", "delivery",
 	       item->delivery, "event", event->event, "action", event->action, "refresh",
-	       event->refresh ? "yes" : "no", "reason", event->reason, "removal",
+	       event->refresh ? "yes" : "no", "reason", event->reason, "read",
+	       service_targeted_kind_name(event->target.kind), "removal",
 	       service_webhook_removal_name(event->removal.kind), fields[0], fields[1], fields[2],
 	       fields[3], fields[4], fields[5], fields[6], fields[7], (char *)NULL);
 }
@@ -281,6 +282,10 @@ handle_delivery(struct service_deliveries *deliveries, struct queued_delivery *i
 		gh_client_installation_changed(service_settings_github(source->settings));
 	if (event.removal.kind != SERVICE_WEBHOOK_REMOVE_NONE)
 		send_change(deliveries, &event, config);
+	/* After the removal: the read starts later, so what it finds is newer. */
+	if (event.target.kind != SERVICE_TARGETED_NONE &&
+	    (source->targeted == NULL || !service_targeted_request(source->targeted, &event.target)))
+		event.refresh = true;
 	if (event.refresh) {
 		pthread_mutex_lock(&deliveries->thread.lock);
 		service_webhook_pacing_note(&deliveries->pacing, ga_monotonic_ms());

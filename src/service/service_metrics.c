@@ -12,6 +12,9 @@
 	"(token checks)."
 #define LOGINS_HELP "Login checks of people (GitHub login and token), by result."
 #define SYNCS_HELP "Refreshes of the organization from GitHub, by result."
+#define TARGETED_HELP \
+	"Targeted reads after webhooks (one team list or repository), by result: ok, " \
+	"failed (a full refresh is asked for), dropped (queue full: a full refresh)."
 
 #ifndef GHACCESS_VERSION
 #define GHACCESS_VERSION "0.0.0"
@@ -64,6 +67,10 @@ struct service_metrics {
 	struct ga_metrics_counter *webhook_refreshes;
 	struct ga_metrics_counter *webhook_refreshes_skipped;
 	struct ga_metrics_counter *removals_applied;
+	struct ga_metrics_counter *targeted_ok;
+	struct ga_metrics_counter *targeted_failed;
+	struct ga_metrics_counter *targeted_dropped;
+	struct ga_metrics_counter *targeted_points;
 	struct ga_metrics_counter *polls;
 	struct ga_metrics_counter *poll_changes;
 	struct ga_metrics_gauge *github_nulls;
@@ -285,8 +292,21 @@ register_webhooks(struct service_metrics *metrics)
 		registry, "ghaccess_webhook_removals_total",
 		"Removals (members, team members, collaborators, teams, repositories) applied "
 		"at once from webhooks.", (char *)NULL);
+	metrics->targeted_ok = ga_metrics_counter(
+		registry, "ghaccess_targeted_reads_total", TARGETED_HELP, "result", "ok",
+		(char *)NULL);
+	metrics->targeted_failed = ga_metrics_counter(
+		registry, "ghaccess_targeted_reads_total", TARGETED_HELP, "result", "failed",
+		(char *)NULL);
+	metrics->targeted_dropped = ga_metrics_counter(
+		registry, "ghaccess_targeted_reads_total", TARGETED_HELP, "result", "dropped",
+		(char *)NULL);
+	metrics->targeted_points = ga_metrics_counter(
+		registry, "ghaccess_targeted_points_used_total",
+		"GraphQL rate-limit points spent by targeted reads after webhooks.", (char *)NULL);
 	ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_webhook_revocations_pending",
-			    "Removals applied ahead of GitHub's data, until a sync has them.",
+			    "Changes (removals, targeted reads) applied ahead of GitHub's full "
+			    "data, until a sync has them.",
 			    read_pending_changes, metrics->from.publisher, (char *)NULL);
 	ga_metrics_callback(registry, GA_METRICS_GAUGE, "ghaccess_webhook_memory_bytes",
 			    "Bytes held by webhook bodies in flight (limit: [webhook] max_memory).",
@@ -448,6 +468,27 @@ service_metrics_note_sync(struct service_metrics *metrics, const struct gh_sync_
 		ga_metrics_observe(metrics->sync_seconds, (double)stats->duration_ms / 1000.0);
 	if (rc == GA_OK)
 		ga_metrics_gauge_set(metrics->github_nulls, (double)stats->nulls);
+}
+
+void
+service_metrics_note_targeted(struct service_metrics *metrics, const struct gh_sync_stats *stats,
+			      enum service_targeted_outcome outcome)
+{
+	if (stats != NULL) {
+		ga_metrics_counter_add(metrics->github_graphql_requests, stats->graphql_requests);
+		if (stats->graphql_points > 0)
+			ga_metrics_counter_add(metrics->targeted_points,
+					       (uint64_t)stats->graphql_points);
+		if (stats->rate_limit_remaining >= 0)
+			ga_metrics_gauge_set(metrics->points_remaining,
+					     (double)stats->rate_limit_remaining);
+	}
+	if (outcome == SERVICE_TARGETED_OK)
+		ga_metrics_counter_add(metrics->targeted_ok, 1);
+	else if (outcome == SERVICE_TARGETED_FAILED)
+		ga_metrics_counter_add(metrics->targeted_failed, 1);
+	else
+		ga_metrics_counter_add(metrics->targeted_dropped, 1);
 }
 
 void

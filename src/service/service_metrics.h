@@ -65,6 +65,16 @@ enum service_shared_note {
 };
 void service_metrics_note_shared(struct service_metrics *metrics, enum service_shared_note note);
 void service_metrics_note_shared_pending(struct service_metrics *metrics, size_t pending);
+/* Targeted reads: one finished (stats: its requests and points) or was
+ * dropped before it ran (stats NULL). */
+enum service_targeted_outcome {
+	SERVICE_TARGETED_OK = 0,
+	SERVICE_TARGETED_FAILED,
+	SERVICE_TARGETED_DROPPED,
+};
+void service_metrics_note_targeted(struct service_metrics *metrics,
+				   const struct gh_sync_stats *stats,
+				   enum service_targeted_outcome outcome);
 /* Polls: one check (its requests) and whether it found a change. */
 void service_metrics_note_poll(struct service_metrics *metrics, const struct gh_poll_stats *stats,
 			       bool changed);

@@ -48,6 +48,7 @@
 
 struct service_publisher;
 struct service_refresh;
+struct service_targeted;
 struct service_metrics;
 struct service_shared;
 
@@ -94,6 +95,11 @@ void service_budget_destroy(struct service_budget *budget);
  * the budget.  An unknown value keeps the last known one. */
 void service_budget_note(struct service_budget *budget, const struct gh_sync_stats *stats,
 			 bool ok, const struct config *config);
+/* Another read than a full sync (a targeted read) ended: only what GitHub
+ * says of the budget; its points are not a full sync's and do not come
+ * out of the bucket. */
+void service_budget_note_rate_limit(struct service_budget *budget,
+				    const struct gh_sync_stats *stats);
 void service_budget_read(struct service_budget *budget, long long *points_per_sync,
 			 long long *points_remaining);
 /* Plan the full sync's period under config now (*out may be NULL); logs one
@@ -125,8 +131,10 @@ struct service_source {
 	struct cache *cache;			/* memcached sharing: the refresh and the
 						   shared change log only; NULL for others */
 	struct service_refresh *refresh;	/* service_refresh_request(); NULL for the refresh */
-	struct service_shared *shared;		/* service_shared_append(): the deliveries;
-						   NULL for others and without memcached */
+	struct service_shared *shared;		/* service_shared_append(): the deliveries
+						   and the targeted reads; NULL for others
+						   and without memcached */
+	struct service_targeted *targeted;	/* service_targeted_request(); the deliveries only */
 };
 
 /* ---- changes ---------------------------------------------------------------------- */
@@ -135,13 +143,17 @@ struct service_source {
  * Something a source learned about the organization before GitHub's data
  * (the next full snapshot) has it.  It applies to every snapshot whose
  * data was read before at_ms, and ends with the first snapshot read after.
- * Today the only kind is what a webhook delivery takes away (only ever
- * lowers access); a targeted update adds its own kind and its own
- * org_input_filter callbacks (service_webhook_revocations.c).
+ * Two kinds: what a webhook delivery takes away (removal, only ever lowers
+ * access), and what a targeted read found (targeted, kind != NONE: GitHub's
+ * data for one team list or one repository, read at at_ms, which grants as
+ * well).  Exactly one of the two is set; service_webhook_revocations.c
+ * applies them in time order.
  */
 struct service_change {
-	long long at_ms;			/* Unix ms when the source learned it */
+	long long at_ms;			/* Unix ms when the source learned it;
+						 * for a targeted read, when it started */
 	struct service_webhook_removal removal;
+	struct service_targeted_result targeted;	/* data borrowed: the log keeps a copy */
 };
 
 /*
@@ -271,6 +283,26 @@ enum service_delivery service_deliveries_take(struct service_deliveries *deliver
 					      struct service_webhook_body *body);
 struct service_webhook_budget *service_deliveries_budget(struct service_deliveries *deliveries);
 
+/*
+ * service_targeted.c: targeted reads.  A delivery names what changed (a
+ * team's members or repositories, one repository); the targeted thread
+ * reads only that (gh_sync_targeted: a few points), and gives the
+ * publisher a change with what GitHub answered.  Identical pending reads
+ * make one; at most SERVICE_TARGETED_QUEUE_MAX wait.  A read that cannot
+ * be queued or fails, or names a team the data does not have yet, asks
+ * for a full refresh instead.
+ */
+#define SERVICE_TARGETED_QUEUE_MAX 256
+
+struct service_targeted *service_targeted_create(const struct service_source *source);
+void service_targeted_destroy(struct service_targeted *targeted);
+enum ga_rc service_targeted_start(struct service_targeted *targeted, struct ga_err *err);
+void service_targeted_stop(struct service_targeted *targeted);
+/* Queue a read of target (any thread): true when queued or already
+ * pending; false when the queue is full or stopping (ask for a refresh). */
+bool service_targeted_request(struct service_targeted *targeted,
+			      const struct service_webhook_target *target);
+
 /* service_poll.c: ETag polls. */
 struct service_poll;
 
@@ -282,8 +314,10 @@ void service_poll_stop(struct service_poll *poll);
 /*
  * service_shared.c: the changes other instances learned, through the
  * shared change log in memcached (only with [cache] backend = memcache).
- * Its thread appends this instance's changes (kept, at most
- * SERVICE_SHARED_PENDING_MAX, while memcached cannot take them), reads
+ * Its thread appends this instance's changes (the deliveries' and the
+ * targeted reads'; kept encoded, at most SERVICE_SHARED_PENDING_MAX of
+ * them and SERVICE_SHARED_PENDING_BYTES, while memcached cannot take
+ * them; one too large for an entry resets the log instead), reads
  * every instance's every change_poll_interval_ms and hands them to the
  * publisher with their own timestamps, asks the refresh for a snapshot
  * when it finds a gap, and renews the sync lock while this instance's
@@ -291,14 +325,16 @@ void service_poll_stop(struct service_poll *poll);
  * needed.
  */
 #define SERVICE_SHARED_PENDING_MAX 4096
+#define SERVICE_SHARED_PENDING_BYTES ((size_t)16 * 1024 * 1024)
 
 struct service_shared *service_shared_create(const struct service_source *source);
 void service_shared_destroy(struct service_shared *shared);
 enum ga_rc service_shared_start(struct service_shared *shared, struct ga_err *err);
 void service_shared_stop(struct service_shared *shared);
-/* A change this instance learned (the deliveries thread, after giving it to
- * its own publisher): queued for the log; the thread is woken.  Any thread;
- * takes the shared lock briefly. */
+/* A change this instance learned (the deliveries or the targeted thread,
+ * after giving it to its own publisher): encoded and queued for the log
+ * (a targeted result's data stays the caller's); the thread is woken.  Any
+ * thread; takes the shared lock briefly. */
 void service_shared_append(struct service_shared *shared, const struct service_change *change);
 
 /* ---- the parts of a service, for service_login.c and the tests ------------------- */

@@ -244,7 +244,7 @@ apply_changes(struct service_publisher *publisher, struct org_snapshot *snapshot
 	if (org_snapshot_build(patched, config, &rebuilt, &err) != GA_OK) {
 		/* Only an invalid repo_pattern fails, and config_load refuses
 		 * those: keep GitHub's data rather than nothing. */
-		ga_log(GA_LOG_ERROR, "could not apply webhook removals", "error", err.message,
+		ga_log(GA_LOG_ERROR, "could not apply webhook changes", "error", err.message,
 		       (char *)NULL);
 		return snapshot;
 	}
@@ -318,6 +318,11 @@ void
 service_publisher_change(struct service_publisher *publisher,
 			 const struct service_change *change, const struct config *config)
 {
-	service_webhook_revocations_add(publisher->changes, &change->removal, change->at_ms);
+	if (change->targeted.target.kind != SERVICE_TARGETED_NONE)
+		service_webhook_revocations_add_targeted(publisher->changes, &change->targeted,
+							 change->at_ms);
+	else
+		service_webhook_revocations_add(publisher->changes, &change->removal,
+						change->at_ms);
 	republish_current(publisher, config);
 }

@@ -2,10 +2,12 @@
  * service_shared.c - the source of other instances' changes: the change
  * log shared through memcached (cache.h, cache_changes_*).  Its thread
  *
- *   - appends the changes this instance's deliveries learned (kept while
- *     memcached cannot take them, at most SERVICE_SHARED_PENDING_MAX; past
- *     that the oldest is dropped and the log is reset once memcached is
- *     back, so that every reader sees a gap and syncs);
+ *   - appends the changes this instance's deliveries and targeted reads
+ *     learned (kept encoded while memcached cannot take them, at most
+ *     SERVICE_SHARED_PENDING_MAX and SERVICE_SHARED_PENDING_BYTES; past
+ *     that the oldest is dropped, and a change too large for one entry is
+ *     not kept at all: either way the log is reset once memcached answers,
+ *     so that every reader sees a gap and syncs);
  *   - reads every instance's changes every [cache] change_poll_interval_ms
  *     and hands them to the publisher stamped with the moment their
  *     instance learned them: a change applies to every snapshot whose data
@@ -45,8 +47,9 @@ struct service_shared {
 	char origin[ORIGIN_HEX + 1];
 
 	struct service_thread thread;	/* its lock guards the four below */
-	struct service_change *pending;	/* ours, not appended yet; oldest first */
+	char **pending;			/* ours, encoded, not appended yet; oldest first */
 	size_t pending_count;
+	size_t pending_bytes;
 	bool lost;			/* pending overflowed: reset the log */
 	bool appended;			/* a change was queued: a pass now */
 
@@ -81,25 +84,59 @@ service_shared_destroy(struct service_shared *shared)
 	if (shared == NULL)
 		return;
 	service_thread_destroy(&shared->thread);
+	for (size_t i = 0; i < shared->pending_count; i++)
+		ga_free(shared->pending[i]);
 	ga_free(shared->pending);
 	ga_free(shared);
+}
+
+/* Under the lock: the oldest pending change is dropped, and the log will be
+ * reset so that every instance syncs rather than miss it. */
+static void
+drop_oldest_locked(struct service_shared *shared, const char *why)
+{
+	shared->pending_bytes -= strlen(shared->pending[0]);
+	ga_free(shared->pending[0]);
+	memmove(shared->pending, shared->pending + 1,
+		(shared->pending_count - 1) * sizeof(*shared->pending));
+	shared->pending_count--;
+	if (!shared->lost)
+		ga_log(GA_LOG_ERROR, why, (char *)NULL);
+	shared->lost = true;
 }
 
 void
 service_shared_append(struct service_shared *shared, const struct service_change *change)
 {
+	/* Encoded now: a targeted result's data is the caller's, and the text
+	 * is what waits (bounded in count and in bytes) while memcached is
+	 * away. */
+	char *text = service_change_encode(change);
+	char *entry;
+
+	if (text == NULL)
+		return;	/* nothing another instance could apply */
+	entry = ga_asprintf("%s%s", shared->origin, text);
+	ga_free(text);
 	pthread_mutex_lock(&shared->thread.lock);
-	if (shared->pending_count == SERVICE_SHARED_PENDING_MAX) {
-		memmove(shared->pending, shared->pending + 1,
-			(shared->pending_count - 1) * sizeof(*shared->pending));
-		shared->pending_count--;
+	if (strlen(entry) > CACHE_CHANGES_DATA_MAX) {
+		/* Too large for one entry (a very large team's list): the
+		 * others sync instead of missing it. */
+		ga_free(entry);
 		if (!shared->lost)
-			ga_log(GA_LOG_ERROR, "too many changes waiting for memcached: the oldest "
-			       "is dropped; the change log is reset when memcached answers, so "
-			       "that every instance syncs", (char *)NULL);
+			ga_log(GA_LOG_WARN, "a change is too large to share: the change log is "
+			       "reset, so that every instance syncs", (char *)NULL);
 		shared->lost = true;
+	} else {
+		while (shared->pending_count == SERVICE_SHARED_PENDING_MAX ||
+		       (shared->pending_count > 0 &&
+			shared->pending_bytes + strlen(entry) > SERVICE_SHARED_PENDING_BYTES))
+			drop_oldest_locked(shared, "too many changes waiting for memcached: the "
+					   "oldest is dropped; the change log is reset when "
+					   "memcached answers, so that every instance syncs");
+		shared->pending[shared->pending_count++] = entry;
+		shared->pending_bytes += strlen(entry);
 	}
-	shared->pending[shared->pending_count++] = *change;
 	service_metrics_note_shared_pending(shared->source.metrics, shared->pending_count);
 	shared->appended = true;
 	pthread_cond_signal(&shared->thread.wake);
@@ -108,21 +145,15 @@ service_shared_append(struct service_shared *shared, const struct service_change
 
 /* ---- appending ------------------------------------------------------------------ */
 
-/* Append one change: false when memcached did not take it (try later). */
+/* Append one encoded change: false when memcached did not take it (try
+ * later). */
 static bool
-append_one(struct service_shared *shared, const struct service_change *change)
+append_one(struct service_shared *shared, const char *entry)
 {
-	char *text = service_change_encode(change);
-	char *entry;
 	struct ga_err err = {0};
 	enum ga_rc rc;
 
-	if (text == NULL)
-		return true;	/* nothing another instance could apply */
-	entry = ga_asprintf("%s%s", shared->origin, text);
-	ga_free(text);
 	rc = cache_changes_append(shared->source.cache, entry, strlen(entry), &err);
-	ga_free(entry);
 	if (rc == GA_EUPSTREAM)
 		return false;
 	if (rc == GA_OK)
@@ -137,7 +168,7 @@ append_one(struct service_shared *shared, const struct service_change *change)
 static void
 flush_pending(struct service_shared *shared)
 {
-	struct service_change change;
+	char *entry;
 	bool lost;
 
 	pthread_mutex_lock(&shared->thread.lock);
@@ -160,12 +191,23 @@ flush_pending(struct service_shared *shared)
 			pthread_mutex_unlock(&shared->thread.lock);
 			return;
 		}
-		change = shared->pending[0];
+		entry = ga_strdup(shared->pending[0]);
 		pthread_mutex_unlock(&shared->thread.lock);
-		if (!append_one(shared, &change))
+		if (!append_one(shared, entry)) {
+			ga_free(entry);
 			return;
-		/* Only this thread removes; appends go to the end. */
+		}
+		/* Only this thread takes from the front; appends go to the end,
+		 * and an overflow meanwhile may have dropped this one already. */
 		pthread_mutex_lock(&shared->thread.lock);
+		if (shared->pending_count == 0 || strcmp(shared->pending[0], entry) != 0) {
+			pthread_mutex_unlock(&shared->thread.lock);
+			ga_free(entry);
+			continue;
+		}
+		ga_free(entry);
+		shared->pending_bytes -= strlen(shared->pending[0]);
+		ga_free(shared->pending[0]);
 		memmove(shared->pending, shared->pending + 1,
 			(shared->pending_count - 1) * sizeof(*shared->pending));
 		shared->pending_count--;
@@ -212,14 +254,23 @@ apply_entry(struct service_shared *shared, const char *data, size_t len)
 		       len < ORIGIN_HEX ? "too short" : err.message, (char *)NULL);
 		return false;
 	}
-	if (memcmp(data, shared->origin, ORIGIN_HEX) == 0)
+	if (memcmp(data, shared->origin, ORIGIN_HEX) == 0) {
+		org_input_free(change.targeted.data);
 		return true;
+	}
 	service_publisher_change(shared->source.publisher, &change, config);
 	service_metrics_note_shared(shared->source.metrics, SERVICE_SHARED_APPLIED);
-	ga_log(GA_LOG_INFO, "audit", "action", "revoke", "user",
-	       change.removal.login[0] ? change.removal.login : "-", "what",
-	       service_webhook_removal_name(change.removal.kind), "decision", "deny",
-	       "reason", "shared by another instance", (char *)NULL);
+	if (change.targeted.target.kind != SERVICE_TARGETED_NONE)
+		ga_log(GA_LOG_INFO, "targeted read applied", "what",
+		       service_targeted_kind_name(change.targeted.target.kind), "name",
+		       change.targeted.target.name, "reason", "shared by another instance",
+		       (char *)NULL);
+	else
+		ga_log(GA_LOG_INFO, "audit", "action", "revoke", "user",
+		       change.removal.login[0] ? change.removal.login : "-", "what",
+		       service_webhook_removal_name(change.removal.kind), "decision", "deny",
+		       "reason", "shared by another instance", (char *)NULL);
+	org_input_free(change.targeted.data);
 	return true;
 }
 

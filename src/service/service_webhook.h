@@ -15,25 +15,25 @@
  *   classify      (service_webhook_classify.c) what an event means for
  *                 ghaccess: nothing, or a refresh, and for the events that
  *                 take access away, the removal to apply at once;
- *   revocations   (service_webhook_revocations.c) removals applied to the
- *                 organization data until GitHub's own data (the next sync)
+ *   revocations   (service_webhook_revocations.c) the change log: removals
+ *                 and targeted results applied to the organization data,
+ *                 in time order, until GitHub's own data (the next sync)
  *                 catches up;
  *   pacing        (service_webhook.c) when the refresh that deliveries ask
  *                 for may start.
  *
- * The policy, and why.  A relevant event triggers a full resync rather
- * than a partial one: ghaccess's decisions hang on the whole graph (nested
- * teams, base permission, pyproject names), a full sync of an organization
- * of 1,000 repositories costs about 35 of the 5,000 GraphQL points of an
- * hour, and partial updates would be a second code path to get wrong.
- * Deliveries are debounced (webhook_debounce_ms, default 500 ms) so that a
- * burst (a team deleted with 30 members, a reorganisation script) makes one
- * sync; webhook-triggered syncs start at most once per 5 seconds, and are
- * skipped while the last known budget minus one sync's cost is under 500
- * points, which stay for the periodic refresh (at worst 720 syncs an hour,
- * so the budget check is what actually bounds the spend).  Pushes only count
- * when they go to the default branch and may change the root
- * pyproject.toml: pushes are the most frequent event by far.
+ * The policy, and why.  An event that names what changed (a team's members
+ * or repository grants, one repository: membership, team grants, member,
+ * repository, a push that may change pyproject.toml) leads to a targeted
+ * read of only that (service_targeted.c, a point or two), whose result is
+ * GitHub's own data and so may grant; any other relevant event triggers a
+ * full resync, debounced (webhook_debounce_ms, default 500 ms) so that a
+ * burst (a team deleted with 30 members, a reorganisation script) makes
+ * one sync; webhook-triggered syncs start at most once per 5 seconds, and
+ * are skipped while the last known budget minus one sync's cost is under
+ * 500 points, which stay for the periodic refresh.  Pushes only count when
+ * they go to the default branch and may change the root pyproject.toml:
+ * pushes are the most frequent event by far.
  *
  * What cannot wait for a sync, which may be skipped for the budget, is
  * whatever takes access away: a person removed from the organization must
@@ -46,8 +46,9 @@
  * decide from a snapshot built from those records, so every front end sees
  * the removal at once, and a removal stays applied to every snapshot whose
  * data was read before it (a sync that was already running when the
- * delivery came).  Only what takes access away is applied early, and only
- * ever to lower: anything that grants access waits for GitHub's data.
+ * delivery came).  A payload is applied only to take away, and only ever
+ * to lower: anything that grants access comes from GitHub's data (a
+ * targeted read's result, in the same log, or a sync).
  */
 #ifndef SERVICE_WEBHOOK_H
 #define SERVICE_WEBHOOK_H
@@ -243,6 +244,69 @@ struct service_webhook_removal {
 	enum org_level level;			/* LOWER_*: the grant GitHub now states */
 };
 
+/*
+ * What a delivery asks to read again from GitHub at once: one team's
+ * members or repository grants, or one repository (a targeted read,
+ * gh_sync_targeted, run by service_targeted.c).  Its result grants as
+ * well as takes away, because it is GitHub's own data.
+ */
+enum service_targeted_kind {
+	SERVICE_TARGETED_NONE = 0,
+	SERVICE_TARGETED_TEAM_MEMBERS,		/* name: a team's slug */
+	SERVICE_TARGETED_TEAM_REPOSITORIES,	/* name: a team's slug */
+	SERVICE_TARGETED_REPOSITORY,		/* name: a repository's name */
+	SERVICE_TARGETED_MEMBER,		/* name: a user's login */
+};
+
+struct service_webhook_target {
+	enum service_targeted_kind kind;
+	char name[SERVICE_WEBHOOK_NAME_MAX];	/* GitHub's characters only (copy_name) */
+};
+
+/* "team members", "team repositories", "repository", "member", "none": for logs. */
+const char *service_targeted_kind_name(enum service_targeted_kind kind);
+
+/*
+ * What a targeted read found: target's data is data, as GitHub answered
+ * when the read started (the change's at_ms).  Plain data with one owner,
+ * whoever holds the struct (free data with org_input_free); serialisable
+ * as {kind, name, org_input_to_json(data)}.  data holds only the target:
+ * TEAM_*: one team (slug = name) with the list that was read;
+ * REPOSITORY: one repository; MEMBER: one member (an active membership;
+ * a user found not to be a member is sent as a REMOVE_MEMBER removal
+ * instead, stamped the same way).
+ */
+struct service_targeted_result {
+	struct service_webhook_target target;
+	struct org_input *data;
+};
+
+/*
+ * Replace in input (a copy the caller owns) the record result read: a
+ * team's immediate members or repository grants (a team input does not
+ * have is not invented: its parent and other list are unknown; the source
+ * asks for a full sync instead), a repository (found by id, else by name,
+ * else added; found by id under another name it was renamed, and the
+ * teams' grants follow it; another repository holding the name yields
+ * nothing until the sync), or a member (added, or his id and owner role
+ * updated).  Never fails.  Thread-safe for distinct inputs.
+ */
+void service_targeted_apply(struct org_input *input, const struct service_targeted_result *result);
+
+/*
+ * A targeted result read at at_ms as JSON (service_targeted_json.c), for a
+ * change log shared between instances: a new string (ga_free), NULL when
+ * result has no kind or no data.  Reading refuses (GA_EPARSE, err set;
+ * *out has kind NONE and no data) anything but a known kind, a name of
+ * GitHub's characters, a positive time, and data that is exactly the one
+ * record the kind names (org_input_from_json validates it).  On GA_OK
+ * *out owns its data.  Thread-safe.
+ */
+char *service_targeted_to_json(const struct service_targeted_result *result, long long at_ms);
+enum ga_rc service_targeted_from_json(const char *text, size_t len,
+				      struct service_targeted_result *out, long long *at_ms,
+				      struct ga_err *err);
+
 struct service_webhook_event {
 	bool refresh;			/* ask for a resync */
 	bool in_scope;			/* of the configured organization (else ignored,
@@ -251,6 +315,10 @@ struct service_webhook_event {
 	char event[32];			/* X-GitHub-Event, sanitised for logs */
 	char action[48];		/* payload "action", "" when none */
 	struct service_webhook_removal removal;	/* kind NONE unless something was taken away */
+	/* kind NONE unless a targeted read covers the event (then refresh
+	 * is false: the read replaces the full sync; when the read cannot
+	 * be queued or fails, the full sync is asked for instead). */
+	struct service_webhook_target target;
 };
 
 /*
@@ -306,13 +374,31 @@ void service_webhook_revocations_add(struct service_webhook_revocations *revocat
 size_t service_webhook_revocations_expire(struct service_webhook_revocations *revocations,
 					  long long read_at_ms);
 
+/*
+ * Record what a targeted read found (result->target.kind != NONE; data
+ * copied, the caller keeps result) as read at read_at_ms, the start of the
+ * read.  An older result for the same target is dropped (the newer read
+ * has GitHub's later data); a result older than one kept is ignored.
+ * Counted and bounded with the removals.  Thread-safe.
+ */
+void service_webhook_revocations_add_targeted(struct service_webhook_revocations *revocations,
+					      const struct service_targeted_result *result,
+					      long long read_at_ms);
+
 /* Entries held (tests, /health). */
 size_t service_webhook_revocations_count(struct service_webhook_revocations *revocations);
 
 /*
- * A copy of input without what the removals recorded after the moment its
- * data was read (org_input_read_at_ms) took away: data read before a
- * removal may still hold it.  Logins, slugs and names compare
+ * A copy of input with the changes recorded after the moment its data
+ * was read (org_input_read_at_ms) applied, in the order GitHub made
+ * them: first each targeted result replaces its team's list or its
+ * repository (oldest first; a repository found by id under another name
+ * was renamed, and the teams' grants follow it), then the removals take
+ * away, except a removal that a targeted read of the same team list or
+ * repository started after has superseded (GitHub's later data already
+ * says what it took away, or that it came back).  A removal recorded after
+ * a targeted result always applies: the later event wins.  Data read
+ * before a change may still lack it.  Logins, slugs and names compare
  * without regard to case, as on GitHub.  Returns NULL when no removal
  * applies to input (use input as it is); else a new org_input (free with
  * org_input_free) read at the same time.  Thread-safe.

@@ -86,6 +86,24 @@ set_removal(struct service_webhook_event *out, enum service_webhook_removal_kind
 	out->removal.kind = complete ? kind : SERVICE_WEBHOOK_REMOVE_NONE;
 }
 
+/*
+ * A targeted read of what the payload names replaces the full refresh
+ * (service_targeted.c): it brings grants as well as removals, at a point
+ * or two.  A name that is missing or not GitHub's characters (a login
+ * for a member) keeps the full refresh.
+ */
+static void
+set_target(struct service_webhook_event *out, enum service_targeted_kind kind, const char *name)
+{
+	bool valid = kind == SERVICE_TARGETED_MEMBER
+			     ? copy_login(out->target.name, sizeof(out->target.name), name)
+			     : copy_name(out->target.name, sizeof(out->target.name), name);
+
+	out->target.kind = valid ? kind : SERVICE_TARGETED_NONE;
+	if (valid)
+		out->refresh = false;
+}
+
 static void
 classify_organization(const json_t *root, struct service_webhook_event *out)
 {
@@ -96,11 +114,17 @@ classify_organization(const json_t *root, struct service_webhook_event *out)
 		out->reason = "member removed from the organization";
 		set_removal(out, SERVICE_WEBHOOK_REMOVE_MEMBER,
 			    copy_login(out->removal.login, sizeof(out->removal.login), login));
+		set_target(out, SERVICE_TARGETED_MEMBER, login);
 	} else if (strcmp(out->action, "member_added") == 0) {
-		/* Grants wait for the sync.  It does not cancel a pending removal
-		 * either: a sync that started after the removal does, and a
-		 * replayed member_added must not. */
+		/* The membership as GitHub has it now (the payload grants
+		 * nothing): the login and the base permission within seconds.
+		 * A member added back may have teams reinstated, which one read
+		 * cannot see: the full sync comes too.  It does not cancel a
+		 * pending removal of his teams: a sync that started after the
+		 * removal does, and a replayed member_added must not. */
 		out->reason = "member added to the organization";
+		set_target(out, SERVICE_TARGETED_MEMBER, login);
+		out->refresh = true;
 	} else if (strcmp(out->action, "member_invited") == 0) {
 		/* An invitation grants nothing until accepted (member_added). */
 		out->refresh = false;
@@ -126,6 +150,9 @@ classify_membership(const json_t *root, struct service_webhook_event *out)
 		out->reason = "member removed from a team";
 		set_removal(out, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, complete);
 	}
+	/* Added or removed, the team's members as GitHub has them now. */
+	if (scope == NULL || strcmp(scope, "team") == 0)
+		set_target(out, SERVICE_TARGETED_TEAM_MEMBERS, string_at(root, "team", "slug", NULL));
 }
 
 /*
@@ -204,6 +231,14 @@ classify_team(const json_t *root, struct service_webhook_event *out)
 	} else if (strcmp(out->action, "edited") == 0) {
 		classify_team_parent(root, out, complete);
 	}
+	/* A grant added, removed or changed: the team's grants now.  (Created,
+	 * deleted, a parent changed: the full refresh.) */
+	if (strcmp(out->action, "added_to_repository") == 0 ||
+	    strcmp(out->action, "removed_from_repository") == 0 ||
+	    (strcmp(out->action, "edited") == 0 &&
+	     json_object_get(json_object_get(root, "changes"), "repository") != NULL))
+		set_target(out, SERVICE_TARGETED_TEAM_REPOSITORIES,
+			   string_at(root, "team", "slug", NULL));
 }
 
 static void
@@ -214,6 +249,8 @@ classify_member(const json_t *root, struct service_webhook_event *out)
 
 	out->refresh = true;
 	out->reason = "repository collaborator changed";
+	/* Added, removed or edited: the repository's collaborators now. */
+	set_target(out, SERVICE_TARGETED_REPOSITORY, string_at(root, "repository", "name", NULL));
 	if (strcmp(out->action, "removed") != 0 && strcmp(out->action, "edited") != 0)
 		return;
 	complete = copy_login(out->removal.login, sizeof(out->removal.login),
@@ -256,6 +293,12 @@ classify_repository(const json_t *root, struct service_webhook_event *out)
 		out->reason = "repository archived";
 		set_removal(out, SERVICE_WEBHOOK_ARCHIVE, complete);
 	}
+	/* Created, renamed, transferred in, privatized, publicized, edited,
+	 * (un)archived: the repository as GitHub has it now.  A deletion
+	 * waits for the full refresh (a read would find nothing). */
+	if (strcmp(out->action, "deleted") != 0)
+		set_target(out, SERVICE_TARGETED_REPOSITORY,
+			   string_at(root, "repository", "name", NULL));
 }
 
 /* true when some listed commit adds, removes or modifies the root pyproject.toml. */
@@ -302,14 +345,15 @@ classify_push(const json_t *root, struct service_webhook_event *out)
 	}
 	out->refresh = true;
 	out->reason = "push to the default branch";
-	if (count == 0 || count >= 2048 || json_is_true(json_object_get(root, "forced")) ||
-	    json_is_true(json_object_get(root, "created")) ||
-	    json_is_true(json_object_get(root, "deleted")))
-		return;
-	if (!commits_touch_pyproject(commits)) {
+	if (count > 0 && count < 2048 && !json_is_true(json_object_get(root, "forced")) &&
+	    !json_is_true(json_object_get(root, "created")) &&
+	    !json_is_true(json_object_get(root, "deleted")) && !commits_touch_pyproject(commits)) {
 		out->refresh = false;
 		out->reason = "push does not touch pyproject.toml";
+		return;
 	}
+	/* It may have changed pyproject.toml: read the repository again. */
+	set_target(out, SERVICE_TARGETED_REPOSITORY, string_at(root, "repository", "name", NULL));
 }
 
 static void
@@ -350,6 +394,7 @@ event_clear(struct service_webhook_event *out, const char *event)
 	out->reason = "event not used by ghaccess";
 	out->removal.kind = SERVICE_WEBHOOK_REMOVE_NONE;
 	out->removal.level = ORG_LEVEL_NONE;
+	out->target.kind = SERVICE_TARGETED_NONE;
 	copy_token(out->event, sizeof(out->event), event);
 }
 

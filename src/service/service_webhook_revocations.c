@@ -1,6 +1,7 @@
 /*
- * service_webhook_revocations.c - what webhooks took away, applied to the
- * organization's raw records until GitHub's own data has it; see
+ * service_webhook_revocations.c - the change log: what webhooks took away
+ * and what targeted reads found, applied to the organization's raw records
+ * until GitHub's own data (a full sync started later) has it; see
  * service_webhook.h.
  */
 #include "service/service_webhook.h"
@@ -12,8 +13,11 @@
 #include "util/ga_log.h"
 #include "util/ga_xalloc.h"
 
+/* One change: a removal, or (targeted.target.kind != NONE) a targeted
+ * result whose data the entry owns. */
 struct revocation {
 	struct service_webhook_removal removal;
+	struct service_targeted_result targeted;
 	long long recorded_ms;
 };
 
@@ -39,6 +43,8 @@ service_webhook_revocations_destroy(struct service_webhook_revocations *revocati
 	if (revocations == NULL)
 		return;
 	pthread_mutex_destroy(&revocations->lock);
+	for (size_t i = 0; i < revocations->count; i++)
+		org_input_free(revocations->entries[i].targeted.data);
 	ga_free(revocations->entries);
 	ga_free(revocations);
 }
@@ -46,9 +52,34 @@ service_webhook_revocations_destroy(struct service_webhook_revocations *revocati
 static void
 drop_entry(struct service_webhook_revocations *revocations, size_t index)
 {
+	org_input_free(revocations->entries[index].targeted.data);
 	memmove(&revocations->entries[index], &revocations->entries[index + 1],
 		(revocations->count - index - 1) * sizeof(*revocations->entries));
 	revocations->count--;
+}
+
+/* Under the lock: a zeroed slot at the end, the oldest dropped when full. */
+static struct revocation *
+append_entry(struct service_webhook_revocations *revocations, long long now_ms)
+{
+	struct revocation *entry;
+
+	if (revocations->count == SERVICE_WEBHOOK_REVOCATIONS_MAX) {
+		drop_entry(revocations, 0);
+		ga_log(GA_LOG_WARN, "too many webhook changes waiting for a sync; the oldest "
+		       "is dropped", (char *)NULL);
+	}
+	if (revocations->count == revocations->cap) {
+		revocations->cap = revocations->cap ? revocations->cap * 2 : 16;
+		revocations->entries = ga_reallocarray(revocations->entries, revocations->cap,
+						       sizeof(*revocations->entries));
+	}
+	entry = &revocations->entries[revocations->count++];
+	memset(entry, 0, sizeof(*entry));
+	entry->removal.kind = SERVICE_WEBHOOK_REMOVE_NONE;
+	entry->targeted.target.kind = SERVICE_TARGETED_NONE;
+	entry->recorded_ms = now_ms;
+	return entry;
 }
 
 void
@@ -58,19 +89,51 @@ service_webhook_revocations_add(struct service_webhook_revocations *revocations,
 	if (removal->kind == SERVICE_WEBHOOK_REMOVE_NONE)
 		return;
 	pthread_mutex_lock(&revocations->lock);
-	if (revocations->count == SERVICE_WEBHOOK_REVOCATIONS_MAX) {
-		drop_entry(revocations, 0);
-		ga_log(GA_LOG_WARN, "too many webhook removals waiting for a sync; the oldest "
-		       "is dropped", (char *)NULL);
+	append_entry(revocations, now_ms)->removal = *removal;
+	pthread_mutex_unlock(&revocations->lock);
+}
+
+static bool same(const char *a, const char *b);
+
+static bool
+same_target(const struct service_webhook_target *a, const struct service_webhook_target *b)
+{
+	return a->kind == b->kind && same(a->name, b->name);
+}
+
+void
+service_webhook_revocations_add_targeted(struct service_webhook_revocations *revocations,
+					 const struct service_targeted_result *result,
+					 long long read_at_ms)
+{
+	struct revocation *entry;
+
+	if (result->target.kind == SERVICE_TARGETED_NONE || result->data == NULL)
+		return;
+	pthread_mutex_lock(&revocations->lock);
+	for (size_t i = 0; i < revocations->count; i++) {
+		if (!same_target(&revocations->entries[i].targeted.target, &result->target))
+			continue;
+		if (revocations->entries[i].recorded_ms > read_at_ms) {
+			/* A later read of the same thing is kept: this one is older news. */
+			pthread_mutex_unlock(&revocations->lock);
+			return;
+		}
+		drop_entry(revocations, i);
+		break;	/* at most one per target */
 	}
-	if (revocations->count == revocations->cap) {
-		revocations->cap = revocations->cap ? revocations->cap * 2 : 16;
-		revocations->entries = ga_reallocarray(revocations->entries, revocations->cap,
-						       sizeof(*revocations->entries));
+	entry = append_entry(revocations, read_at_ms);
+	entry->targeted.target = result->target;
+	entry->targeted.data = org_input_copy(result->data, NULL);
+	/* Entries stay in time order: a read that started before the last
+	 * change recorded goes before it. */
+	for (size_t i = revocations->count - 1;
+	     i > 0 && revocations->entries[i - 1].recorded_ms > read_at_ms; i--) {
+		struct revocation swap = revocations->entries[i];
+
+		revocations->entries[i] = revocations->entries[i - 1];
+		revocations->entries[i - 1] = swap;
 	}
-	revocations->entries[revocations->count].removal = *removal;
-	revocations->entries[revocations->count].recorded_ms = now_ms;
-	revocations->count++;
 	pthread_mutex_unlock(&revocations->lock);
 }
 
@@ -81,9 +144,12 @@ service_webhook_revocations_expire(struct service_webhook_revocations *revocatio
 	size_t kept = 0;
 
 	pthread_mutex_lock(&revocations->lock);
-	for (size_t i = 0; i < revocations->count; i++)
+	for (size_t i = 0; i < revocations->count; i++) {
 		if (revocations->entries[i].recorded_ms > read_at_ms)
 			revocations->entries[kept++] = revocations->entries[i];
+		else
+			org_input_free(revocations->entries[i].targeted.data);
+	}
 	revocations->count = kept;
 	pthread_mutex_unlock(&revocations->lock);
 	return kept;
@@ -100,29 +166,30 @@ service_webhook_revocations_count(struct service_webhook_revocations *revocation
 	return count;
 }
 
-/* The removals that apply to data read at read_at_ms (copied out of the lock). */
-struct applicable {
-	struct service_webhook_removal *removals;
-	size_t count;
+/*
+ * What applies to data read at read_at_ms, copied out of the lock: the
+ * removals, and the targeted reads (only what they read and when).  A
+ * removal does what it does to each record (a member, a team's list, a
+ * repository's collaborators) unless a targeted read of that record
+ * started after it: GitHub's later data already says what the removal
+ * took away, or that it came back.
+ */
+struct applicable_removal {
+	struct service_webhook_removal removal;
+	long long at_ms;
 };
 
-static void
-collect_applicable(struct service_webhook_revocations *revocations, long long read_at_ms,
-		   struct applicable *out)
-{
-	out->removals = NULL;
-	out->count = 0;
-	pthread_mutex_lock(&revocations->lock);
-	for (size_t i = 0; i < revocations->count; i++) {
-		if (revocations->entries[i].recorded_ms <= read_at_ms)
-			continue;
-		if (out->removals == NULL)
-			out->removals = ga_reallocarray(NULL, revocations->count,
-							sizeof(*out->removals));
-		out->removals[out->count++] = revocations->entries[i].removal;
-	}
-	pthread_mutex_unlock(&revocations->lock);
-}
+struct applicable_read {
+	struct service_webhook_target target;
+	long long at_ms;
+};
+
+struct applicable {
+	struct applicable_removal *removals;
+	size_t count;
+	struct applicable_read *reads;
+	size_t read_count;
+};
 
 static bool
 same(const char *a, const char *b)
@@ -130,45 +197,119 @@ same(const char *a, const char *b)
 	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
 }
 
+static void
+collect_applicable(struct service_webhook_revocations *revocations, long long read_at_ms,
+		   struct applicable *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < revocations->count; i++) {
+		const struct revocation *entry = &revocations->entries[i];
+
+		if (entry->recorded_ms <= read_at_ms)
+			continue;
+		if (entry->targeted.target.kind != SERVICE_TARGETED_NONE) {
+			if (out->reads == NULL)
+				out->reads = ga_reallocarray(NULL, revocations->count,
+							     sizeof(*out->reads));
+			out->reads[out->read_count].target = entry->targeted.target;
+			out->reads[out->read_count++].at_ms = entry->recorded_ms;
+		} else if (entry->removal.kind != SERVICE_WEBHOOK_REMOVE_NONE) {
+			if (out->removals == NULL)
+				out->removals = ga_reallocarray(NULL, revocations->count,
+								sizeof(*out->removals));
+			out->removals[out->count].removal = entry->removal;
+			out->removals[out->count++].at_ms = entry->recorded_ms;
+		}
+	}
+}
+
+static void
+applicable_free(struct applicable *applicable)
+{
+	ga_free(applicable->removals);
+	ga_free(applicable->reads);
+}
+
+/* Under the lock: does a targeted result apply to data read at read_at_ms? */
 static bool
-member_removed(const struct applicable *applicable, const char *login)
+targeted_applies(const struct service_webhook_revocations *revocations, long long read_at_ms)
+{
+	for (size_t i = 0; i < revocations->count; i++)
+		if (revocations->entries[i].recorded_ms > read_at_ms &&
+		    revocations->entries[i].targeted.target.kind != SERVICE_TARGETED_NONE)
+			return true;
+	return false;
+}
+
+/* The record a removal acts on: a member, a team's members or grants, a
+ * repository; kind NONE for what no read supersedes (a team or repository
+ * deleted: what comes later under its name is another one; a parent). */
+struct record {
+	enum service_targeted_kind kind;
+	const char *name;
+};
+
+/* Removal i does its part to record: no read of it started after. */
+static bool
+applies_to(const struct applicable *applicable, size_t i, struct record record)
+{
+	if (record.kind == SERVICE_TARGETED_NONE)
+		return true;
+	for (size_t r = 0; r < applicable->read_count; r++) {
+		const struct applicable_read *read = &applicable->reads[r];
+
+		if (read->target.kind == record.kind && same(read->target.name, record.name) &&
+		    read->at_ms > applicable->removals[i].at_ms)
+			return false;
+	}
+	return true;
+}
+
+static const struct record NOT_SUPERSEDED = {SERVICE_TARGETED_NONE, NULL};
+
+static bool
+member_removed(const struct applicable *applicable, const char *login, struct record record)
 {
 	for (size_t i = 0; i < applicable->count; i++)
-		if (applicable->removals[i].kind == SERVICE_WEBHOOK_REMOVE_MEMBER &&
-		    same(applicable->removals[i].login, login))
+		if (applicable->removals[i].removal.kind == SERVICE_WEBHOOK_REMOVE_MEMBER &&
+		    same(applicable->removals[i].removal.login, login) &&
+		    applies_to(applicable, i, record))
 			return true;
 	return false;
 }
 
 static bool
 matches(const struct applicable *applicable, enum service_webhook_removal_kind kind,
-	const char *login, const char *team, const char *repository)
+	const char *login, const char *team, const char *repository, struct record record)
 {
 	for (size_t i = 0; i < applicable->count; i++) {
-		const struct service_webhook_removal *removal = &applicable->removals[i];
+		const struct service_webhook_removal *removal = &applicable->removals[i].removal;
 
 		if (removal->kind != kind)
 			continue;
 		if ((login == NULL || same(removal->login, login)) &&
 		    (team == NULL || same(removal->team, team)) &&
-		    (repository == NULL || same(removal->repository, repository)))
+		    (repository == NULL || same(removal->repository, repository)) &&
+		    applies_to(applicable, i, record))
 			return true;
 	}
 	return false;
 }
 
 /* level, lowered by every LOWER removal of kind that names login or team
- * (whichever is not NULL) and repository. */
+ * (whichever is not NULL) and repository, and still applies to record. */
 static enum org_level
 lowered(const struct applicable *applicable, enum service_webhook_removal_kind kind,
-	const char *login, const char *team, const char *repository, enum org_level level)
+	const char *login, const char *team, const char *repository, enum org_level level,
+	struct record record)
 {
 	for (size_t i = 0; i < applicable->count; i++) {
-		const struct service_webhook_removal *removal = &applicable->removals[i];
+		const struct service_webhook_removal *removal = &applicable->removals[i].removal;
 
 		if (removal->kind == kind && removal->level < level &&
 		    (login == NULL || same(removal->login, login)) &&
-		    (team == NULL || same(removal->team, team)) && same(removal->repository, repository))
+		    (team == NULL || same(removal->team, team)) &&
+		    same(removal->repository, repository) && applies_to(applicable, i, record))
 			level = removal->level;
 	}
 	return level;
@@ -181,7 +322,7 @@ kept_parent(const struct applicable *applicable, const struct org_input_team *te
 	if (team->parent_slug == NULL)
 		return NULL;
 	for (size_t i = 0; i < applicable->count; i++) {
-		const struct service_webhook_removal *removal = &applicable->removals[i];
+		const struct service_webhook_removal *removal = &applicable->removals[i].removal;
 
 		if (removal->kind == SERVICE_WEBHOOK_DETACH_TEAM && same(removal->team, team->slug) &&
 		    strcasecmp(removal->parent, team->parent_slug) != 0)
@@ -192,51 +333,71 @@ kept_parent(const struct applicable *applicable, const struct org_input_team *te
 
 /* ---- the removals as an org_input_filter ------------------------------------ */
 
+static struct record
+record_of(enum service_targeted_kind kind, const char *name)
+{
+	struct record record = {kind, name};
+
+	return record;
+}
+
 static bool
 keep_member(void *context, const struct org_input_member *member)
 {
-	return !member_removed(context, member->login);
+	return !member_removed(context, member->login,
+			       record_of(SERVICE_TARGETED_MEMBER, member->login));
 }
 
 static bool
 keep_team(void *context, const struct org_input_team *team)
 {
-	return !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM, NULL, team->slug, NULL);
+	return !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM, NULL, team->slug, NULL,
+			NOT_SUPERSEDED);
 }
 
 static bool
 keep_team_member(void *context, const struct org_input_team *team, const char *login)
 {
-	return !member_removed(context, login) &&
-	       !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, login, team->slug, NULL);
+	struct record members = record_of(SERVICE_TARGETED_TEAM_MEMBERS, team->slug);
+
+	return !member_removed(context, login, members) &&
+	       !matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, login, team->slug, NULL,
+			members);
 }
 
 static bool
 keep_repository(void *context, const struct org_input_repository *repository)
 {
-	return !matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, repository->name);
+	return !matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, repository->name,
+			NOT_SUPERSEDED);
 }
 
 static enum org_level
 team_grant(void *context, const struct org_input_team *team, const struct org_input_grant *grant)
 {
-	if (matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, grant->name) ||
-	    matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, NULL, team->slug, grant->name))
+	struct record grants = record_of(SERVICE_TARGETED_TEAM_REPOSITORIES, team->slug);
+
+	if (matches(context, SERVICE_WEBHOOK_REMOVE_REPOSITORY, NULL, NULL, grant->name,
+		    NOT_SUPERSEDED) ||
+	    matches(context, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, NULL, team->slug, grant->name,
+		    grants))
 		return ORG_LEVEL_NONE;
 	return lowered(context, SERVICE_WEBHOOK_LOWER_TEAM_GRANT, NULL, team->slug, grant->name,
-		       grant->level);
+		       grant->level, grants);
 }
 
 static enum org_level
 collaborator(void *context, const struct org_input_repository *repository,
 	     const struct org_input_grant *grant)
 {
-	if (member_removed(context, grant->name) ||
+	struct record read = record_of(SERVICE_TARGETED_REPOSITORY, repository->name);
+
+	if (member_removed(context, grant->name, read) ||
 	    matches(context, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, grant->name, NULL,
-		    repository->name))
+		    repository->name, read))
 		return ORG_LEVEL_NONE;
 	return lowered(context, SERVICE_WEBHOOK_LOWER_COLLABORATOR, grant->name, NULL,
-		       repository->name, grant->level);
+		       repository->name, grant->level, read);
 }
 
 static void
@@ -249,8 +410,27 @@ edit_team(void *context, struct org_input_team *copy)
 static void
 edit_repository(void *context, struct org_input_repository *copy)
 {
-	if (matches(context, SERVICE_WEBHOOK_ARCHIVE, NULL, NULL, copy->name))
+	if (matches(context, SERVICE_WEBHOOK_ARCHIVE, NULL, NULL, copy->name,
+		    record_of(SERVICE_TARGETED_REPOSITORY, copy->name)))
 		copy->archived = true;
+}
+
+/*
+ * Under the lock: the targeted results that apply, oldest first, into
+ * copy, and the removals that still apply after them.
+ */
+static void
+apply_locked(struct service_webhook_revocations *revocations, long long read_at_ms,
+	     struct org_input *copy, struct applicable *applicable)
+{
+	for (size_t i = 0; copy != NULL && i < revocations->count; i++) {
+		const struct revocation *entry = &revocations->entries[i];
+
+		if (entry->recorded_ms > read_at_ms &&
+		    entry->targeted.target.kind != SERVICE_TARGETED_NONE)
+			service_targeted_apply(copy, &entry->targeted);
+	}
+	collect_applicable(revocations, read_at_ms, applicable);
 }
 
 struct org_input *
@@ -258,7 +438,10 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 				  const struct org_input *input)
 {
 	struct applicable applicable;
+	struct org_input *targeted = NULL;
 	struct org_input *copy;
+	long long read_at_ms = org_input_read_at_ms(input);
+	bool any_targeted;
 	const struct org_input_filter filter = {
 		.context = &applicable,
 		.keep_member = keep_member,
@@ -271,10 +454,39 @@ service_webhook_revocations_apply(struct service_webhook_revocations *revocation
 		.edit_repository = edit_repository,
 	};
 
-	collect_applicable(revocations, org_input_read_at_ms(input), &applicable);
-	if (applicable.count == 0)
-		return NULL;
-	copy = org_input_copy(input, &filter);
-	ga_free(applicable.removals);
+	pthread_mutex_lock(&revocations->lock);
+	any_targeted = targeted_applies(revocations, read_at_ms);
+	pthread_mutex_unlock(&revocations->lock);
+	/* The whole copy outside the lock: only the replacements inside. */
+	if (any_targeted)
+		targeted = org_input_copy(input, NULL);
+	pthread_mutex_lock(&revocations->lock);
+	apply_locked(revocations, read_at_ms, targeted, &applicable);
+	pthread_mutex_unlock(&revocations->lock);
+	if (applicable.count == 0) {
+		applicable_free(&applicable);
+		return targeted;
+	}
+	copy = org_input_copy(targeted != NULL ? targeted : input, &filter);
+	org_input_free(targeted);
+	applicable_free(&applicable);
 	return copy;
+}
+
+const char *
+service_targeted_kind_name(enum service_targeted_kind kind)
+{
+	switch (kind) {
+	case SERVICE_TARGETED_TEAM_MEMBERS:
+		return "team members";
+	case SERVICE_TARGETED_TEAM_REPOSITORIES:
+		return "team repositories";
+	case SERVICE_TARGETED_REPOSITORY:
+		return "repository";
+	case SERVICE_TARGETED_MEMBER:
+		return "member";
+	case SERVICE_TARGETED_NONE:
+	default:
+		return "none";
+	}
 }

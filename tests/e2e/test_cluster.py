@@ -12,6 +12,7 @@ moved change log entry is refused.  Run by tests/suites/cluster-e2e.sh;
 Skipped when memcached is not installed.
 """
 
+import json
 import os
 import secrets
 import shutil
@@ -22,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    Ghaccess, Memcached, Standin, run_tests, scenario_path, scenario_settings, test,
+    Ghaccess, Memcached, Standin, helpers_of, run_tests, scenario_path, scenario_settings, test,
     wait_for, without_member, workdir,
 )
 
@@ -143,6 +144,39 @@ def webhook_to_one_instance_refuses_on_the_others_within_two_seconds():
     assert health_of(first)["shared_changes_appended"] == 1, health_of(first)
     assert health_of(second)["shared_changes_applied"] == 1, health_of(second)
     standin.clear_fault()
+
+
+@test
+def targeted_read_on_one_instance_reaches_the_others():
+    """team platform (bob) is given tools; the delivery goes to a, whose
+    targeted read finds the grant: b applies what a read (the shared log
+    carries the team's repositories), with no GitHub call of its own and no
+    full sync anywhere."""
+    webhook = helpers_of("test_webhook")
+    memcached = Memcached()
+    standin = Standin(scenario_path(WORKED))
+    first, second = start_pair(memcached, standin)
+    assert not webhook.may_write(second, "bob", "acme-tools")
+    changed = json.loads(json.dumps(standin.scenario))
+    changed.pop("expect", None)
+    webhook.team(changed, "platform")["repositories"].append(
+        {"name": "tools", "permission": "WRITE"})
+    standin.reset_stats()
+    standin.set_scenario(changed)
+    delivered = time.monotonic()
+    report = standin.control("POST", "/_standin/webhook", {
+        "url": first.url + "/webhook", "secret": WEBHOOK_SECRET, "event": "team",
+        "payload_action": "added_to_repository", "team": "platform", "repository": "tools"})
+    assert report["status"] == 202, report
+    wait_for(lambda: webhook.may_write(second, "bob", "acme-tools"), timeout=2.0,
+             what="bob's new grant on b")
+    print("targeted read on a -> bob may write on b after %.0f ms"
+          % ((time.monotonic() - delivered) * 1000), flush=True)
+    assert webhook.may_write(first, "bob", "acme-tools")
+    queries = standin.stats()["queries"]
+    assert not any(queries.get(q) for q in ("OrgMembers", "OrgTeams", "OrgRepos")), queries
+    assert queries.get("TeamRepositories") == 1, "b read GitHub itself: %r" % queries
+    assert health_of(second)["shared_changes_applied"] == 1, health_of(second)
 
 
 # ---- (b) the first syncer killed during the first sync ---------------------------

@@ -472,9 +472,12 @@ def replayed_body_under_a_new_delivery_id():
 @test
 def removal_does_not_outlive_the_sync_it_asks_for():
     """A member_removed that GitHub's data does not confirm (bob is still a
-    member: a mistaken or replayed delivery) holds only until the sync it
-    asks for, even when that sync starts within the same second: the sync's
-    start is compared at millisecond precision."""
+    member: a mistaken or replayed delivery): the read of bob's membership
+    that it asks for makes him a member again within seconds, but not a
+    member of the teams the removal took him out of (GitHub's answer says
+    nothing of them); the next full sync ends the removal, even when it
+    starts within the same second: its start is compared at millisecond
+    precision."""
     standin, server = start(debounce_ms=0)
     published = lambda: server.log().count("msg=\"snapshot published\"")
     assert published() == 1, server.log()
@@ -483,11 +486,36 @@ def removal_does_not_outlive_the_sync_it_asks_for():
     report = deliver(standin, server, "organization", payload_action="member_removed",
                      login="bob")
     assert report["status"] == 202, report
-    wait_for(lambda: published() >= 2, timeout=10, what="the sync the delivery asked for")
+    # A team created asks for a full sync at once (debounce_ms = 0).
+    report = deliver(standin, server, "team", payload_action="created", team="platform")
+    assert report["status"] == 202, report
+    wait_for(lambda: published() >= 2, timeout=10, what="the sync a delivery asked for")
     assert verify(server, "bob", BOB_TOKEN) is True, \
         "the removal outlived a sync that read GitHub after it:\n" + "\n".join(
             line for line in server.log().splitlines()
             if "snapshot published" in line or "webhook" in line or "revoke" in line)
+    assert "platform" in groups_of(server, "bob"), groups_of(server, "bob")
+
+
+@test
+def member_read_after_a_mistaken_removal():
+    """The same mistaken member_removed without a full sync: the read of
+    bob's membership brings his login back, his team waits for its own
+    read (or the full sync)."""
+    standin, server = start()
+    report = deliver(standin, server, "organization", payload_action="member_removed",
+                     login="bob")
+    assert report["status"] == 202, report
+    wait_for(lambda: "targeted read" in server.log(), timeout=5, what="the member read")
+    wait_for(lambda: verify(server, "bob", BOB_TOKEN) is True, timeout=5,
+             what="bob a member again")
+    assert "platform" not in groups_of(server, "bob")
+    # platform's members read again (a membership event) bring it back.
+    report = deliver(standin, server, "membership", payload_action="added", login="bob",
+                     team="platform")
+    assert report["status"] == 202, report
+    wait_for(lambda: "platform" in groups_of(server, "bob"), timeout=5,
+             what="bob in platform again")
 
 
 def fixture_payload(name):
@@ -548,15 +576,23 @@ def low_budget(scenario=None):
     return start(standin)
 
 
-def downgrade(standin, server, change, package, user, event, **options):
+# The queries of a full sync (src/github/queries).
+FULL_SYNC_QUERIES = ("OrgMembers", "OrgTeams", "OrgRepos")
+
+
+def downgrade(standin, server, change, package, user, event, targeted=True, **options):
     """Change GitHub (change(scenario)), have it send event, and wait until
-    user may no longer write package: within 2 s, and without a sync."""
+    user may no longer write package: within 2 s, from the payload alone
+    (GitHub answers in 4 s meanwhile), and without a full sync.  An event a
+    targeted read covers (targeted) then reads only what it names; any
+    other asks for a full sync, which the budget drops."""
     assert may_write(server, user, package), permissions(server, user, package)
     scenario = copy.deepcopy(standin.scenario)
     scenario.pop("expect", None)
     change(scenario)
     standin.set_scenario(scenario)
-    before = graphql_requests(standin)
+    standin.reset_stats()
+    standin.fault("slow", target="graphql", delay_ms=4000, count=1)
     started = time.monotonic()
     report = deliver(standin, server, event, **options)
     assert report["status"] == 202, report
@@ -565,10 +601,18 @@ def downgrade(standin, server, change, package, user, event, **options):
     elapsed = time.monotonic() - started
     print("%s %s: %s lost write on %s after %.0f ms" % (event, report["action"], user, package,
                                                          elapsed * 1000), flush=True)
-    # The refresh it asked for is dropped: the budget is too low.
-    wait_for(lambda: "webhook refresh skipped" in server.log(), timeout=3.0,
-             what="the refresh to be skipped")
-    assert graphql_requests(standin) == before, "a sync ran: the budget was not low"
+    if targeted:
+        wait_for(lambda: "targeted read" in server.log(), timeout=8.0,
+                 what="the targeted read")
+        # What it read agrees: the write access stays away.
+        assert not may_write(server, user, package), permissions(server, user, package)
+    else:
+        # The refresh it asked for is dropped: the budget is too low.
+        wait_for(lambda: "webhook refresh skipped" in server.log(), timeout=3.0,
+                 what="the refresh to be skipped")
+    queries = standin.stats()["queries"]
+    assert not any(queries.get(name) for name in FULL_SYNC_QUERIES), \
+        "a full sync ran: %r" % queries
     return report
 
 
@@ -634,8 +678,8 @@ def team_moved_to_another_parent():
 
     def change(scenario):
         team(scenario, "platform-infra")["parent"] = None
-    report = downgrade(standin, server, change, PACKAGE, "carol", "team", payload_action="edited",
-                       team="platform-infra")
+    report = downgrade(standin, server, change, PACKAGE, "carol", "team", targeted=False,
+                       payload_action="edited", team="platform-infra")
     assert report["payload"]["team"]["parent"] is None, report["payload"]
     assert "platform" not in groups_of(server, "carol")
     assert "platform-infra" in groups_of(server, "carol")
@@ -662,8 +706,12 @@ def events_and_debounce():
                        ref="refs/heads/feature") == 0
     assert syncs_after(standin, server, "organization", payload_action="member_invited",
                        login="newbie") == 0
-    # A relevant event: one sync (3 GraphQL queries for this organization).
-    assert syncs_after(standin, server, "push", repository="core-lib", wait=6.0) > 0
+    # A push that may change pyproject.toml: one targeted read of the
+    # repository, no full sync (tests/e2e/test_targeted.py has the rest).
+    standin.reset_stats()
+    assert syncs_after(standin, server, "push", repository="core-lib", wait=2.0) == 1
+    assert standin.stats()["queries"] == {"Repository": 1}, standin.stats()["queries"]
+    # An event no targeted read covers: one sync (3 GraphQL queries here).
     # A burst of ten makes one sync, not ten.
     before = graphql_requests(standin)
     for i in range(10):
@@ -863,4 +911,5 @@ def app_mode_sync():
     assert key_line not in server.log()
 
 
-run_tests()
+if __name__ == "__main__":
+    run_tests()

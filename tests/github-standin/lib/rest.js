@@ -387,9 +387,13 @@ function handleRest(env, method, path, req) {
       return finish(env, req, budget, send(204, null));
     }
     case 'membership': {
+      // "Get organization membership for a user": "The state parameter in
+      // the response can be used to identify the user's membership status"
+      // (active, or pending for an invitation not yet accepted); a user
+      // neither a member nor invited is 404.
       if (!principal) return send(401, errorBody('Requires authentication', 401));
       const u = state.user(decodeURIComponent(route.user));
-      if (!state.isOrg(decodeURIComponent(route.org)) || !u || !u.orgRole) {
+      if (!state.isOrg(decodeURIComponent(route.org)) || !u || (!u.orgRole && !u.invited)) {
         return finish(env, req, budget, send(404, errorBody('Not Found', 404)));
       }
       return finish(

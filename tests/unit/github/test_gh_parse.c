@@ -602,13 +602,67 @@ test_embedded_queries(void **state)
 {
 	const char *queries[] = {gh_query_org_members, gh_query_org_teams,
 				 gh_query_org_repositories, gh_query_team_members,
-				 gh_query_team_repositories, gh_query_repository_collaborators};
+				 gh_query_team_repositories, gh_query_repository_collaborators,
+				 gh_query_repository};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		assert_non_null(strstr(queries[i], "rateLimit { cost remaining resetAt }"));
 		assert_non_null(strstr(queries[i], "first: $first"));
 		assert_non_null(strstr(queries[i], "pageInfo { hasNextPage endCursor }"));
+	}
+}
+
+/* GET /orgs/{org}/memberships/{username}, a targeted read of one member:
+ * only an active membership of this organization, of this user, counts. */
+static void
+test_org_membership_rest(void **state)
+{
+	static const struct {
+		const char *body;
+		enum ga_rc rc;
+		bool active;
+		bool is_owner;
+	} cases[] = {
+		{"{\"state\":\"active\",\"role\":\"admin\",\"organization\":{\"login\":\"ACME\"},"
+		 "\"user\":{\"login\":\"Bob\",\"id\":102}}", GA_OK, true, true},
+		{"{\"state\":\"active\",\"role\":\"member\",\"organization\":{\"login\":\"acme\"},"
+		 "\"user\":{\"login\":\"bob\",\"id\":102}}", GA_OK, true, false},
+		{"{\"state\":\"active\",\"role\":\"billing_manager\",\"organization\":"
+		 "{\"login\":\"acme\"},\"user\":{\"login\":\"bob\",\"id\":102}}", GA_OK, true, false},
+		/* an invitation not yet accepted grants nothing */
+		{"{\"state\":\"pending\",\"role\":\"admin\",\"organization\":{\"login\":\"acme\"},"
+		 "\"user\":{\"login\":\"bob\",\"id\":102}}", GA_OK, false, false},
+		/* another organization's membership is none of this one's */
+		{"{\"state\":\"active\",\"role\":\"admin\",\"organization\":{\"login\":\"evil\"},"
+		 "\"user\":{\"login\":\"bob\",\"id\":102}}", GA_OK, false, false},
+		/* another user's membership is an error, never bob's */
+		{"{\"state\":\"active\",\"role\":\"admin\",\"organization\":{\"login\":\"acme\"},"
+		 "\"user\":{\"login\":\"mallory\",\"id\":666}}", GA_EUPSTREAM, false, false},
+		{"{\"state\":\"active\",\"role\":\"admin\",\"organization\":{\"login\":\"acme\"},"
+		 "\"user\":{\"login\":\"bob\"}}", GA_EUPSTREAM, false, false},
+		{"{\"state\":\"active\",\"organization\":{\"login\":\"acme\"},"
+		 "\"user\":{\"login\":\"bob\",\"id\":102}}", GA_EUPSTREAM, false, false},
+		{"[\"active\"]", GA_EUPSTREAM, false, false},
+		{"{\"state\":", GA_EUPSTREAM, false, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool active = true;
+		bool is_owner = true;
+		long long id = -1;
+		struct ga_err err = {0};
+		enum ga_rc rc = gh_parse_org_membership_rest(cases[i].body, strlen(cases[i].body),
+							     "acme", "bob", &active, &is_owner, &id,
+							     &err);
+
+		if (rc != cases[i].rc || active != cases[i].active ||
+		    is_owner != cases[i].is_owner)
+			fail_msg("case %zu: rc %d active %d owner %d (%s)", i, rc, active, is_owner,
+				 err.message);
+		if (rc == GA_OK)
+			assert_int_equal(id, 102);
 	}
 }
 
@@ -629,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_classification),
 		cmocka_unit_test(test_small_helpers),
 		cmocka_unit_test(test_embedded_queries),
+		cmocka_unit_test(test_org_membership_rest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

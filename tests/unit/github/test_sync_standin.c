@@ -721,6 +721,94 @@ test_generated_org_nested_pages_and_cost(void **state)
 	standin_stop(standin);
 }
 
+/* ---- targeted reads ------------------------------------------------------- */
+
+/* One read against the generated organization: its data and points. */
+static struct org_input *
+read_targeted(struct gh_client *client, struct standin *standin, enum gh_targeted_kind kind,
+	      const char *name, long long *points)
+{
+	struct org_input *data = NULL;
+	struct gh_sync_stats stats;
+	struct ga_err err;
+
+	standin_reset_stats(standin);
+	if (gh_sync_targeted(client, kind, name, &data, &stats, &err) != GA_OK)
+		fail_msg("targeted read of %s failed: %s", name, err.message);
+	*points = standin_stat(standin, "graphql_points");
+	assert_int_equal(*points, stats.graphql_points);
+	assert_true(data->synced_at_ms > 0);
+	gh_sync_stats_free(&stats);
+	return data;
+}
+
+/*
+ * gh_sync_targeted reads one team list or one repository with the queries
+ * of a sync, following nested pages: the lists come back whole (team-1 has
+ * 150 members, team-3 130 grants, repo-00001 130 collaborators), for one
+ * point per page of 100, and nothing else of the organization is read.
+ */
+static void
+test_targeted_reads(void **state)
+{
+	const char *args[] = {"--generate", GENERATED_SPEC, NULL};
+	struct standin *standin = standin_start(args);
+	struct config *config = standin_config(standin, NULL, "genorg", GENERATED_TOKEN);
+	struct gh_client_options options = fast_options();
+	struct gh_client *client = gh_client_create(config, &options);
+	struct org_input *data;
+	struct ga_err err;
+	long long points;
+
+	(void)state;
+	data = read_targeted(client, standin, GH_TARGETED_TEAM_MEMBERS, "team-1", &points);
+	assert_int_equal(data->team_count, 1);
+	assert_int_equal(data->teams[0].member_count, 150);
+	assert_int_equal(data->teams[0].repository_count, 0);
+	assert_int_equal(data->member_count + data->repository_count, 0);
+	assert_true(points >= 1 && points <= 3);
+	org_input_free(data);
+	data = read_targeted(client, standin, GH_TARGETED_TEAM_REPOSITORIES, "team-3", &points);
+	assert_int_equal(data->teams[0].repository_count, 130);
+	assert_int_equal(data->teams[0].member_count, 0);
+	assert_true(points >= 1 && points <= 3);
+	org_input_free(data);
+	data = read_targeted(client, standin, GH_TARGETED_REPOSITORY, "repo-00001", &points);
+	assert_int_equal(data->repository_count, 1);
+	assert_string_equal(data->repositories[0].name, "repo-00001");
+	assert_true(data->repositories[0].collaborators_known);
+	assert_int_equal(data->repositories[0].collaborator_count, 130);
+	assert_int_equal(data->repositories[0].pyproject_state, ORG_PYPROJECT_TEXT);
+	assert_true(points >= 1 && points <= 3);
+	org_input_free(data);
+	print_message("targeted reads: at most 3 points each, last %lld\n", points);
+	/* A member (REST, no GraphQL points): user-1 is an owner; an outside
+	 * collaborator is no member at all. */
+	data = read_targeted(client, standin, GH_TARGETED_MEMBER, "user-1", &points);
+	assert_int_equal(data->member_count, 1);
+	assert_string_equal(data->members[0].login, "user-1");
+	assert_int_equal(data->members[0].id, 100001);
+	assert_true(data->members[0].is_owner);
+	assert_int_equal(points, 0);
+	org_input_free(data);
+	data = read_targeted(client, standin, GH_TARGETED_MEMBER, "outside-1", &points);
+	assert_int_equal(data->member_count, 0);
+	org_input_free(data);
+	/* What GitHub does not show is an error: the caller falls back to a sync. */
+	data = NULL;
+	assert_int_equal(gh_sync_targeted(client, GH_TARGETED_TEAM_MEMBERS, "no-such-team", &data,
+					  NULL, &err),
+			 GA_EUPSTREAM);
+	assert_null(data);
+	assert_int_equal(gh_sync_targeted(client, GH_TARGETED_REPOSITORY, "no-such-repo", &data,
+					  NULL, &err),
+			 GA_EUPSTREAM);
+	assert_null(data);
+	gh_client_destroy(client);
+	config_free(config);
+	standin_stop(standin);
+}
+
 /* ---- cancellation and secrets ------------------------------------------- */
 
 struct background_sync {
@@ -839,6 +927,7 @@ main(void)
 		cmocka_unit_test(test_hidden_base_permission),
 		cmocka_unit_test(test_github_enterprise_prefix),
 		cmocka_unit_test(test_generated_org_nested_pages_and_cost),
+		cmocka_unit_test(test_targeted_reads),
 		cmocka_unit_test(test_cancel_interrupts_a_wait),
 		cmocka_unit_test(test_logs_never_hold_a_token),
 	};

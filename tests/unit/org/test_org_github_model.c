@@ -221,7 +221,7 @@ test_removals_keep_what_github_said(void **state)
 	(void)state;
 	input->unnamed_repositories = 1;
 	snprintf(removal.login, sizeof(removal.login), "olivia");
-	service_webhook_revocations_add(revocations, &removal, org_input_read_at_ms(input));
+	service_webhook_revocations_add(revocations, &removal, org_input_read_at_ms(input) + 1);
 	patched = service_webhook_revocations_apply(revocations, input);
 	assert_non_null(patched);
 	assert_int_equal(patched->member_count, 1);

@@ -349,52 +349,81 @@ struct classify_case {
 	const char *login;
 	const char *team;
 	const char *repository;
+	/* the targeted read that replaces the full refresh, and what it names */
+	enum service_targeted_kind target;
+	const char *target_name;
 };
 
 static const struct classify_case classify_cases[] = {
-	{ "organization.member_removed", "organization", true, SERVICE_WEBHOOK_REMOVE_MEMBER,
-	  "bob", "", "" },
+	{ "organization.member_removed", "organization", false, SERVICE_WEBHOOK_REMOVE_MEMBER,
+	  "bob", "", "", SERVICE_TARGETED_MEMBER, "bob" },
 	{ "organization.member_added", "organization", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
-	  "" },
+	  "",
+	  SERVICE_TARGETED_MEMBER, "bob" },
 	{ "organization.member_invited", "organization", false, SERVICE_WEBHOOK_REMOVE_NONE, "",
-	  "", "" },
-	{ "organization.renamed", "organization", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
-	{ "membership.removed", "membership", true, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, "carol",
-	  "platform-infra", "" },
-	{ "membership.added", "membership", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
-	{ "team.created", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform", "" },
-	{ "team.deleted", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM, "", "platform", "" },
+	  "", "",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "organization.renamed", "organization", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "membership.removed", "membership", false, SERVICE_WEBHOOK_REMOVE_TEAM_MEMBER, "carol",
+	  "platform-infra", "",
+	  SERVICE_TARGETED_TEAM_MEMBERS, "platform-infra" },
+	{ "membership.added", "membership", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_TEAM_MEMBERS, "platform" },
+	{ "team.created", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform", "",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "team.deleted", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM, "", "platform", "",
+	  SERVICE_TARGETED_NONE, "" },
 	/* every edit applies the parent the team object states (platform has none) */
-	{ "team.edited", "team", true, SERVICE_WEBHOOK_DETACH_TEAM, "", "platform", "" },
+	{ "team.edited", "team", true, SERVICE_WEBHOOK_DETACH_TEAM, "", "platform", "",
+	  SERVICE_TARGETED_NONE, "" },
 	{ "team.edited_parent", "team", true, SERVICE_WEBHOOK_DETACH_TEAM, "", "platform-infra",
-	  "" },
-	{ "team.edited_permission", "team", true, SERVICE_WEBHOOK_LOWER_TEAM_GRANT, "",
-	  "platform", "core-lib" },
-	{ "team.added_to_repository", "team", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform",
-	  "" },
-	{ "team.removed_from_repository", "team", true, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, "",
-	  "platform", "core-lib" },
-	{ "member.added", "member", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
-	{ "member.removed", "member", true, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, "erin", "",
-	  "core-lib" },
-	{ "member.edited", "member", true, SERVICE_WEBHOOK_LOWER_COLLABORATOR, "erin", "",
-	  "tools" },
-	{ "repository.created", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "tools" },
+	  "",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "team.edited_permission", "team", false, SERVICE_WEBHOOK_LOWER_TEAM_GRANT, "",
+	  "platform", "core-lib",
+	  SERVICE_TARGETED_TEAM_REPOSITORIES, "platform" },
+	{ "team.added_to_repository", "team", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "platform",
+	  "",
+	  SERVICE_TARGETED_TEAM_REPOSITORIES, "platform" },
+	{ "team.removed_from_repository", "team", false, SERVICE_WEBHOOK_REMOVE_TEAM_GRANT, "",
+	  "platform", "core-lib",
+	  SERVICE_TARGETED_TEAM_REPOSITORIES, "platform" },
+	{ "member.added", "member", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_REPOSITORY, "tools" },
+	{ "member.removed", "member", false, SERVICE_WEBHOOK_REMOVE_COLLABORATOR, "erin", "",
+	  "core-lib",
+	  SERVICE_TARGETED_REPOSITORY, "core-lib" },
+	{ "member.edited", "member", false, SERVICE_WEBHOOK_LOWER_COLLABORATOR, "erin", "",
+	  "tools",
+	  SERVICE_TARGETED_REPOSITORY, "tools" },
+	{ "repository.created", "repository", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "tools",
+	  SERVICE_TARGETED_REPOSITORY, "tools" },
 	{ "repository.deleted", "repository", true, SERVICE_WEBHOOK_REMOVE_REPOSITORY, "", "",
-	  "docs" },
-	{ "repository.archived", "repository", true, SERVICE_WEBHOOK_ARCHIVE, "", "", "docs" },
-	{ "repository.renamed", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "docs" },
+	  "docs",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "repository.archived", "repository", false, SERVICE_WEBHOOK_ARCHIVE, "", "", "docs",
+	  SERVICE_TARGETED_REPOSITORY, "docs" },
+	{ "repository.renamed", "repository", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "docs",
+	  SERVICE_TARGETED_REPOSITORY, "docs" },
 	/* only the new owner hears of a transfer: one into the organization */
-	{ "repository.transferred", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
-	  "docs" },
-	{ "repository.publicized", "repository", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
-	  "docs" },
-	{ "push.pyproject", "push", true, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
-	{ "push.readme", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
-	{ "push.branch", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
-	{ "ping", "ping", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "repository.transferred", "repository", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
+	  "docs",
+	  SERVICE_TARGETED_REPOSITORY, "docs" },
+	{ "repository.publicized", "repository", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "",
+	  "docs",
+	  SERVICE_TARGETED_REPOSITORY, "docs" },
+	{ "push.pyproject", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_REPOSITORY, "core-lib" },
+	{ "push.readme", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "push.branch", "push", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_NONE, "" },
+	{ "ping", "ping", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_NONE, "" },
 	/* the same payload under an event ghaccess does not read */
-	{ "organization.member_removed", "star", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "" },
+	{ "organization.member_removed", "star", false, SERVICE_WEBHOOK_REMOVE_NONE, "", "", "",
+	  SERVICE_TARGETED_NONE, "" },
 };
 
 static void
@@ -427,6 +456,11 @@ test_classify_fixtures(void **state)
 			fail_msg("%s as %s: refresh %d removal %s (%s)", c->fixture, c->event,
 				 event.refresh, service_webhook_removal_name(event.removal.kind),
 				 event.reason);
+		if (event.target.kind != c->target ||
+		    (c->target != SERVICE_TARGETED_NONE &&
+		     strcmp(event.target.name, c->target_name) != 0))
+			fail_msg("%s as %s: read %s %s", c->fixture, c->event,
+				 service_targeted_kind_name(event.target.kind), event.target.name);
 		if (c->removal != SERVICE_WEBHOOK_REMOVE_NONE) {
 			assert_string_equal(event.removal.login, c->login);
 			assert_string_equal(event.removal.team, c->team);
@@ -472,9 +506,13 @@ test_classify_downgrades(void **state)
 	assert_string_equal(event.removal.parent, "platform");
 	classify_fixture(case_named("team.edited"), "acme", &event);
 	assert_string_equal(event.removal.parent, "");
-	/* member_added grants nothing early and cancels no removal. */
+	/* member_added grants nothing from its payload and cancels no
+	 * removal: it names bob for a targeted read of his membership, and
+	 * asks for the full sync (reinstated teams). */
 	classify_fixture(case_named("organization.member_added"), "ACME", &event);
 	assert_true(event.refresh);
+	assert_int_equal(event.target.kind, SERVICE_TARGETED_MEMBER);
+	assert_string_equal(event.target.name, "bob");
 	assert_true(event.in_scope);
 	assert_int_equal(event.removal.kind, SERVICE_WEBHOOK_REMOVE_NONE);
 	assert_string_equal(event.action, "member_added");
@@ -512,7 +550,7 @@ test_classify_defensive(void **state)
 		{ "organization",
 		  "{" ORG "\"action\":\"member_removed\",\"membership\":{\"user\":"
 		  "{\"login\":\"bob\"}}}",
-		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_MEMBER },
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_MEMBER },
 		/* without an organization, or one that is not a login: out of scope */
 		{ "organization",
 		  "{\"action\":\"member_removed\",\"membership\":{\"user\":{\"login\":\"bob\"}}}",
@@ -538,7 +576,7 @@ test_classify_defensive(void **state)
 		{ "repository",
 		  "{" ORG "\"action\":\"transferred\",\"repository\":{\"name\":\"lib\","
 		  "\"owner\":{\"login\":\"elsewhere\"}}}",
-		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
+		  GA_OK, false, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "repository", "{" ORG "\"action\":\"archived\",\"repository\":{\"name\":\"a b\"}}",
 		  GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
 		/* a team edit without team.parent says nothing about the parent */
@@ -551,10 +589,10 @@ test_classify_defensive(void **state)
 		/* a permission change without the repository's flags: lowered to none */
 		{ "team", "{" ORG "\"action\":\"edited\",\"team\":{\"slug\":\"platform\"},"
 		  "\"changes\":{\"repository\":{}},\"repository\":{\"name\":\"core-lib\"}}",
-		  GA_OK, true, SERVICE_WEBHOOK_LOWER_TEAM_GRANT },
+		  GA_OK, false, SERVICE_WEBHOOK_LOWER_TEAM_GRANT },
 		{ "member", "{" ORG "\"action\":\"edited\",\"member\":{\"login\":\"bob\"},"
 		  "\"repository\":{\"name\":\"tools\"},\"changes\":{\"permission\":{\"to\":\"x\"}}}",
-		  GA_OK, true, SERVICE_WEBHOOK_LOWER_COLLABORATOR },
+		  GA_OK, false, SERVICE_WEBHOOK_LOWER_COLLABORATOR },
 		{ "push", "{" ORG "\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
 		  "\"commits\":[]}", GA_OK, true, SERVICE_WEBHOOK_REMOVE_NONE },
 		{ "push", "{" ORG "\"ref\":\"refs/heads/main\",\"repository\":{\"default_branch\":\"main\"},"
