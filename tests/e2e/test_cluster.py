@@ -141,8 +141,9 @@ def webhook_to_one_instance_refuses_on_the_others_within_two_seconds():
     carol = token_of(standin, "carol")
     for server in (first, second, third):
         assert verify(server, "carol", carol) is True, "carol untouched on " + server.name
-    assert health_of(first)["shared_changes_appended"] == 1, health_of(first)
-    assert health_of(second)["shared_changes_applied"] == 1, health_of(second)
+    # The removal, and the read of bob's membership that confirms it.
+    assert health_of(first)["shared_changes_appended"] >= 1, health_of(first)
+    assert health_of(second)["shared_changes_applied"] >= 1, health_of(second)
     standin.clear_fault()
 
 
@@ -232,7 +233,7 @@ def memcached_restarted_then_revocation_reaches_the_others():
     first, second = start_pair(memcached, standin)
     # Let b follow the log before the restart (a change appended and read).
     deliver_member_removed(standin, first, "dave")
-    wait_for(lambda: health_of(second)["shared_changes_applied"] == 1, timeout=5,
+    wait_for(lambda: health_of(second)["shared_changes_applied"] >= 1, timeout=5,
              what="b to read the log")
     restart_memcached(memcached)
     # Both instances read memcached again and find the log they followed
@@ -283,7 +284,7 @@ def revocation_during_a_memcached_outage_reaches_the_others_when_it_is_back():
           "memcached came back" % ((time.monotonic() - back) * 1000), flush=True)
     assert elapsed < 8.0
     health = health_of(first)
-    assert health["shared_changes_pending"] == 0 and health["shared_changes_appended"] == 1, \
+    assert health["shared_changes_pending"] == 0 and health["shared_changes_appended"] >= 1, \
         health
     standin.clear_fault()
 
@@ -299,19 +300,23 @@ def forged_and_moved_change_log_entries_are_refused():
     first, second = start_pair(memcached, standin)
     carol = token_of(standin, "carol")
     deliver_member_removed(standin, first, "dave")
-    wait_for(lambda: health_of(first)["shared_changes_appended"] == 1, timeout=5,
-             what="the change appended")
+    # The removal, then the read of dave's membership that confirms it.
+    wait_for(lambda: health_of(first)["shared_changes_appended"] >= 2 and
+             health_of(second)["shared_changes_applied"] >= 2, timeout=5,
+             what="the changes appended and read")
     head, counts, keys = log_keys(memcached)
     assert len(head) == 1 and len(counts) == 1, keys
     count_key = counts[0]
     prefix = count_key[:-len("count")]
+    last = int(memcached_get(memcached, count_key))
     genuine = memcached_get(memcached, prefix + "1")
     assert genuine, "entry 1 is in memcached: %r" % keys
     refused_before = health_of(second)["shared_changes_refused"]
 
     # A genuine entry moved to the next slot: its MAC covers its key.
-    assert memcached.set(prefix + "2", genuine).startswith(b"STORED")
-    assert memcached.command(("incr %s 1\r\n" % count_key).encode()).strip() == b"2"
+    assert memcached.set(prefix + str(last + 1), genuine).startswith(b"STORED")
+    assert memcached.command(("incr %s 1\r\n" % count_key).encode()).strip() == \
+        str(last + 1).encode()
     wait_for(lambda: health_of(second)["shared_changes_refused"] == refused_before + 1,
              timeout=5, what="the moved entry refused")
 
@@ -319,10 +324,11 @@ def forged_and_moved_change_log_entries_are_refused():
     # the secret.  Refused: carol keeps her access on every instance.
     forged_change = (b'0' * 32 + b'{"at_ms":%d,"kind":"remove_member","login":"carol","v":1}'
                      % int(time.time() * 1000))
-    forged = (b"\x01" + (int(time.time()) + 600).to_bytes(8, "big") + (3).to_bytes(8, "big")
-              + forged_change + secrets.token_bytes(32))
-    assert memcached.set(prefix + "3", forged).startswith(b"STORED")
-    assert memcached.command(("incr %s 1\r\n" % count_key).encode()).strip() == b"3"
+    forged = (b"\x01" + (int(time.time()) + 600).to_bytes(8, "big")
+              + (last + 2).to_bytes(8, "big") + forged_change + secrets.token_bytes(32))
+    assert memcached.set(prefix + str(last + 2), forged).startswith(b"STORED")
+    assert memcached.command(("incr %s 1\r\n" % count_key).encode()).strip() == \
+        str(last + 2).encode()
     wait_for(lambda: health_of(second)["shared_changes_refused"] == refused_before + 2,
              timeout=5, what="the forged entry refused")
     for server in (first, second):
