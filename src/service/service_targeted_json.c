@@ -63,24 +63,6 @@ service_targeted_to_json(const struct service_targeted_result *result, long long
 	return data;
 }
 
-/* GitHub's characters for a slug, a repository name or a login. */
-static bool
-name_is_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= SERVICE_WEBHOOK_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
 /* The data holds exactly the record kind names, and nothing else. */
 static bool
 data_fits(enum service_targeted_kind kind, const char *name, const struct org_input *data)
@@ -148,7 +130,7 @@ service_targeted_from_json(const char *text, size_t len, struct service_targeted
 		rc = ga_err_set(err, GA_EPARSE, "targeted result: at_ms is not a time");
 	if (rc == GA_OK)
 		rc = parse_kind(kind, &out->target.kind, err);
-	if (rc == GA_OK && !name_is_valid(name))
+	if (rc == GA_OK && !service_webhook_name_is_valid(name, SERVICE_WEBHOOK_NAME_MAX))
 		rc = ga_err_set(err, GA_EPARSE, "targeted result: the name is not GitHub's");
 	if (rc == GA_OK)
 		rc = org_input_from_json(data, data_len, &out->data, err);

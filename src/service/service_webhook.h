@@ -227,6 +227,10 @@ enum service_webhook_removal_kind {
 /* Longest team slug or repository name kept (GitHub: 100 characters). */
 #define SERVICE_WEBHOOK_NAME_MAX 128
 
+/* A team slug, repository name or login of GitHub's characters (letters,
+ * digits, '-', '_', '.'), not empty, shorter than size.  Thread-safe. */
+bool service_webhook_name_is_valid(const char *name, size_t size);
+
 /*
  * What a delivery takes away.  The LOWER kinds carry the level GitHub's
  * payload states (NONE when it states none that can be read: fail closed

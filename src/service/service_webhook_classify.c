@@ -41,14 +41,11 @@ copy_login(char *out, size_t size, const char *login)
 	return true;
 }
 
-/* Team slugs and repository names: GitHub's characters only, so that a name
- * from a payload can go into a log line and a comparison as it is. */
-static bool
-copy_name(char *out, size_t size, const char *name)
+bool
+service_webhook_name_is_valid(const char *name, size_t size)
 {
 	size_t len = name != NULL ? strlen(name) : 0;
 
-	out[0] = '\0';
 	if (len == 0 || len >= size)
 		return false;
 	for (size_t i = 0; i < len; i++) {
@@ -58,6 +55,17 @@ copy_name(char *out, size_t size, const char *name)
 		      c == '-' || c == '_' || c == '.'))
 			return false;
 	}
+	return true;
+}
+
+/* Team slugs and repository names: GitHub's characters only, so that a name
+ * from a payload can go into a log line and a comparison as it is. */
+static bool
+copy_name(char *out, size_t size, const char *name)
+{
+	out[0] = '\0';
+	if (!service_webhook_name_is_valid(name, size))
+		return false;
 	snprintf(out, size, "%s", name);
 	return true;
 }
