@@ -28,8 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser  # noqa: E402
 from dists import wheel  # noqa: E402
 from harness import (  # noqa: E402
-    BUILD, GHACCESS, ROOT, Ghaccess, Standin, load_scenario, run_tests, scenario_path,
-    scenario_paths, scenario_settings, test, wait_for, workdir,
+    BUILD, GHACCESS, ROOT, Ghaccess, Standin, helpers_of, load_scenario, run_tests,
+    scenario_path, scenario_paths, scenario_settings, test, wait_for, workdir,
 )
 
 WORKED = "worked-example.json"
@@ -307,6 +307,9 @@ def browser_removed_member_loses_the_session():
     standin, server = start(login="bob", webhook=True)
     with Browser() as browser:
         browser_sign_in(browser, server)
+        # GitHub removes bob, then says so (ghaccess reads his membership
+        # again after the delivery: it must find him gone, as it would).
+        standin.set_scenario(helpers_of("test_webhook").without_member(standin.scenario, "bob"))
         report = standin.control("POST", "/_standin/webhook", {
             "url": server.url + "/webhook", "secret": WEBHOOK_SECRET,
             "event": "organization", "payload_action": "member_removed", "login": "bob"})
