@@ -1,8 +1,8 @@
 #!/bin/sh
 # Run every test: the cmocka unit test programs under $BUILD/tests, then each
 # executable tests/suites/*.sh (end-to-end and data-driven suites).
-# A test that exits 77 could not run here (a missing tool, TOML_TEST_DIR not
-# set) and counts as skipped, never as passed.
+# A test that exits 77 could not run here (a missing tool) and counts as
+# skipped, never as passed.
 # Prints one closing line "N passed, N failed, N skipped" and exits non-zero
 # on failure.
 set -u
