@@ -90,19 +90,41 @@ service_shared_destroy(struct service_shared *shared)
 	ga_free(shared);
 }
 
+/* Under the lock: the oldest pending change, handed to the caller. */
+static char *
+pop_front_locked(struct service_shared *shared)
+{
+	char *entry = shared->pending[0];
+
+	shared->pending_bytes -= strlen(entry);
+	memmove(shared->pending, shared->pending + 1,
+		(shared->pending_count - 1) * sizeof(*shared->pending));
+	shared->pending_count--;
+	return entry;
+}
+
 /* Under the lock: the oldest pending change is dropped, and the log will be
  * reset so that every instance syncs rather than miss it. */
 static void
 drop_oldest_locked(struct service_shared *shared, const char *why)
 {
-	shared->pending_bytes -= strlen(shared->pending[0]);
-	ga_free(shared->pending[0]);
-	memmove(shared->pending, shared->pending + 1,
-		(shared->pending_count - 1) * sizeof(*shared->pending));
-	shared->pending_count--;
+	ga_free(pop_front_locked(shared));
 	if (!shared->lost)
 		ga_log(GA_LOG_ERROR, why, (char *)NULL);
 	shared->lost = true;
+}
+
+/* Under the lock: room for one more change of len bytes, within both bounds;
+ * whatever is dropped for it makes the log reset. */
+static void
+make_room_locked(struct service_shared *shared, size_t len)
+{
+	while (shared->pending_count == SERVICE_SHARED_PENDING_MAX ||
+	       (shared->pending_count > 0 &&
+		shared->pending_bytes + len > SERVICE_SHARED_PENDING_BYTES))
+		drop_oldest_locked(shared, "too many changes waiting for memcached: the oldest "
+				   "is dropped; the change log is reset when memcached answers, "
+				   "so that every instance syncs");
 }
 
 void
@@ -128,12 +150,7 @@ service_shared_append(struct service_shared *shared, const struct service_change
 			       "reset, so that every instance syncs", (char *)NULL);
 		shared->lost = true;
 	} else {
-		while (shared->pending_count == SERVICE_SHARED_PENDING_MAX ||
-		       (shared->pending_count > 0 &&
-			shared->pending_bytes + strlen(entry) > SERVICE_SHARED_PENDING_BYTES))
-			drop_oldest_locked(shared, "too many changes waiting for memcached: the "
-					   "oldest is dropped; the change log is reset when "
-					   "memcached answers, so that every instance syncs");
+		make_room_locked(shared, strlen(entry));
 		shared->pending[shared->pending_count++] = entry;
 		shared->pending_bytes += strlen(entry);
 	}
@@ -191,28 +208,25 @@ flush_pending(struct service_shared *shared)
 			pthread_mutex_unlock(&shared->thread.lock);
 			return;
 		}
-		entry = ga_strdup(shared->pending[0]);
+		/* Taken out while it is appended (so an overflow meanwhile
+		 * cannot free it); put back in front if memcached refuses it. */
+		entry = pop_front_locked(shared);
+		service_metrics_note_shared_pending(shared->source.metrics, shared->pending_count);
 		pthread_mutex_unlock(&shared->thread.lock);
-		if (!append_one(shared, entry)) {
-			ga_free(entry);
-			return;
-		}
-		/* Only this thread takes from the front; appends go to the end,
-		 * and an overflow meanwhile may have dropped this one already. */
-		pthread_mutex_lock(&shared->thread.lock);
-		if (shared->pending_count == 0 || strcmp(shared->pending[0], entry) != 0) {
-			pthread_mutex_unlock(&shared->thread.lock);
+		if (append_one(shared, entry)) {
 			ga_free(entry);
 			continue;
 		}
-		ga_free(entry);
-		shared->pending_bytes -= strlen(shared->pending[0]);
-		ga_free(shared->pending[0]);
-		memmove(shared->pending, shared->pending + 1,
-			(shared->pending_count - 1) * sizeof(*shared->pending));
-		shared->pending_count--;
+		pthread_mutex_lock(&shared->thread.lock);
+		make_room_locked(shared, strlen(entry));
+		memmove(shared->pending + 1, shared->pending,
+			shared->pending_count * sizeof(*shared->pending));
+		shared->pending[0] = entry;
+		shared->pending_count++;
+		shared->pending_bytes += strlen(entry);
 		service_metrics_note_shared_pending(shared->source.metrics, shared->pending_count);
 		pthread_mutex_unlock(&shared->thread.lock);
+		return;
 	}
 }
 
