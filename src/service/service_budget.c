@@ -30,6 +30,19 @@ service_budget_destroy(struct service_budget *budget)
 	pthread_mutex_destroy(&budget->lock);
 }
 
+/* Under the lock: what GitHub said of the budget; unknown values keep the
+ * last known ones. */
+static void
+note_rate_limit_locked(struct service_budget *budget, const struct gh_sync_stats *stats)
+{
+	if (stats->rate_limit_remaining >= 0)
+		budget->seen.remaining = stats->rate_limit_remaining;
+	if (stats->rate_limit_limit > 0)
+		budget->seen.limit = stats->rate_limit_limit;
+	if (stats->rate_limit_reset_at >= 0)
+		budget->seen.reset_at = stats->rate_limit_reset_at;
+}
+
 void
 service_budget_note(struct service_budget *budget, const struct gh_sync_stats *stats, bool ok,
 		    const struct config *config)
@@ -41,12 +54,7 @@ service_budget_note(struct service_budget *budget, const struct gh_sync_stats *s
 	/* Only a good sync's cost is a full sync's; a failed one stopped early. */
 	if (ok && stats->graphql_points >= 0)
 		budget->seen.points_per_sync = stats->graphql_points;
-	if (stats->rate_limit_remaining >= 0)
-		budget->seen.remaining = stats->rate_limit_remaining;
-	if (stats->rate_limit_limit > 0)
-		budget->seen.limit = stats->rate_limit_limit;
-	if (stats->rate_limit_reset_at >= 0)
-		budget->seen.reset_at = stats->rate_limit_reset_at;
+	note_rate_limit_locked(budget, stats);
 	budget->last_sync_ms = now_ms;
 	/* What it spent, failed or not, comes out of the bucket. */
 	service_period_plan(&budget->seen, config->budget_share, config->expiration,
@@ -59,12 +67,7 @@ void
 service_budget_note_rate_limit(struct service_budget *budget, const struct gh_sync_stats *stats)
 {
 	pthread_mutex_lock(&budget->lock);
-	if (stats->rate_limit_remaining >= 0)
-		budget->seen.remaining = stats->rate_limit_remaining;
-	if (stats->rate_limit_limit > 0)
-		budget->seen.limit = stats->rate_limit_limit;
-	if (stats->rate_limit_reset_at >= 0)
-		budget->seen.reset_at = stats->rate_limit_reset_at;
+	note_rate_limit_locked(budget, stats);
 	pthread_mutex_unlock(&budget->lock);
 }
 
