@@ -399,9 +399,10 @@ size_t service_webhook_revocations_count(struct service_webhook_revocations *rev
  * repository (oldest first; a repository found by id under another name
  * was renamed, and the teams' grants follow it), then the removals take
  * away, except a removal that a targeted read of the same team list or
- * repository started after has superseded (GitHub's later data already
- * says what it took away, or that it came back).  A removal recorded after
- * a targeted result always applies: the later event wins.  Data read
+ * repository started after, or in the same millisecond, has superseded
+ * (GitHub's later data already says what it took away, or that it came
+ * back).  A removal recorded in a later millisecond than a targeted
+ * result always applies: the later event wins.  Data read
  * before a change may still lack it.  Logins, slugs and names compare
  * without regard to case, as on GitHub.  Returns NULL when no removal
  * applies to input (use input as it is); else a new org_input (free with

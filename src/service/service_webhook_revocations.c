@@ -171,7 +171,7 @@ service_webhook_revocations_count(struct service_webhook_revocations *revocation
  * removals, and the targeted reads (only what they read and when).  A
  * removal does what it does to each record (a member, a team's list, a
  * repository's collaborators) unless a targeted read of that record
- * started after it: GitHub's later data already says what the removal
+ * started after it, or in its millisecond: GitHub's later data already says what the removal
  * took away, or that it came back.
  */
 struct applicable_removal {
@@ -249,7 +249,10 @@ struct record {
 	const char *name;
 };
 
-/* Removal i does its part to record: no read of it started after. */
+/* Removal i does its part to record: no read of it started after, or in
+ * the same millisecond (the event behind the delivery happened before the
+ * delivery was recorded, so a read starting then sees it, as a sync does:
+ * service_webhook_revocations_expire). */
 static bool
 applies_to(const struct applicable *applicable, size_t i, struct record record)
 {
@@ -259,7 +262,7 @@ applies_to(const struct applicable *applicable, size_t i, struct record record)
 		const struct applicable_read *read = &applicable->reads[r];
 
 		if (read->target.kind == record.kind && same(read->target.name, record.name) &&
-		    read->at_ms > applicable->removals[i].at_ms)
+		    read->at_ms >= applicable->removals[i].at_ms)
 			return false;
 	}
 	return true;

@@ -417,6 +417,19 @@ test_member_read_and_removal_per_record(void **state)
 	patched = service_webhook_revocations_apply(log, before);
 	assert_true(in_team(patched, "platform", "bob"));
 	org_input_free(patched);
+	/* A member read in the removal's millisecond brings him back: the
+	 * event behind the delivery happened before it was recorded. */
+	{
+		struct service_webhook_revocations *log2 = service_webhook_revocations_create();
+
+		service_webhook_revocations_add(log2, &bob, 1001000);
+		service_webhook_revocations_add_targeted(log2, &back, 1001000);
+		patched = service_webhook_revocations_apply(log2, before);
+		assert_non_null(member_of(patched, "bob"));
+		assert_false(in_team(patched, "platform", "bob"));
+		org_input_free(patched);
+		service_webhook_revocations_destroy(log2);
+	}
 	/* A member read before a removal does not bring him back. */
 	{
 		struct service_webhook_revocations *log2 = service_webhook_revocations_create();
