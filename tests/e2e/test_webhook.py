@@ -452,11 +452,12 @@ def replayed_body_under_a_new_delivery_id():
     assert removed["status"] == 202, removed
     wait_for(lambda: verify(server, "bob", BOB_TOKEN) is False, timeout=2.0,
              what="bob's removal")
-    # bob is added back: the sync that follows brings him back.
+    # bob is added back: the read of his membership brings his login back
+    # at once, the sync that follows (debounced) his teams.
     standin.set_scenario(back)
     added = deliver(standin, server, "organization", payload_action="member_added", login="bob")
     assert added["status"] == 202, added
-    wait_for(lambda: verify(server, "bob", BOB_TOKEN) is True, timeout=20.0,
+    wait_for(lambda: bob_has_access(server) == (True, True, True), timeout=20.0,
              what="bob back after the sync")
     # The removal again, byte for byte, under a new delivery id.
     replay = deliver(standin, server, "organization", payload=removed["payload"],
