@@ -349,20 +349,35 @@ class Memcached(Process):
             return reply
 
     def keys(self):
-        """Every key stored (memcached 1.4.31+: lru_crawler metadump)."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
-            sock.sendall(b"lru_crawler metadump all\r\n")
-            reply = b""
-            while not reply.endswith(b"END\r\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
+        """Every key stored.  The crawler walks the hash table ("lru_crawler
+        metadump hash", memcached 1.6.x): walking the LRUs ("all") can miss
+        an item that is being read while the crawl runs (memcached's
+        doc/protocol.txt, "lru_crawler metadump"), as an instance polling
+        the change log's count does.  One crawl at a time: BUSY waits."""
+        deadline = time.monotonic() + 5
+        while True:
+            reply = self._metadump()
+            if not reply.startswith(b"BUSY") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not reply.endswith(b"END\r\n"):
+            raise AssertionError("memcached did not list its keys: %r" % reply[:200])
         keys = []
         for line in reply.decode("ascii", "replace").splitlines():
             if line.startswith("key="):
                 keys.append(urllib.parse.unquote(line.split()[0][4:]))
         return keys
+
+    def _metadump(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+            sock.sendall(b"lru_crawler metadump hash\r\n")
+            reply = b""
+            while not reply.endswith(b"END\r\n") and not reply.startswith(b"BUSY"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+            return reply
 
     def set(self, key, value, ttl=0):
         data = b"set %s 0 %d %d\r\n%s\r\n" % (key.encode("ascii"), ttl, len(value), value)
