@@ -310,28 +310,55 @@ class Standin(Process):
         return self.fault("none")
 
 
+def token_of(standin, login):
+    """The first token the stand-in's scenario gives login."""
+    for user in standin.scenario["users"]:
+        if user["login"] == login:
+            return user["tokens"][0]
+    raise AssertionError("no user " + login)
+
+
 class Memcached(Process):
     """A private memcached on a free loopback port; Skip when not installed."""
 
     def __init__(self, name="memcached", memory_mb=64):
         super().__init__(name)
-        binary = shutil.which("memcached") or (
+        self.binary = shutil.which("memcached") or (
             "/usr/bin/memcached" if os.path.exists("/usr/bin/memcached") else None)
-        if binary is None:
+        if self.binary is None:
             raise Skip("memcached is not installed")
+        self.memory_mb = memory_mb
         for _ in range(5):
             self.port = free_port()
-            argv = [binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m",
-                    str(memory_mb)]
-            if os.geteuid() == 0:
-                argv += ["-u", "root"]
-            self._spawn(argv)
+            self._spawn(self._argv())
             try:
                 wait_for(self._answers, timeout=5, what="memcached")
                 return
             except AssertionError:
                 self.stop()
         raise AssertionError("memcached did not start: " + self.log())
+
+    def _argv(self):
+        argv = [self.binary, "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m",
+                str(self.memory_mb)]
+        if os.geteuid() == 0:
+            argv += ["-u", "root"]
+        return argv
+
+    def kill(self):
+        """kill -9: gone at once, with everything it held."""
+        self.signal(signal.SIGKILL)
+        self.stop()
+
+    def start_again(self):
+        """An empty memcached on the same port (where the servers look)."""
+        self._spawn(self._argv())
+        wait_for(self._answers, timeout=5, what="memcached again")
+
+    def restart(self):
+        """kill -9, then an empty memcached on the same port."""
+        self.kill()
+        self.start_again()
 
     def _answers(self):
         return self.command(b"version\r\n").startswith(b"VERSION")

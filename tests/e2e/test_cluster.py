@@ -15,7 +15,6 @@ Skipped when memcached is not installed.
 import json
 import os
 import secrets
-import shutil
 import signal
 import sys
 import time
@@ -24,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
     Ghaccess, Memcached, Standin, helpers_of, run_tests, scenario_path, scenario_settings, test,
-    wait_for, without_member, workdir,
+    token_of, wait_for, without_member, workdir,
 )
 
 WORKED = "worked-example.json"
@@ -51,13 +50,6 @@ def cluster_settings(standin, memcached, **cache):
     settings = scenario_settings(standin, **options)
     settings["webhook"] = {"secret_file": secret_file("webhook.secret", WEBHOOK_SECRET)}
     return settings
-
-
-def token_of(standin, login):
-    for user in standin.scenario["users"]:
-        if user["login"] == login:
-            return user["tokens"][0]
-    raise AssertionError("no user " + login)
 
 
 def verify(server, login, token):
@@ -96,18 +88,6 @@ def start_pair(memcached, standin, **cache):
     first = Ghaccess(settings, name="a").start()
     second = Ghaccess(settings, name="b").start()
     return first, second
-
-
-def restart_memcached(memcached):
-    """kill -9 memcached and start an empty one on the same port."""
-    memcached.popen.send_signal(signal.SIGKILL)
-    memcached.stop()
-    binary = shutil.which("memcached") or "/usr/bin/memcached"
-    argv = [binary, "-l", "127.0.0.1", "-p", str(memcached.port), "-U", "0", "-m", "64"]
-    if os.geteuid() == 0:
-        argv += ["-u", "root"]
-    memcached._spawn(argv)
-    wait_for(memcached._answers, timeout=5, what="memcached again")
 
 
 def log_keys(memcached):
@@ -235,7 +215,7 @@ def memcached_restarted_then_revocation_reaches_the_others():
     deliver_member_removed(standin, first, "dave")
     wait_for(lambda: health_of(second)["shared_changes_applied"] >= 1, timeout=5,
              what="b to read the log")
-    restart_memcached(memcached)
+    memcached.restart()
     # Both instances read memcached again and find the log they followed
     # gone: a gap each (each syncs once).
     wait_for(lambda: health_of(second)["shared_change_log_gaps"] >= 1 and
@@ -269,15 +249,14 @@ def revocation_during_a_memcached_outage_reaches_the_others_when_it_is_back():
     # Slow GitHub: b's own syncs (the one its gap asks for included) cannot
     # be what refuses bob.
     standin.fault("slow", target="graphql", delay_ms=15000)
-    memcached.popen.send_signal(signal.SIGKILL)
-    memcached.stop()
+    memcached.kill()
     deliver_member_removed(standin, first, "bob")
     wait_for(lambda: verify(first, "bob", BOB_TOKEN) is False, timeout=2,
              what="bob refused on a")
     time.sleep(1.5)
     assert verify(second, "bob", BOB_TOKEN) is True, \
         "b cannot know yet (this is what the test measures)"
-    restart_memcached(memcached)
+    memcached.start_again()
     back = time.monotonic()
     elapsed = seconds_until_refused(second, "bob", BOB_TOKEN, 8.0)
     print("revocation during a memcached outage: bob refused on b %.0f ms after "

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import dists  # noqa: E402
 from facts import Sampler, facts, tokens, without_logins  # noqa: E402
-from harness import (GHACCESS, Ghaccess, Memcached, Process, Response,  # noqa: E402
+from harness import (GHACCESS, Ghaccess, Memcached, Response,  # noqa: E402
                      Standin, basic_auth, ini_text, run_tests, scenario_path,
                      scenario_settings, test, wait_for, workdir)
 
@@ -271,19 +271,6 @@ def reloads_do_not_keep_connections_open():
 
 # ---- memcached ------------------------------------------------------------------
 
-class MemcachedOnPort(Memcached):
-    """A memcached on a given port (to restart one where the server looks)."""
-
-    def __init__(self, port, name="memcached-again"):
-        Process.__init__(self, name)
-        self.port = port
-        argv = ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "64"]
-        if os.geteuid() == 0:
-            argv += ["-u", "root"]
-        self._spawn(argv)
-        wait_for(self._answers, timeout=5, what="memcached")
-
-
 def memcache_settings(standin, memcached, **cache):
     secret_file = os.path.join(workdir(), "cache.secret")
     if not os.path.exists(secret_file):
@@ -311,10 +298,9 @@ def memcached_restarted_and_tampered_values():
         old_values = {key: memcached.get(key) for key in snapshot_keys}
 
         # Restarted: empty, on the same port.
-        port = memcached.port
         memcached.stop()
         time.sleep(1)
-        memcached = MemcachedOnPort(port)
+        memcached.start_again()
         syncs = counter(server, "syncs")
         wait_counter(server, "syncs", syncs + 1)
         assert_equal(facts(server, scenario), good, "after memcached restarted")

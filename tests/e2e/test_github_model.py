@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    GHACCESS, ROOT, Ghaccess, Standin, ini_text, run_tests, scenario_settings, test,
+    GHACCESS, ROOT, Ghaccess, Standin, ini_text, run_tests, scenario_settings, test, token_of,
     wait_for, workdir,
 )
 
@@ -84,13 +84,6 @@ def metric_value(server, series):
 def load(path):
     with open(path, encoding="utf-8") as file:
         return json.load(file)
-
-
-def token_of(standin, login):
-    for user in standin.scenario["users"]:
-        if user["login"] == login:
-            return user["tokens"][0]
-    raise AssertionError("no user " + login)
 
 
 def without_team_member(scenario, team, login):

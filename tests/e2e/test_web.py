@@ -29,7 +29,7 @@ from browser import Browser  # noqa: E402
 from dists import wheel  # noqa: E402
 from harness import (  # noqa: E402
     BUILD, GHACCESS, ROOT, Ghaccess, Standin, helpers_of, load_scenario, run_tests,
-    scenario_path, scenario_paths, scenario_settings, test, wait_for, workdir,
+    scenario_path, scenario_paths, scenario_settings, test, token_of, wait_for, workdir,
 )
 
 WORKED = "worked-example.json"
@@ -698,10 +698,6 @@ def index_files(server, user, token, name="acme-core"):
         return {f["filename"]: f for f in json.loads(reply.read())["files"]}
     finally:
         connection.close()
-
-
-def token_of(standin, login):
-    return [u for u in standin.scenario["users"] if u["login"] == login][0]["tokens"][0]
 
 
 @test

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
     ROOT, Ghaccess, Skip, Standin, http_get, load_scenario, raw_exchange, run_tests,
-    scenario_path, scenario_settings, test, wait_for, workdir,
+    scenario_path, scenario_settings, test, token_of, wait_for, workdir,
 )
 
 WORKED = "worked-example.json"
@@ -71,13 +71,6 @@ def deliver(standin, server, event, **options):
         request["payload"] = {"zen": "Keep it logically awesome.", "hook_id": 424242}
     request.update(options)
     return standin.control("POST", "/_standin/webhook", request)
-
-
-def token_of(standin, login):
-    for user in standin.scenario["users"]:
-        if user["login"] == login:
-            return user["tokens"][0]
-    raise AssertionError("no user " + login)
 
 
 def verify(server, login, token):
